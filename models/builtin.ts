@@ -1,0 +1,2 @@
+/** Registers the built-in implementation models with the engine. */
+export {};

@@ -1,0 +1,44 @@
+/**
+ * The interface every implementation under test speaks: the built-in NV2 and NV models, a
+ * module plug-in, or an external process. One instance runs one trace at a time.
+ */
+import type { Observation, Op, TraceConfig } from '../trace/types.js';
+
+/** What the (modelled) hardware and host did for one guest op: for reports and for `vncr-verbatim`. */
+export type HwAction =
+  /** The access was served from a VNCR page slot: a plain 64-bit load or store. */
+  | { readonly kind: 'vncr'; readonly offset: number; readonly key: string; readonly write: boolean }
+  /** The access reached a hardware register directly (no trap). */
+  | { readonly kind: 'hw'; readonly reg: string; readonly write: boolean }
+  /** The access trapped to the host hypervisor (L0), which emulated it. `why`: the trap's cause. */
+  | { readonly kind: 'trap'; readonly why: string }
+  /** The access was UNDEFINED in hardware. */
+  | { readonly kind: 'undefined' }
+  /** Something the host did on its own: a context switch, a software timer, an interrupt injection. */
+  | { readonly kind: 'host'; readonly what: string };
+
+export interface SlotChange {
+  readonly offset: number;
+  readonly key: string;
+  readonly before: bigint;
+  readonly after: bigint;
+}
+
+export interface StepDetail {
+  readonly actions: readonly HwAction[];
+  /** VNCR page slots whose contents changed during the op (by the guest or by the host). */
+  readonly vncr: readonly SlotChange[];
+}
+
+export interface Implementation {
+  /** A short name for reports ("nv2", "nv", a plug-in's name). */
+  readonly name: string;
+  /** Start a new trace from its config; may be called many times on one instance. */
+  reset(config: TraceConfig): void | Promise<void>;
+  /** Execute one op and return what the guest observed. */
+  step(op: Op): Observation | Promise<Observation>;
+  /** Optional: what the hardware did for the last op. */
+  detail?(): StepDetail | undefined;
+  /** Optional: release resources (a child process). */
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,147 @@
+/**
+ * Reading trace documents (nvconform-trace/1). Every malformed input is an InputError whose
+ * message names the place (`ops[3].value`) and what was expected there.
+ */
+import { parseHex64 } from '../bits.js';
+import { InputError } from '../errors.js';
+import { REGISTER_BY_NAME } from '../../models/registers.js';
+import {
+  FEATURES, TIMER_INDEX, TRACE_FORMAT, type Expectation, type Feature, type FaultKind, type GuestMode, type Op,
+  type TimerId, type Trace, type TraceConfig,
+} from './types.js';
+
+type Json = unknown;
+const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: Json): string => {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + '...' : s;
+};
+
+function fail(where: string, what: string): never {
+  throw new InputError(`${where}: ${what}`);
+}
+
+function hex64(v: Json, where: string): bigint {
+  const x = parseHex64(v);
+  if (x === undefined) fail(where, `expected a 64-bit value as a string "0x" followed by 1 to 16 hex digits, got ${show(v)}`);
+  return x;
+}
+
+function onlyFields(o: Record<string, Json>, allowed: readonly string[], where: string): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(where, `unexpected field '${k}' (allowed: ${allowed.join(', ')})`);
+}
+
+function register(v: Json, where: string): string {
+  if (typeof v !== 'string') fail(where, `expected a register name, got ${show(v)}`);
+  if (!REGISTER_BY_NAME.has(v)) {
+    const upper = v.toUpperCase();
+    fail(where, `unknown register '${v}'${REGISTER_BY_NAME.has(upper) ? ` (names are upper case: '${upper}')` : ''}`);
+  }
+  return v;
+}
+
+export function parseConfig(c: Json, where = 'config'): TraceConfig {
+  if (!isObj(c)) fail(where, `expected an object, got ${show(c)}`);
+  onlyFields(c, ['guest', 'features', 'count', 'init'], where);
+  if (c.guest !== 'vhe' && c.guest !== 'nvhe') fail(`${where}.guest`, `expected "vhe" or "nvhe", got ${show(c.guest)}`);
+  const features: Feature[] = [];
+  if (c.features !== undefined) {
+    if (!Array.isArray(c.features)) fail(`${where}.features`, `expected a list, got ${show(c.features)}`);
+    c.features.forEach((f, i) => {
+      if (!FEATURES.includes(f as Feature)) fail(`${where}.features[${i}]`, `unknown feature ${show(f)} (known: ${FEATURES.join(', ')})`);
+      if (!features.includes(f as Feature)) features.push(f as Feature);
+    });
+  }
+  const count = c.count === undefined ? 0n : hex64(c.count, `${where}.count`);
+  const init: Record<string, bigint> = {};
+  if (c.init !== undefined) {
+    if (!isObj(c.init)) fail(`${where}.init`, `expected an object of register names to values, got ${show(c.init)}`);
+    for (const [k, v] of Object.entries(c.init)) {
+      register(k, `${where}.init`);
+      init[k] = hex64(v, `${where}.init.${k}`);
+    }
+  }
+  return { guest: c.guest as GuestMode, features, count, init };
+}
+
+const OP_FIELDS: Readonly<Record<Op['op'], readonly string[]>> = {
+  msr: ['reg', 'value'], mrs: ['reg'], tick: ['by'], preempt: ['by'], wfi: ['limit'], eret: [], exit: [],
+};
+
+export function parseOp(o: Json, where: string): Op {
+  if (!isObj(o)) fail(where, `expected an op object, got ${show(o)}`);
+  const kind = o.op;
+  if (typeof kind !== 'string' || !(kind in OP_FIELDS)) {
+    fail(`${where}.op`, `expected one of ${Object.keys(OP_FIELDS).join(', ')}, got ${show(kind)}`);
+  }
+  const fields = OP_FIELDS[kind as Op['op']];
+  onlyFields(o, ['op', ...fields], where);
+  for (const f of fields) if (!(f in o)) fail(where, `'${kind}' needs field '${f}'`);
+  switch (kind as Op['op']) {
+    case 'msr': return { op: 'msr', reg: register(o.reg, `${where}.reg`), value: hex64(o.value, `${where}.value`) };
+    case 'mrs': return { op: 'mrs', reg: register(o.reg, `${where}.reg`) };
+    case 'tick': return { op: 'tick', by: hex64(o.by, `${where}.by`) };
+    case 'preempt': return { op: 'preempt', by: hex64(o.by, `${where}.by`) };
+    case 'wfi': return { op: 'wfi', limit: hex64(o.limit, `${where}.limit`) };
+    case 'eret': return { op: 'eret' };
+    case 'exit': return { op: 'exit' };
+  }
+}
+
+const FAULTS: readonly FaultKind[] = ['undefined', 'trap'];
+
+export function parseObservation(o: Json, where: string): Expectation {
+  if (!isObj(o)) fail(where, `expected an observation object, got ${show(o)}`);
+  onlyFields(o, ['irq', 'value', 'unknown', 'fault', 'elapsed'], where);
+  if (!Array.isArray(o.irq)) fail(`${where}.irq`, `expected a list of timer names, got ${show(o.irq)}`);
+  let irq = 0;
+  let last = -1;
+  o.irq.forEach((t, i) => {
+    const idx = typeof t === 'string' ? TIMER_INDEX[t as TimerId] : undefined;
+    if (idx === undefined) fail(`${where}.irq[${i}]`, `expected one of hptimer, hvtimer, ptimer, vtimer, got ${show(t)}`);
+    if (idx <= last) fail(`${where}.irq`, `must be sorted and without repeats`);
+    last = idx;
+    irq |= 1 << idx;
+  });
+  const out: Expectation = { irq };
+  if (o.value !== undefined) out.value = hex64(o.value, `${where}.value`);
+  if (o.unknown !== undefined) out.unknown = hex64(o.unknown, `${where}.unknown`);
+  if (o.elapsed !== undefined) out.elapsed = hex64(o.elapsed, `${where}.elapsed`);
+  if (o.fault !== undefined) {
+    if (!FAULTS.includes(o.fault as FaultKind)) fail(`${where}.fault`, `expected "undefined" or "trap", got ${show(o.fault)}`);
+    out.fault = o.fault as FaultKind;
+  }
+  return out;
+}
+
+/** Parse a trace document already decoded from JSON. */
+export function parseTraceValue(doc: Json): Trace {
+  if (!isObj(doc)) fail('trace', `expected a JSON object, got ${show(doc)}`);
+  onlyFields(doc, ['format', 'config', 'ops', 'observations'], 'trace');
+  if (doc.format !== TRACE_FORMAT) fail('format', `expected "${TRACE_FORMAT}", got ${show(doc.format)}`);
+  const config = parseConfig(doc.config);
+  if (!Array.isArray(doc.ops)) fail('ops', `expected a list of ops, got ${show(doc.ops)}`);
+  const ops = doc.ops.map((o, i) => parseOp(o, `ops[${i}]`));
+  if (doc.observations === undefined) return { config, ops };
+  if (!Array.isArray(doc.observations)) fail('observations', `expected a list, got ${show(doc.observations)}`);
+  if (doc.observations.length !== ops.length) {
+    fail('observations', `expected one per op (${ops.length}), got ${doc.observations.length}`);
+  }
+  return { config, ops, observations: doc.observations.map((o, i) => parseObservation(o, `observations[${i}]`)) };
+}
+
+/** Parse trace text; `source` (a file name) prefixes every message. */
+export function parseTraceText(text: string, source: string): Trace {
+  let doc: Json;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${source}: not valid JSON: ${(e as Error).message}`);
+  }
+  try {
+    return parseTraceValue(doc);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${source}: ${e.message}`);
+    throw e;
+  }
+}
