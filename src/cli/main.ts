@@ -8,6 +8,7 @@ import { NvcError } from '../errors.js';
 import { loadTrace } from './io.js';
 import { runCommand } from './run.js';
 import '../../models/builtin.js';
+import '../plugins/index.js';
 
 function implOptions(o: { layout: string; hostEcvTraps?: boolean }) {
   return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false };

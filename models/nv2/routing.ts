@@ -1,0 +1,50 @@
+/**
+ * FEAT_NV/FEAT_NV2 routing of one system-register access from real EL1, as the hardware decides
+ * it (facts §3), from the register table and a VNCR layout. Pure: no state but its arguments.
+ *
+ * Precedence, as in the Arm ARM access pseudocode:
+ *  1. a register the CPU does not implement, or an MSR to a read-only one: UNDEFINED;
+ *  2. the CNTHCTL_EL2 trap bits for EL1 accesses (EL1PTEN, EL1PCTEN, EL1TVT, EL1TVCT, and
+ *     EL1NVPCT/EL1NVVCT while NVx = 101): trap to EL2;
+ *  3. with NV2, a name the layout gives a slot (under the row's NV1 condition): NVMem[offset];
+ *  4. with NV, a name that is UNDEFINED at EL1 (EL2 registers, _EL02 aliases): trap to EL2;
+ *  5. otherwise the hardware register the name designates at EL1.
+ */
+import type { Layout } from '../layout.js';
+import { trapFires, type Meaning, type RegisterRow } from '../registers.js';
+
+export type Route =
+  | { readonly kind: 'undefined' }
+  | { readonly kind: 'trap'; readonly why: string }
+  | { readonly kind: 'vncr'; readonly offset: number; readonly key: string }
+  | { readonly kind: 'hw'; readonly meaning: Exclude<Meaning, { kind: 'undefined' }> };
+
+export interface RouteContext {
+  /** HCR_EL2.NV */
+  readonly nv: boolean;
+  /** HCR_EL2.NV2 */
+  readonly nv2: boolean;
+  /** HCR_EL2.NV1 */
+  readonly nv1: 0 | 1;
+  /** The hardware CNTHCTL_EL2, in its E2H=1 layout (the host hypervisor runs with VHE). */
+  readonly cnthctl: bigint;
+  /** The physical CPU implements FEAT_ECV. */
+  readonly physEcv: boolean;
+  /** The VNCR layout (only consulted with NV2). */
+  readonly layout: Layout | undefined;
+}
+
+export function route(row: RegisterRow, write: boolean, ctx: RouteContext): Route {
+  if (row.feature === 'ecv' && !ctx.physEcv) return { kind: 'undefined' };
+  if (write && row.access === 'ro') return { kind: 'undefined' };
+  const nv101 = ctx.nv && ctx.nv2 && ctx.nv1 === 0;
+  for (const rule of row.el1Traps) {
+    if (trapFires(rule, ctx.cnthctl, true, ctx.physEcv, nv101)) return { kind: 'trap', why: `CNTHCTL_EL2.${rule.field}` };
+  }
+  if (ctx.nv && ctx.nv2 && row.slot && ctx.layout) {
+    const off = ctx.layout.slots.get(row.slot.key);
+    if (off !== undefined && (row.slot.nv1 === 'any' || row.slot.nv1 === ctx.nv1)) return { kind: 'vncr', offset: off, key: row.slot.key };
+  }
+  if (row.vel1.kind === 'undefined') return ctx.nv ? { kind: 'trap', why: 'HCR_EL2.NV' } : { kind: 'undefined' };
+  return { kind: 'hw', meaning: row.vel1 };
+}
