@@ -71,7 +71,7 @@ const OP_FIELDS: Readonly<Record<Op['op'], readonly string[]>> = {
 export function parseOp(o: Json, where: string): Op {
   if (!isObj(o)) fail(where, `expected an op object, got ${show(o)}`);
   const kind = o.op;
-  if (typeof kind !== 'string' || !(kind in OP_FIELDS)) {
+  if (typeof kind !== 'string' || !Object.hasOwn(OP_FIELDS, kind)) {
     fail(`${where}.op`, `expected one of ${Object.keys(OP_FIELDS).join(', ')}, got ${show(kind)}`);
   }
   const fields = OP_FIELDS[kind as Op['op']];
@@ -97,7 +97,7 @@ export function parseObservation(o: Json, where: string): Expectation {
   let irq = 0;
   let last = -1;
   o.irq.forEach((t, i) => {
-    const idx = typeof t === 'string' ? TIMER_INDEX[t as TimerId] : undefined;
+    const idx = typeof t === 'string' && Object.hasOwn(TIMER_INDEX, t) ? TIMER_INDEX[t as TimerId] : undefined;
     if (idx === undefined) fail(`${where}.irq[${i}]`, `expected one of hptimer, hvtimer, ptimer, vtimer, got ${show(t)}`);
     if (idx <= last) fail(`${where}.irq`, `must be sorted and without repeats`);
     last = idx;
