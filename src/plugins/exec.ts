@@ -1,0 +1,325 @@
+/**
+ * External processes: `exec:COMMAND ARGS` runs an implementation as a child process that speaks
+ * JSON lines on stdin/stdout (docs/protocol.md). One process serves one Implementation instance
+ * for as many traces as it is reset for; it is started on the first reset, restarted at a reset
+ * if it has died, and killed after any protocol error, on timeout and on close().
+ *
+ * Errors: a command that cannot be started (not found, not executable) is an InputError (exit 2).
+ * Everything the process does wrong is an ImplementationError (exit 1) naming the request
+ * (`reset` or `ops[i]`) and quoting the last lines it printed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { ImplementationError, InputError } from '../errors.js';
+import type { Implementation } from '../engine/model.js';
+import { configJson, opJson } from '../trace/format.js';
+import type { Observation, Op, TraceConfig } from '../trace/types.js';
+import { splitCommand } from './argv.js';
+import { DEFAULT_TIMEOUT_MS, checkObservation, clip, clipTail, oneLine, resolveTimeoutMs, showValue, type ExternalOptions } from './common.js';
+
+/** Lines of stdout and of stderr kept for messages. */
+const KEEP_LINES = 3;
+/** A line on stdout longer than this is a protocol error (protects memory against a runaway child). */
+const MAX_LINE = 1 << 20;
+/** After the child exits, how long to wait for its last output to arrive before reporting. */
+const EXIT_DRAIN_MS = 200;
+/** On close(), how long a child has to exit after SIGTERM before SIGKILL. */
+const CLOSE_GRACE_MS = 500;
+
+/** Every live child, killed if nvconform exits without closing it. */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+}
+
+/** Load an `exec:` spec. Starts the process now, so that a command that does not exist is reported at once. */
+export async function loadExecImplementation(spec: string, opts: ExternalOptions): Promise<Implementation> {
+  const command = spec.slice('exec:'.length).trim();
+  const argv = splitCommand(command, spec);
+  const impl = new ExecImplementation(spec, argv, opts, resolveTimeoutMs(opts));
+  await impl.start();
+  return impl;
+}
+
+type Answer = { line: string } | { error: ImplementationError };
+
+interface Pending {
+  readonly what: string;
+  readonly settle: (a: Answer) => void;
+}
+
+/** One running child process and the line protocol's low-level state. */
+class Child {
+  readonly proc: ChildProcess;
+  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private drained = false;
+  private outPartial = '';
+  private errPartial = '';
+  private readonly outLines: string[] = [];
+  private readonly errLines: string[] = [];
+  private pending: Pending | undefined;
+  /** The first line the child printed when nothing was asked, and after what. */
+  unsolicited: { line: string; after: string } | undefined;
+  /** What was asked last (for messages about out-of-turn lines). */
+  lastAsked = 'start';
+  /** Killed by us (after a protocol error, a timeout or on close): never asked again. */
+  private killed = false;
+
+  constructor(private readonly label: string, argv: readonly string[], env: NodeJS.ProcessEnv) {
+    try {
+      this.proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+    } catch (e) {
+      throw new InputError(`${label}: cannot start '${argv.join(' ')}': ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  /** Wait until the process has started; InputError if it cannot be. */
+  async started(command: string): Promise<void> {
+    const p = this.proc;
+    await new Promise<void>((res, rej) => {
+      p.once('spawn', () => res());
+      p.once('error', (e: NodeJS.ErrnoException) => {
+        const why = e.code === 'ENOENT' ? 'command not found' : e.code === 'EACCES' ? 'permission denied (not executable?)' : e.message;
+        rej(new InputError(`${this.label}: cannot start '${command}': ${why}`));
+      });
+    });
+    track(p);
+    p.on('error', () => {
+      /* reported through 'exit' or the pending request */
+    });
+    p.stdin!.on('error', () => {
+      /* EPIPE when the child has gone: reported through 'exit' */
+    });
+    p.stdout!.setEncoding('utf8');
+    p.stderr!.setEncoding('utf8');
+    p.stdout!.on('data', (s: string) => this.onStdout(s));
+    p.stderr!.on('data', (s: string) => this.onStderr(s));
+    p.once('exit', (code, signal) => {
+      this.exited = { code, signal };
+      live.delete(p);
+      // Let the last output arrive ('close' = all stdio closed), but do not wait for ever.
+      const t = setTimeout(() => this.onDrained(), EXIT_DRAIN_MS);
+      p.once('close', () => {
+        clearTimeout(t);
+        this.onDrained();
+      });
+    });
+    // Neither the child nor its pipes keep nvconform alive; a pending request's timer does.
+    p.unref();
+    for (const s of [p.stdin, p.stdout, p.stderr]) (s as unknown as Partial<Socket> | null)?.unref?.();
+  }
+
+  get alive(): boolean {
+    return this.exited === undefined && !this.killed;
+  }
+
+  private onStdout(s: string): void {
+    this.outPartial += s;
+    let nl: number;
+    while ((nl = this.outPartial.indexOf('\n')) >= 0) {
+      const line = this.outPartial.slice(0, nl).replace(/\r$/, '');
+      this.outPartial = this.outPartial.slice(nl + 1);
+      this.onLine(line);
+    }
+    if (this.outPartial.length > MAX_LINE && !this.killed) {
+      const what = this.pending?.what ?? this.lastAsked;
+      this.fail(`printed a line longer than ${MAX_LINE} characters while answering ${what}`);
+      this.kill();
+    }
+  }
+
+  private onStderr(s: string): void {
+    this.errPartial += s;
+    let nl: number;
+    while ((nl = this.errPartial.indexOf('\n')) >= 0) {
+      keep(this.errLines, this.errPartial.slice(0, nl).replace(/\r$/, ''));
+      this.errPartial = this.errPartial.slice(nl + 1);
+    }
+    if (this.errPartial.length > 4096) this.errPartial = this.errPartial.slice(-4096);
+  }
+
+  private onLine(line: string): void {
+    keep(this.outLines, line);
+    if (this.killed) return; // late output of a process we gave up on
+    const p = this.pending;
+    if (p) {
+      this.pending = undefined;
+      p.settle({ line });
+    } else if (!this.unsolicited) {
+      this.unsolicited = { line, after: this.lastAsked };
+    }
+  }
+
+  private onDrained(): void {
+    if (this.drained) return;
+    this.drained = true;
+    const e = this.exited!;
+    const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
+    this.fail(`${how} before answering ${this.pending?.what ?? ''}`);
+  }
+
+  /** Fail the pending request, if any, with `msg` and the last output. */
+  private fail(msg: string): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    p.settle({ error: new ImplementationError(`${this.label}: ${msg} ${this.lastOutput()}`) });
+  }
+
+  /** Send one line and wait for one line back. */
+  ask(message: unknown, what: string, timeoutMs: number): Promise<Answer> {
+    this.lastAsked = what;
+    return new Promise<Answer>((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.pending !== pending) return;
+        this.pending = undefined;
+        this.kill();
+        resolve({ error: new ImplementationError(`${this.label}: no answer to ${what} within ${timeoutMs} ms ${this.lastOutput()}`) });
+      }, timeoutMs);
+      const pending: Pending = {
+        what,
+        settle: (a) => {
+          clearTimeout(timer);
+          resolve(a);
+        },
+      };
+      this.pending = pending;
+      this.proc.stdin!.write(JSON.stringify(message) + '\n');
+    });
+  }
+
+  /** `(last output: stdout: ... ; stderr: ...)`, the last few lines of each, truncated. */
+  lastOutput(): string {
+    const part = (lines: readonly string[], partial: string): string => {
+      const all = partial.trim() === '' ? lines : [...lines, partial];
+      return clipTail(oneLine(all.filter((l) => l.trim() !== '').slice(-KEEP_LINES).join(' | ')), 160);
+    };
+    const out = part(this.outLines, this.outPartial.slice(0, 1000));
+    const err = part(this.errLines, this.errPartial);
+    const parts: string[] = [];
+    if (out) parts.push(`stdout: ${out}`);
+    if (err) parts.push(`stderr: ${err}`);
+    return `(last output: ${parts.length ? parts.join('; ') : 'none'})`;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.killed = true;
+    if (this.exited === undefined) this.proc.kill(signal);
+  }
+
+  /** End stdin, then SIGTERM, then SIGKILL after a grace period; resolves when it has exited. */
+  async stop(): Promise<void> {
+    if (this.exited !== undefined) return;
+    const gone = new Promise<void>((res) => this.proc.once('exit', () => res()));
+    this.proc.stdin!.end();
+    this.proc.kill('SIGTERM');
+    const t = setTimeout(() => this.kill('SIGKILL'), CLOSE_GRACE_MS);
+    await gone;
+    clearTimeout(t);
+  }
+}
+
+function keep(lines: string[], line: string): void {
+  lines.push(clip(line, 400));
+  if (lines.length > KEEP_LINES) lines.shift();
+}
+
+class ExecImplementation implements Implementation {
+  readonly name: string;
+  private child: Child | undefined;
+  private index = 0;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(
+    private readonly label: string,
+    private readonly argv: readonly string[],
+    opts: ExternalOptions,
+    private readonly timeoutMs: number,
+  ) {
+    this.name = label;
+    this.env = {
+      ...process.env,
+      NVCONFORM_LAYOUT: opts.layout,
+      NVCONFORM_HOST_ECV_TRAPS: opts.hostEcvTraps ? '1' : '0',
+    };
+  }
+
+  /** Start a fresh process (after killing any previous one). */
+  async start(): Promise<void> {
+    this.child?.kill();
+    const c = new Child(this.label, this.argv, this.env);
+    this.child = c;
+    await c.started(this.argv.join(' '));
+  }
+
+  async reset(config: TraceConfig): Promise<void> {
+    this.index = 0;
+    if (!this.child || (!this.child.alive && !this.child.unsolicited)) await this.start();
+    const c = this.child!;
+    // A reset may include starting the process (an interpreter, under load): it gets at least the default time.
+    const answer = await this.request(c, { reset: configJson(config) }, 'reset', Math.max(this.timeoutMs, DEFAULT_TIMEOUT_MS));
+    if (isObj(answer) && answer.ready === true && Object.keys(answer).length === 1) return;
+    c.kill();
+    const why = isObj(answer) && 'irq' in answer ? ' (an observation, out of turn)' : '';
+    throw new ImplementationError(`${this.label}: answered reset with ${showValue(answer)}${why}, expected {"ready":true} ${c.lastOutput()}`);
+  }
+
+  async step(op: Op): Promise<Observation> {
+    const what = `ops[${this.index++}]`;
+    const c = this.child;
+    if (!c) throw new ImplementationError(`${this.label}: ${what} sent before reset`);
+    const answer = await this.request(c, opJson(op), what);
+    if (isObj(answer) && 'ready' in answer) {
+      c.kill();
+      throw new ImplementationError(`${this.label}: answered ${what} with ${showValue(answer)} (out of turn), expected an observation ${c.lastOutput()}`);
+    }
+    const r = checkObservation(answer);
+    if ('ok' in r) return r.ok;
+    c.kill();
+    throw new ImplementationError(`${this.label}: answered ${what} with ${showValue(answer)}: ${r.problem} ${c.lastOutput()}`);
+  }
+
+  async close(): Promise<void> {
+    const c = this.child;
+    this.child = undefined;
+    await c?.stop();
+  }
+
+  /** Send a request and return the answer decoded from JSON; every failure is an ImplementationError. */
+  private async request(c: Child, message: unknown, what: string, timeoutMs = this.timeoutMs): Promise<unknown> {
+    if (c.unsolicited) {
+      const u = c.unsolicited;
+      c.unsolicited = undefined;
+      c.kill();
+      throw new ImplementationError(`${this.label}: printed a line out of turn after ${u.after}, before ${what}: ${clip(oneLine(u.line), 60)} ${c.lastOutput()}`);
+    }
+    if (!c.alive) {
+      const e = c.exited;
+      const how = e?.signal ? `was killed by ${e.signal}` : e ? `exited with code ${e.code}` : 'is not running';
+      throw new ImplementationError(`${this.label}: ${how} before ${what} ${c.lastOutput()}`);
+    }
+    const a = await c.ask(message, what, timeoutMs);
+    if ('error' in a) throw a.error;
+    let v: unknown;
+    try {
+      v = JSON.parse(a.line);
+    } catch {
+      c.kill();
+      throw new ImplementationError(`${this.label}: answered ${what} with a line that is not JSON: ${JSON.stringify(clip(oneLine(a.line), 60))} ${c.lastOutput()}`);
+    }
+    if (isObj(v) && 'error' in v && Object.keys(v).length === 1) {
+      c.kill();
+      throw new ImplementationError(`${this.label}: reported an error at ${what}: ${clip(oneLine(String(v.error)), 160)}`);
+    }
+    return v;
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
