@@ -16,7 +16,7 @@
  * With `nv2: false` the same host runs on FEAT_NV alone (no page): the trap-cost baseline.
  */
 import { match } from 'ts-pattern';
-import { MASK32, low32, sext32, u64 } from '../../src/bits.js';
+import { MASK32, MASK64, low32, sext32, u64 } from '../../src/bits.js';
 import type { HwAction, Implementation, SlotChange, StepDetail } from '../../src/engine/model.js';
 import {
   TIMERS, TIMER_INDEX, hasFeature, type El, type Observation, type Op, type TimerId, type TraceConfig,
@@ -28,6 +28,7 @@ import {
 } from '../registers.js';
 import { conditionMet, countsUntilAsserted, countsUntilConditionChanges, lineAsserted } from '../timer.js';
 import { route, type Route, type RouteContext } from './routing.js';
+import { CNTHCTL_E2H, physicalEcv, vel2HostCnthctl } from './policy.js';
 
 /** The two hardware EL1 timers the guest can reach. */
 export type HwTimer = 'ptimer' | 'vtimer';
@@ -72,9 +73,6 @@ export interface TrapCounters {
   hw: number;
 }
 
-const CNTHCTL_E2H = {
-  EL1PCTEN: 10, EL1PTEN: 11, ECV: 12, EL1TVT: 13, EL1TVCT: 14, EL1NVPCT: 15, EL1NVVCT: 16,
-} as const;
 const b = (n: number): bigint => 1n << BigInt(n);
 
 /** Every EL1 trap rule that a guest's own CNTHCTL_EL2 can set for its nested guest. */
@@ -144,7 +142,7 @@ export class Nv2Model implements Implementation {
     this.config = config;
     this.guestEcv = hasFeature(config, 'ecv');
     // A virtual CPU with FEAT_ECV needs it in hardware; ECV traps need it too.
-    this.physEcv = this.guestEcv || this.hostEcvTraps;
+    this.physEcv = physicalEcv({ guestEcv: this.guestEcv, hostEcvTraps: this.hostEcvTraps });
     this.nv1 = config.guest === 'nvhe' ? 1 : 0;
     this.count = config.count;
     this.page = new BigUint64Array(512);
@@ -463,7 +461,7 @@ export class Nv2Model implements Implementation {
         if (value === undefined) return this.ctxt.sys[s.reg];
         this.ctxt.sys[s.reg] = value & STORAGE[s.reg].writable(this.config.guest, this.guestEcv);
         if (s.reg === this.cntkctlHolds) this.hw.cntkctl = this.ctxt.sys[s.reg];
-        this.applyHwConfig();
+        this.reconfigure();
         return undefined;
       })
       .with({ kind: 'counter' }, (c) => u64(this.count - this.guestOffset(c.offset)))
@@ -495,7 +493,13 @@ export class Nv2Model implements Implementation {
       if (this.published.get(s.offset) === v) continue;
       this.mergeSlot(s, v);
     }
-    this.applyHwConfig();
+    this.reconfigure();
+  }
+
+  /** Re-derive the hardware configuration and timer placement from the guest's current state. */
+  protected reconfigure(): void {
+    this.saveContext();
+    this.loadContext();
   }
 
   /** A value the guest stored in a slot becomes the guest's register value. */
@@ -555,7 +559,9 @@ export class Nv2Model implements Implementation {
   /** When the software timer of an emulated timer must next fire: at its next condition change while enabled. */
   protected softDeadline(t: TimerRegs, off: bigint): bigint | undefined {
     if ((t.ctl & CTL_ENABLE) === 0n) return undefined;
-    return u64(this.count + countsUntilConditionChanges(this.count, off, t.cval));
+    const delta = countsUntilConditionChanges(this.count, off, t.cval);
+    // 2^64 counts away is further than any op can move time: nothing to arm.
+    return delta > MASK64 ? undefined : u64(this.count + delta);
   }
 
   /** The value a slot should show for the guest's current state. */
@@ -696,14 +702,8 @@ export class Nv2Model implements Implementation {
   protected applyHwConfig(): void {
     if (this.el === 2) {
       this.cntkctlHolds = this.config.guest === 'vhe' ? 'CNTHCTL_EL2' : 'CNTKCTL_EL1';
-      // The guest hypervisor reaches the hardware physical timer and counter directly unless the
-      // host chooses to trap; the EL2 timers have no offset, so CNTPOFF is off (ECV=0).
-      let cnthctl = b(CNTHCTL_E2H.EL1PTEN) | b(CNTHCTL_E2H.EL1PCTEN);
-      if (this.hostEcvTraps && this.physEcv) {
-        if (this.config.guest === 'vhe') cnthctl |= b(CNTHCTL_E2H.EL1NVPCT) | b(CNTHCTL_E2H.EL1NVVCT);
-        else cnthctl = (cnthctl & ~b(CNTHCTL_E2H.EL1PTEN)) | b(CNTHCTL_E2H.EL1TVT) | b(CNTHCTL_E2H.EL1TVCT);
-      }
-      this.hw.cnthctl = cnthctl;
+      const trapPhys = this.config.guest === 'nvhe' && this.guestPhysOffset() !== 0n;
+      this.hw.cnthctl = vel2HostCnthctl(this.config.guest, this.hostEcvTraps, this.physEcv, trapPhys);
       this.hw.cntpoff = 0n;
       // The hardware virtual offset is what the timer on the hardware virtual timer needs:
       // none for the EL2 virtual timer, CNTVOFF_EL2 for the EL1 one (and for CNTVCT_EL0 with E2H=0).

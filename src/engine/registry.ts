@@ -4,11 +4,12 @@
  */
 import { InputError } from '../errors.js';
 import type { Implementation } from './model.js';
+import type { Layout } from '../../models/layout.js';
 
 /** Options every implementation takes (the CLI's `--layout` and `--host-ecv-traps`). */
 export interface ImplOptions {
-  /** VNCR layout: a catalogue name or a layout file. Default `architected`. */
-  readonly layout: string;
+  /** VNCR layout: a catalogue name, a layout file, or a loaded layout. Default `architected`. */
+  readonly layout: string | Layout;
   /** The physical CPU has FEAT_ECV and the host uses its traps to make VNCR-held timers exact. Default false. */
   readonly hostEcvTraps: boolean;
 }
@@ -27,7 +28,12 @@ export function builtinNames(): string[] {
   return [...builtins.keys()];
 }
 
-type ExternalLoader = (spec: string, opts: ImplOptions) => Promise<Implementation>;
+/** External implementations see the layout by name (or file path). */
+export interface ExternalImplOptions {
+  readonly layout: string;
+  readonly hostEcvTraps: boolean;
+}
+type ExternalLoader = (spec: string, opts: ExternalImplOptions) => Promise<Implementation>;
 let external: ExternalLoader | undefined;
 /** Installed by the plug-in module so the engine does not import it eagerly. */
 export function setExternalLoader(l: ExternalLoader): void {
@@ -37,6 +43,6 @@ export function setExternalLoader(l: ExternalLoader): void {
 export async function createImplementation(spec: string, opts: ImplOptions): Promise<Implementation> {
   const b = builtins.get(spec);
   if (b) return b(opts);
-  if (external && (spec.startsWith('exec:') || /[./\\]/.test(spec))) return external(spec, opts);
+  if (external && (spec.startsWith('exec:') || /[./\\]/.test(spec))) return external(spec, { layout: typeof opts.layout === 'string' ? opts.layout : opts.layout.source, hostEcvTraps: opts.hostEcvTraps });
   throw new InputError(`--impl: unknown implementation '${spec}' (built in: ${builtinNames().join(', ')}; or a module path, or exec:COMMAND)`);
 }
