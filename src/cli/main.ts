@@ -3,15 +3,34 @@
  * The nvconform command line. Every failure is one line on stderr: exit 2 for bad input or usage,
  * 1 when a property was refuted (check) or an implementation misbehaved.
  */
-import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { Command, CommanderError, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { NvcError } from '../errors.js';
 import { loadTrace } from './io.js';
 import { runCommand } from './run.js';
+import { checkCommand, replayCommand, suiteCommand } from './check.js';
+import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
+import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import '../../models/builtin.js';
 import '../plugins/index.js';
 
 function implOptions(o: { layout: string; hostEcvTraps?: boolean }) {
   return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false };
+}
+
+
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    if (!/^[0-9]+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${flag} expects a positive integer`);
+    return Number(v);
+  };
+}
+function seedInt(v: string): number {
+  if (!/^-?[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('--seed expects an integer');
+  return Number(v) | 0;
+}
+function collectProperty(v: string, prev: PropertyName[] | undefined): PropertyName[] {
+  if (!isPropertyName(v)) throw new InvalidArgumentError(`unknown property '${v}' (known: ${PROPERTY_NAMES.join(', ')})`);
+  return [...(prev ?? []), v];
 }
 
 export function buildProgram(out: (s: string) => void): Command {
@@ -20,7 +39,7 @@ export function buildProgram(out: (s: string) => void): Command {
     .description('Conformance checker for Arm FEAT_NV2 nested virtualization of the generic timer')
     .version('0.1.0')
     .exitOverride()
-    .showSuggestionAfterError(true)
+    .showSuggestionAfterError(false)
     .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => process.stderr.write(s) });
 
   program
@@ -37,6 +56,56 @@ export function buildProgram(out: (s: string) => void): Command {
     .action(async (file, o) => {
       const trace = loadTrace(file);
       out(await runCommand(trace, { model: o.impl ?? o.model, impl: implOptions(o), verbose: !!o.verbose, json: !!o.json }));
+    });
+
+  program
+    .command('check')
+    .description('generate guest behaviour, run the reference and an implementation side by side, shrink failures; with no implementation options, run the default suite')
+    .option('--impl <spec>', 'implementation: nv2, nv, a plug-in module path, or exec:COMMAND (default nv2)')
+    .option('--layout <name|file>', 'VNCR layout: catalogue name or file (default architected)')
+    .addOption(new Option('--guest <mode>', 'pin the guest hypervisor mode (default: both)').choices(['vhe', 'nvhe'] as const))
+    .option('--ecv', 'the virtual CPU has FEAT_ECV (default: with and without)')
+    .option('--no-ecv', 'the virtual CPU has no FEAT_ECV')
+    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--runs <n>', `generated traces per property (default ${DEFAULT_CHECK_OPTIONS.runs})`, positiveInt('--runs'))
+    .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
+    .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
+    .option('--property <name>', `property to check, repeatable: ${PROPERTY_NAMES.join(', ')} (default all)`, collectProperty)
+    .option('--stats', 'print what the generated traces covered')
+    .option('--json', 'print one JSON document')
+    .option('--out <file>', 'write the minimal failing trace (expected observations) to FILE, and the implementation\'s to FILE.observed.json')
+    .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
+    .exitOverride()
+    .action(async (o) => {
+      const base = { runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}) };
+      const single = o.impl !== undefined || o.layout !== undefined || o.guest !== undefined || o.ecv !== undefined || o.hostEcvTraps !== undefined || o.property !== undefined;
+      const res = single && o.suite === undefined
+        ? await checkCommand({
+          ...base, impl: o.impl ?? DEFAULT_CHECK_OPTIONS.impl, layout: o.layout ?? 'architected', hostEcvTraps: !!o.hostEcvTraps,
+          properties: o.property ?? PROPERTY_NAMES, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+        })
+        : await suiteCommand(o.suite, base);
+      out(res.text);
+      process.exitCode = res.code;
+    });
+
+  program
+    .command('replay')
+    .description('re-run a counterexample from its replay token (or a trace file) and show where it fails')
+    .argument('<token|file>', 'replay token (nvc1:...) or trace file')
+    .option('--impl <spec>', 'implementation (default: the token\'s, else nv2)')
+    .option('--layout <name|file>', 'VNCR layout (default: the token\'s, else architected)')
+    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--property <name>', 'property to judge, repeatable (default: the token\'s, else all)', collectProperty)
+    .option('--json', 'print one JSON document')
+    .exitOverride()
+    .action(async (arg, o) => {
+      const res = await replayCommand(arg, {
+        json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
+        ...(o.hostEcvTraps ? { hostEcvTraps: true } : {}), ...(o.property ? { properties: o.property } : {}),
+      });
+      out(res.text);
+      process.exitCode = res.code;
     });
 
   return program;

@@ -1,5 +1,6 @@
 /**
- * Replay tokens: a whole trace (config and ops) in one opaque, copy-pasteable word.
+ * Replay tokens: a whole counterexample in one opaque, copy-pasteable word: the trace's config
+ * and ops and, for a check's counterexample, the implementation options and the property.
  * `nvc1:` + base64url(deflate-raw(compact JSON)). Observations are not carried: replay recomputes them.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -10,8 +11,11 @@ import { TRACE_FORMAT, type Trace } from './types.js';
 
 export const TOKEN_PREFIX = 'nvc1:';
 
-export function encodeToken(t: Pick<Trace, 'config' | 'ops'>): string {
-  const compact = JSON.stringify({ c: configJson(t.config), o: t.ops.map(opJson) });
+/** Extra data a token may carry (opaque to this module beyond being JSON). */
+export type TokenExtra = object;
+
+export function encodeToken(t: Pick<Trace, 'config' | 'ops'>, extra?: TokenExtra): string {
+  const compact = JSON.stringify({ c: configJson(t.config), o: t.ops.map(opJson), ...(extra ? { x: extra } : {}) });
   return TOKEN_PREFIX + deflateRawSync(Buffer.from(compact, 'utf8'), { level: 9 }).toString('base64url');
 }
 
@@ -19,7 +23,11 @@ export function isToken(s: string): boolean {
   return s.startsWith(TOKEN_PREFIX);
 }
 
-export function decodeToken(token: string): Trace {
+export interface DecodedToken extends Trace {
+  readonly extra?: TokenExtra;
+}
+
+export function decodeToken(token: string): DecodedToken {
   if (!isToken(token)) throw new InputError(`replay token: expected a token starting with '${TOKEN_PREFIX}'`);
   const body = token.slice(TOKEN_PREFIX.length);
   if (!/^[A-Za-z0-9_-]*$/.test(body)) throw new InputError(`replay token: not base64url after '${TOKEN_PREFIX}'`);
@@ -29,11 +37,15 @@ export function decodeToken(token: string): Trace {
   } catch {
     throw new InputError(`replay token: corrupt (truncated or mistyped?)`);
   }
-  const d = doc as { c?: unknown; o?: unknown } | null;
-  if (typeof d !== 'object' || d === null) throw new InputError(`replay token: corrupt (not a trace)`);
+  const d = doc as { c?: unknown; o?: unknown; x?: unknown } | null;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new InputError(`replay token: corrupt (not a trace)`);
+  let trace: Trace;
   try {
-    return parseTraceValue({ format: TRACE_FORMAT, config: d.c, ops: d.o });
+    trace = parseTraceValue({ format: TRACE_FORMAT, config: d.c, ops: d.o });
   } catch (e) {
     throw new InputError(`replay token: ${(e as Error).message}`);
   }
+  if (d.x === undefined) return trace;
+  if (typeof d.x !== 'object' || d.x === null || Array.isArray(d.x)) throw new InputError(`replay token: corrupt (bad options)`);
+  return { ...trace, extra: d.x as TokenExtra };
 }

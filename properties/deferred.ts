@@ -1,0 +1,157 @@
+/**
+ * `deferred`: the NV2 contract (shared/reference/nv2-contract.md). The same as `architectural`,
+ * except for a timer whose CTL or CVAL the guest hypervisor reaches through the VNCR page: while
+ * vEL2 runs, between two certain host entries (a trapped access, eret, exit, wfi, preempt, or a
+ * trap from vEL1), that timer's interrupt line, and the ISTATUS bit read back through the page,
+ * may follow any version of the timer's registers (CTL, CVAL, offset) written since the last
+ * certain entry. An ISTATUS bit the guest wrote since then may read back as written. Register
+ * values are exact; so is everything else.
+ *
+ * The allowed set is computed exactly from the reference's states, never "anything goes": a
+ * host that never publishes ISTATUS, never re-arms a software timer after a CVAL change, or
+ * forgets an offset still fails.
+ */
+import { route } from '../models/nv2/routing.js';
+import { vel2RouteContext } from '../models/nv2/policy.js';
+import { REGISTERS, CTL_ENABLE, CTL_IMASK, CTL_ISTATUS } from '../models/registers.js';
+import { conditionMet, lineAsserted } from '../models/timer.js';
+import type { ReferenceModel } from '../models/reference/reference.js';
+import { TIMERS, TIMER_INDEX, hasFeature, type TimerId } from '../src/trace/types.js';
+import { hex } from '../src/bits.js';
+import { agrees } from './compare.js';
+import { divergence } from './architectural.js';
+import { opPhrase, servedPhrase } from './why.js';
+import type { Judge, OpContext, Property, RunContext } from './types.js';
+
+interface Version {
+  readonly ctl: bigint;
+  readonly cval: bigint;
+  readonly off: bigint;
+}
+
+const snapshot = (ref: ReferenceModel, t: TimerId): Version => {
+  const r = ref.timers[TIMER_INDEX[t]]!;
+  return { ctl: r.ctl & (CTL_ENABLE | CTL_IMASK), cval: r.cval, off: ref.timerOffset(t) };
+};
+const same = (a: Version, b: Version): boolean => a.ctl === b.ctl && a.cval === b.cval && a.off === b.off;
+
+/** Timers whose CTL or CVAL some vEL2 name reaches through the VNCR page, under the implementation's options. */
+export function pageHeldTimers(rc: RunContext): boolean[] {
+  const out = TIMERS.map(() => false);
+  if (!rc.nv2) return out;
+  const ctx = vel2RouteContext({
+    guest: rc.config.guest, guestEcv: hasFeature(rc.config, 'ecv'), hostEcvTraps: rc.hostEcvTraps, nv2: rc.nv2, layout: rc.layout,
+  });
+  for (const row of REGISTERS) {
+    const m = row.vel2[rc.config.guest];
+    if (m.kind !== 'timer' || m.view === 'tval') continue;
+    for (const write of [false, true]) if (route(row, write, ctx).kind === 'vncr') out[TIMER_INDEX[m.timer]] = true;
+  }
+  return out;
+}
+
+/** Is this op a host entry the guest can be certain of? */
+function certainEntry(c: OpContext): boolean {
+  switch (c.op.op) {
+    case 'eret': case 'exit': case 'wfi': case 'preempt': return true;
+    case 'tick': return false;
+    case 'msr': case 'mrs': return c.el === 1 || c.exp.fault === 'trap' || c.route?.kind === 'trap';
+  }
+}
+
+class DeferredJudge implements Judge {
+  private readonly held: boolean[];
+  private readonly versions: Version[][] = TIMERS.map(() => []);
+  /** ISTATUS values the guest stored into each timer's CTL since the last certain entry. */
+  private readonly wroteIstatus: Set<bigint>[] = TIMERS.map(() => new Set());
+  private lastEntry = -1;
+
+  constructor(rc: RunContext) {
+    this.held = pageHeldTimers(rc);
+  }
+
+  begin(ref: ReferenceModel): void {
+    TIMERS.forEach((t, i) => {
+      this.versions[i] = [snapshot(ref, t)];
+      this.wroteIstatus[i]!.clear();
+    });
+  }
+
+  step(c: OpContext) {
+    const relaxed = c.el === 2 && c.elAfter === 2 && !certainEntry(c);
+    if (!relaxed) {
+      this.lastEntry = c.index;
+      TIMERS.forEach((t, i) => {
+        this.versions[i] = [snapshot(c.ref, t)];
+        this.wroteIstatus[i]!.clear();
+      });
+      return agrees(c.exp, c.obs) ? undefined : divergence(c);
+    }
+    TIMERS.forEach((t, i) => {
+      if (!this.held[i]) return;
+      const v = snapshot(c.ref, t);
+      const vs = this.versions[i]!;
+      if (!same(vs[vs.length - 1]!, v)) vs.push(v);
+    });
+    const m = c.meaning;
+    if (c.op.op === 'msr' && m?.kind === 'timer' && m.view === 'ctl' && this.held[TIMER_INDEX[m.timer]]) {
+      this.wroteIstatus[TIMER_INDEX[m.timer]]!.add(c.op.value & CTL_ISTATUS);
+    }
+
+    if (c.exp.fault !== c.obs.fault || c.exp.elapsed !== c.obs.elapsed) return divergence(c);
+    // Values: exact, but for ISTATUS in a CTL read served from the page.
+    let ignore = c.exp.unknown ?? 0n;
+    let istatusViolation: string | undefined;
+    if (c.op.op === 'mrs' && m?.kind === 'timer' && m.view === 'ctl' && c.route?.kind === 'vncr' && this.held[TIMER_INDEX[m.timer]]) {
+      const i = TIMER_INDEX[m.timer];
+      ignore |= CTL_ISTATUS;
+      const istatusUnknown = ((c.exp.unknown ?? 0n) & CTL_ISTATUS) !== 0n;
+      if (c.obs.value !== undefined && !istatusUnknown) {
+        const got = c.obs.value & CTL_ISTATUS;
+        const allowed = new Set<bigint>(this.wroteIstatus[i]);
+        for (const v of this.versions[i]!) {
+          if ((v.ctl & CTL_ENABLE) === 0n) {
+            allowed.add(0n);
+            allowed.add(CTL_ISTATUS);
+          } else if (conditionMet(c.ref.count, v.off, v.cval)) allowed.add(CTL_ISTATUS);
+          else allowed.add(0n);
+        }
+        if (!allowed.has(got)) {
+          istatusViolation = `ISTATUS=${got ? 1 : 0} read from the page, but no version of ${m.timer} written since the last certain host entry${this.entryNote()} has ISTATUS=${got ? 1 : 0} at count ${hex(c.ref.count)}`;
+        }
+      }
+    }
+    const valueOk = c.exp.value === undefined || c.obs.value === undefined
+      ? c.exp.value === c.obs.value
+      : ((c.exp.value ^ c.obs.value) & ~ignore) === 0n;
+    if (!valueOk) return divergence(c, `; register values are exact under the deferred contract too`);
+    if (istatusViolation) return { index: c.index, explanation: `${opPhrase(c)}, ${servedPhrase(c)}: ${istatusViolation}` };
+    // Interrupt lines.
+    for (let i = 0; i < TIMERS.length; i++) {
+      const bit = 1 << i;
+      const got = (c.obs.irq & bit) !== 0;
+      if (!this.held[i]) {
+        if (got !== ((c.exp.irq & bit) !== 0)) return divergence(c, `; ${TIMERS[i]} is not held in the VNCR page, so its line must be exact`);
+        continue;
+      }
+      const ok = this.versions[i]!.some((v) => lineAsserted(v.ctl, c.ref.count, v.off, v.cval) === got);
+      if (!ok) {
+        return {
+          index: c.index,
+          explanation: `${opPhrase(c)}: the ${TIMERS[i]} line is ${got ? 'asserted' : 'low'}, but no version of its registers written since the last certain host entry${this.entryNote()} has it ${got ? 'asserted' : 'low'} at count ${hex(c.ref.count)}`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  private entryNote(): string {
+    return this.lastEntry < 0 ? ' (none yet: the trace start)' : ` (op #${this.lastEntry})`;
+  }
+}
+
+export const deferred: Property = {
+  name: 'deferred',
+  summary: 'the NV2 contract: VNCR-held timers may lag their page writes until the next certain host entry, nothing else',
+  judge: (rc) => new DeferredJudge(rc),
+};

@@ -1,0 +1,66 @@
+/**
+ * Properties: each judges one side-by-side execution op by op. A property is a factory of
+ * per-trace judges, so that one judge holds whatever history it needs (versions, anchors).
+ */
+import type { ReferenceModel } from '../models/reference/reference.js';
+import type { Layout } from '../models/layout.js';
+import type { Meaning, RegisterRow } from '../models/registers.js';
+import type { Route } from '../models/nv2/routing.js';
+import type { StepDetail } from '../src/engine/model.js';
+import type { El, Expectation, Observation, Op, TraceConfig } from '../src/trace/types.js';
+
+export const PROPERTY_NAMES = ['architectural', 'deferred', 'cval-tval', 'no-tval-in-vncr', 'vncr-verbatim'] as const;
+export type PropertyName = (typeof PROPERTY_NAMES)[number];
+
+/** What every judge is told about the run it judges. */
+export interface RunContext {
+  readonly config: TraceConfig;
+  readonly layout: Layout;
+  readonly hostEcvTraps: boolean;
+  /** The implementation uses NV2 (a VNCR page); false for the FEAT_NV-only model. */
+  readonly nv2: boolean;
+  /** The implementation reports hardware detail (actions, VNCR slot changes). */
+  readonly hasDetail: boolean;
+}
+
+/** One op, executed on both sides. */
+export interface OpContext {
+  readonly index: number;
+  readonly op: Op;
+  /** The vCPU's EL before and after the op (architecture). */
+  readonly el: El;
+  readonly elAfter: El;
+  readonly exp: Expectation;
+  readonly obs: Observation;
+  readonly detail: StepDetail | undefined;
+  /** The reference after the op. */
+  readonly ref: ReferenceModel;
+  /** For msr/mrs: the register row and its architectural meaning at `el`. */
+  readonly row: RegisterRow | undefined;
+  readonly meaning: Meaning | undefined;
+  /** For msr/mrs at vEL2: where the NV2 hardware sends it under the implementation's options. */
+  readonly route: Route | undefined;
+}
+
+export interface Violation {
+  readonly index: number;
+  /** One sentence in the architecture's terms. */
+  readonly explanation: string;
+}
+
+export interface Judge {
+  /** Called once with the reference in its initial state, before the first op. */
+  begin?(ref: ReferenceModel): void;
+  /** undefined: the op is fine. */
+  step(c: OpContext): Violation | undefined;
+}
+
+export interface Property {
+  readonly name: PropertyName;
+  readonly summary: string;
+  /** A reason the property cannot be judged for this implementation, or undefined. */
+  inapplicable?(rc: RunContext): string | undefined;
+  /** A violation visible without running anything (for example in the layout itself). */
+  staticCheck?(rc: RunContext): string | undefined;
+  judge(rc: RunContext): Judge;
+}

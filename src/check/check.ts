@@ -1,0 +1,230 @@
+/**
+ * `check`: for each selected property, generate traces, run them side by side, and when one
+ * fails, shrink it (fast-check, then a greedy pass over the concrete ops) and report the
+ * minimal trace with its replay token.
+ */
+import fc from 'fast-check';
+import { NvcError } from '../errors.js';
+import type { Layout } from '../../models/layout.js';
+import { loadLayout } from '../../models/layout-load.js';
+import { propertyByName, PROPERTY_NAMES, type Property, type PropertyName } from '../../properties/index.js';
+import type { Implementation } from '../engine/model.js';
+import { builtinNames, createImplementation } from '../engine/registry.js';
+import { encodeToken } from '../trace/token.js';
+import type { GuestMode, Op, TraceConfig } from '../trace/types.js';
+import { traceArb, type GenOp } from './generate.js';
+import { asGenOps, runAsync, runSync, SideBySide, type Outcome } from './side-by-side.js';
+import { Coverage } from './stats.js';
+
+export interface CheckOptions {
+  /** Implementation: `nv2` (default), `nv`, a plug-in module path, or `exec:COMMAND`. */
+  readonly impl: string;
+  /** VNCR layout: catalogue name or file, or a loaded layout. Default `architected`. */
+  readonly layout: string | Layout;
+  /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
+  readonly hostEcvTraps: boolean;
+  /** Pin the guest mode. Default: both, chosen per trace. */
+  readonly guest?: GuestMode;
+  /** Pin FEAT_ECV of the virtual CPU. Default: both, chosen per trace. */
+  readonly ecv?: boolean;
+  /** Generated traces per property. Default 300. */
+  readonly runs: number;
+  /** fast-check seed. Default 42: the same seed and options give the same output. */
+  readonly seed: number;
+  /** Longest generated trace. Default 40. */
+  readonly maxOps: number;
+  /** Properties to check. Default: all of them. */
+  readonly properties: readonly PropertyName[];
+  /** Collect coverage. Default false. */
+  readonly stats: boolean;
+}
+
+export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
+  impl: 'nv2', layout: 'architected', hostEcvTraps: false, runs: 300, seed: 42, maxOps: 40,
+  properties: PROPERTY_NAMES, stats: false,
+};
+
+export interface PropertyResult {
+  readonly property: PropertyName;
+  readonly verdict: 'pass' | 'fail' | 'n/a';
+  /** Traces generated before the verdict (fast-check's numRuns). */
+  readonly runs: number;
+  readonly shrinks: number;
+  /** Ops stepped on both sides, shrinking included. */
+  readonly opsExecuted: number;
+  readonly ms: number;
+  readonly counterexample?: Outcome;
+  readonly explanation?: string;
+  readonly token?: string;
+}
+
+export interface CheckResult {
+  readonly verdict: 'pass' | 'fail';
+  readonly results: PropertyResult[];
+  readonly options: CheckOptions;
+  readonly layout: Layout;
+  readonly coverage?: Coverage;
+  readonly ms: number;
+}
+
+export interface ReplayInfo {
+  readonly impl: string;
+  readonly layout: string | { readonly name: string; readonly slots: [string, number][] };
+  readonly hostEcvTraps: boolean;
+  readonly property?: PropertyName;
+}
+
+export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layout: Layout, property?: PropertyName): ReplayInfo {
+  const catalogued = layout.source.includes('/models/layouts/') || layout.source.includes('\\models\\layouts\\');
+  return {
+    impl: o.impl,
+    layout: catalogued ? layout.name : { name: layout.name, slots: [...layout.slots] },
+    hostEcvTraps: o.hostEcvTraps,
+    ...(property ? { property } : {}),
+  };
+}
+
+const isSyncImpl = (spec: string): boolean => builtinNames().includes(spec);
+
+/** One implementation instance, driven either synchronously or not. */
+export class Driver {
+  private broken: NvcError | undefined;
+  constructor(readonly impl: Implementation, readonly sync: boolean) {}
+
+  static async create(spec: string, layout: Layout, hostEcvTraps: boolean): Promise<Driver> {
+    const impl = await createImplementation(spec, { layout, hostEcvTraps });
+    return new Driver(impl, isSyncImpl(spec));
+  }
+
+  /** Run; an implementation failure (crash, protocol error) becomes a violation at the op it happened on. */
+  async run(sbs: SideBySide, config: TraceConfig, ops: readonly GenOp[]): Promise<Outcome> {
+    try {
+      return this.sync ? runSync(sbs, this.impl, config, ops) : await runAsync(sbs, this.impl, config, ops);
+    } catch (e) {
+      if (!(e instanceof NvcError)) throw e;
+      this.broken ??= e;
+      const o = sbs.outcome;
+      o.violation = { index: o.ops.length, explanation: `the implementation failed: ${e.message}` };
+      return o;
+    }
+  }
+
+  get failure(): NvcError | undefined {
+    return this.broken;
+  }
+}
+
+export async function check(options: CheckOptions): Promise<CheckResult> {
+  const t0 = performance.now();
+  const layout = typeof options.layout === 'string' ? loadLayout(options.layout) : options.layout;
+  const coverage = options.stats ? new Coverage() : undefined;
+  const driver = await Driver.create(options.impl, layout, options.hostEcvTraps);
+  const results: PropertyResult[] = [];
+  try {
+    for (const name of options.properties) {
+      results.push(await checkProperty(propertyByName(name), options, layout, driver, coverage));
+    }
+  } finally {
+    await driver.impl.close?.();
+  }
+  return {
+    verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass',
+    results, options, layout, ms: performance.now() - t0, ...(coverage ? { coverage } : {}),
+  };
+}
+
+export function sideBySide(p: Property, o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layout: Layout, driver: Driver, coverage?: Coverage): SideBySide {
+  return new SideBySide({
+    property: p, layout, hostEcvTraps: o.hostEcvTraps, nv2: o.impl !== 'nv', hasDetail: typeof driver.impl.detail === 'function', coverage,
+  });
+}
+
+async function checkProperty(p: Property, o: CheckOptions, layout: Layout, driver: Driver, coverage?: Coverage): Promise<PropertyResult> {
+  const t0 = performance.now();
+  const sbs = sideBySide(p, o, layout, driver, coverage);
+  const dummy = sbs.runContext({ guest: o.guest ?? 'vhe', features: o.ecv ? ['ecv'] : [], count: 0n, init: {} });
+  const na = p.inapplicable?.(dummy);
+  if (na) return { property: p.name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na };
+  const staticFault = p.staticCheck?.(dummy);
+
+  let opsExecuted = 0;
+  let stop = false;
+  const predicate = async ([config, gops]: [TraceConfig, GenOp[]]): Promise<boolean> => {
+    if (stop) return true;
+    const out = await driver.run(sbs, config, gops);
+    opsExecuted += out.ops.length;
+    if (driver.failure) stop = true; // a broken implementation is reported as found, not shrunk against
+    return out.violation === undefined;
+  };
+  const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean => {
+    const out = runSync(sbs, driver.impl, config, gops);
+    opsExecuted += out.ops.length;
+    return out.violation === undefined;
+  };
+  const arb = traceArb({ maxOps: o.maxOps, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) });
+  const params = { seed: o.seed, numRuns: o.runs };
+  const details = driver.sync
+    ? fc.check(fc.property(arb, syncPredicate), params)
+    : await fc.check(fc.asyncProperty(arb, predicate), params);
+  if (details.failed && details.counterexample === null) throw (details as { errorInstance?: unknown }).errorInstance ?? new Error('fast-check failed');
+
+  const base = { property: p.name, runs: details.numRuns, shrinks: details.numShrinks };
+  if (!details.failed || !details.counterexample) {
+    const ms = performance.now() - t0;
+    if (staticFault) return { ...base, verdict: 'fail', opsExecuted, ms, explanation: staticFault };
+    return { ...base, verdict: 'pass', opsExecuted, ms };
+  }
+  const [config, gops] = details.counterexample[0];
+  const minimal = await minimize(sbs, driver, config, gops, (n) => (opsExecuted += n));
+  const token = encodeToken({ config: minimal.config, ops: minimal.ops }, replayInfo(o, layout, p.name));
+  const explanation = (staticFault ? `${staticFault}; ` : '') + minimal.violation!.explanation;
+  return { ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: minimal, explanation, token };
+}
+
+/**
+ * Shrink further than fast-check can on abstract ops: drop any single concrete op whose removal
+ * keeps the property failing, until none can go. Ends with a recorded run for the report.
+ */
+export async function minimize(
+  sbs: SideBySide, driver: Driver, config0: TraceConfig, gops: readonly GenOp[], count: (n: number) => void,
+): Promise<Outcome> {
+  let config = config0;
+  const rerun = async (ops: readonly GenOp[]): Promise<Outcome> => {
+    const o = await driver.run(sbs, config, ops);
+    count(o.ops.length);
+    return { ...o, ops: [...o.ops] };
+  };
+  let best = await rerun(gops);
+  if (!best.violation) throw new NvcError('internal error: the counterexample did not fail again (non-deterministic implementation?)', 1);
+  let ops: Op[] = best.ops;
+  // Simpler configs first: no initial registers, count 0 (features stay: they may be pinned).
+  for (const simpler of [{ ...config, init: {} }, { ...config, count: 0n }]) {
+    if (JSON.stringify(simpler, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(config, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) continue;
+    const o = await driver.run(sbs, simpler, asGenOps(ops));
+    count(o.ops.length);
+    if (o.violation) {
+      config = simpler;
+      best = { ...o, ops: [...o.ops] };
+      ops = best.ops;
+    }
+  }
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = 0; i < ops.length; i++) {
+      const cand = [...ops.slice(0, i), ...ops.slice(i + 1)];
+      const o = await rerun(asGenOps(cand));
+      if (o.violation && o.ops.length < ops.length) {
+        ops = o.ops;
+        best = o;
+        changed = true;
+        i--;
+      }
+    }
+  }
+  sbs.record = true;
+  try {
+    return await rerun(asGenOps(ops));
+  } finally {
+    sbs.record = false;
+  }
+}

@@ -1,0 +1,116 @@
+/** Rendering check results: a report a person can read, and the `--json` document. */
+import { hex } from '../bits.js';
+import { describeActions } from '../engine/describe.js';
+import { observationJson, traceJson } from '../trace/format.js';
+import { obsText, opCells, table } from '../cli/render.js';
+import type { CheckResult, PropertyResult } from './check.js';
+import type { Outcome } from './side-by-side.js';
+import { PROPERTY_NAMES } from '../../properties/types.js';
+import { propertyByName } from '../../properties/index.js';
+
+export function implLine(r: Pick<CheckResult, 'options' | 'layout'>): string {
+  const o = r.options;
+  return `${o.impl}, layout ${r.layout.name}, host-ecv-traps ${o.hostEcvTraps ? 'on' : 'off'}`;
+}
+
+export function configLine(o: Outcome['config']): string {
+  const init = Object.entries(o.init).map(([k, v]) => `${k}=${hex(v)}`).join(', ');
+  return `guest ${o.guest}, features [${o.features.join(',')}], count ${hex(o.count)}${init ? `, init {${init}}` : ''}`;
+}
+
+/** The trace as a table: index, EL, op, register, value, expected, observed, hardware; `>` marks the divergent op. */
+export function traceTable(o: Outcome, indent = '  '): string {
+  const bad = o.violation?.index;
+  const rows = o.ops.map((op, i) => {
+    const [kind, reg, value] = opCells(op);
+    const d = o.details[i];
+    return [
+      (i === bad ? '>' : ' ') + String(i), o.els[i] ? `vEL${o.els[i]}` : '', kind, reg, value,
+      o.expected[i] ? obsText(o.expected[i]!) : '', o.observed[i] ? obsText(o.observed[i]!) : '(no answer)', d ? describeActions(d) : '',
+    ];
+  });
+  if (bad !== undefined && bad >= o.ops.length) rows.push(['>' + String(bad), '', '(implementation failed)', '', '', '', '', '']);
+  return table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
+    .split('\n').map((l) => (l ? indent + l : l)).join('\n');
+}
+
+export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options' | 'layout'>): string {
+  if (r.verdict === 'n/a') return `- ${r.property}: n/a (${r.explanation})\n`;
+  if (r.verdict === 'pass') return `+ ${r.property}: pass (${r.runs} traces)\n`;
+  let s = `x ${r.property}: FAIL`;
+  const ce = r.counterexample;
+  if (!ce) return s + `\n  why      ${r.explanation}\n`;
+  s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): minimal trace of ${ce.ops.length} op${ce.ops.length === 1 ? '' : 's'}\n`;
+  s += `  property ${r.property}: ${propertyByName(r.property).summary}\n`;
+  s += `  config   ${configLine(ce.config)}\n`;
+  s += `  impl     ${implLine(c)}\n`;
+  s += traceTable(ce);
+  s += `  why      ${r.explanation}\n`;
+  s += `  seed     ${c.options.seed}\n`;
+  s += `  replay   nvconform replay ${r.token}\n`;
+  return s;
+}
+
+export interface Perf {
+  readonly traces: number;
+  readonly ops: number;
+  readonly ms: number;
+}
+
+export const perfOf = (results: readonly PropertyResult[], ms: number): Perf => ({
+  traces: results.reduce((a, r) => a + r.runs + r.shrinks, 0),
+  ops: results.reduce((a, r) => a + r.opsExecuted, 0),
+  ms,
+});
+
+export function perfLine(p: Perf): string {
+  const s = Math.max(p.ms, 1) / 1000;
+  return `performance: ${p.traces} traces, ${p.ops} ops stepped on both models in ${p.ms.toFixed(0)} ms: ` +
+    `${Math.round(p.traces / s)} traces/s, ${Math.round(p.ops / s)} ops/s\n`;
+}
+
+export function renderCheck(r: CheckResult): string {
+  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${r.options.ecv === undefined ? 'with and without' : r.options.ecv ? 'on' : 'off'}; ` +
+    `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
+  for (const p of r.results) s += renderProperty(p, r) + '\n';
+  s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));
+  if (r.coverage) s += '\n' + r.coverage.render();
+  s += `\nverdict: ${r.verdict}\n`;
+  s += perfLine(perfOf(r.results, r.ms));
+  return s;
+}
+
+export function counterexampleJson(ce: Outcome): Record<string, unknown> {
+  return traceJson({ config: ce.config, ops: ce.ops, observations: ce.observed });
+}
+
+export function propertyJson(p: PropertyResult): Record<string, unknown> {
+  return {
+    property: p.property,
+    verdict: p.verdict,
+    runs: p.runs,
+    counterexample: p.counterexample ? counterexampleJson(p.counterexample) : null,
+    token: p.token ?? null,
+    explanation: p.explanation ?? null,
+    ...(p.counterexample ? { divergentOp: p.counterexample.violation?.index ?? null, expected: p.counterexample.expected.map(observationJson) } : {}),
+    shrinks: p.shrinks,
+  };
+}
+
+export function checkJson(r: CheckResult): Record<string, unknown> {
+  const perf = perfOf(r.results, r.ms);
+  return {
+    verdict: r.verdict,
+    results: r.results.map(propertyJson),
+    seed: r.options.seed,
+    ms: Math.round(r.ms),
+    options: {
+      impl: r.options.impl, layout: r.layout.name, hostEcvTraps: r.options.hostEcvTraps, guest: r.options.guest ?? null,
+      ecv: r.options.ecv ?? null, runs: r.options.runs, maxOps: r.options.maxOps, properties: r.options.properties,
+    },
+    performance: { traces: perf.traces, ops: perf.ops, opsPerSecond: Math.round(perf.ops / (Math.max(perf.ms, 1) / 1000)) },
+    ...(r.coverage ? { coverage: r.coverage.toJSON() } : {}),
+  };
+}
+
+export { PROPERTY_NAMES };

@@ -1,0 +1,94 @@
+/**
+ * Suites: a data file of configurations, each with the verdict the contract predicts, run like a
+ * test suite with expected failures. Format nvconform-suite/1:
+ * {"format": "nvconform-suite/1", "name": ..., "entries": [{"name", "impl", "layout", "hostEcvTraps",
+ *  "guest", "ecv", "property", "expect": "pass"|"fail", "why"}]}
+ */
+import { InputError } from '../errors.js';
+import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
+import type { GuestMode } from '../trace/types.js';
+import { check, type CheckOptions, type CheckResult, type PropertyResult } from './check.js';
+
+export interface SuiteEntry {
+  readonly name: string;
+  readonly impl: string;
+  readonly layout: string;
+  readonly hostEcvTraps: boolean;
+  readonly guest?: GuestMode;
+  readonly ecv?: boolean;
+  readonly property: PropertyName;
+  readonly expect: 'pass' | 'fail';
+  readonly why: string;
+}
+
+export interface Suite {
+  readonly name: string;
+  readonly entries: readonly SuiteEntry[];
+}
+
+const FIELDS = ['name', 'impl', 'layout', 'hostEcvTraps', 'guest', 'ecv', 'property', 'expect', 'why'];
+
+export function parseSuite(text: string, source: string): Suite {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${source}: not valid JSON: ${(e as Error).message}`);
+  }
+  const fail = (where: string, what: string): never => {
+    throw new InputError(`${source}: ${where}: ${what}`);
+  };
+  const d = doc as Record<string, unknown>;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) fail('suite', 'expected a JSON object');
+  if (d.format !== 'nvconform-suite/1') fail('format', `expected "nvconform-suite/1", got ${JSON.stringify(d.format)}`);
+  if (!Array.isArray(d.entries) || d.entries.length === 0) fail('entries', 'expected a non-empty list');
+  const entries = (d.entries as unknown[]).map((e, i): SuiteEntry => {
+    const w = `entries[${i}]`;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) fail(w, 'expected an object');
+    const o = e as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (!FIELDS.includes(k)) fail(w, `unexpected field '${k}' (allowed: ${FIELDS.join(', ')})`);
+    if (typeof o.name !== 'string' || !o.name) fail(`${w}.name`, 'expected a non-empty string');
+    if (typeof o.property !== 'string' || !isPropertyName(o.property)) fail(`${w}.property`, `expected one of ${PROPERTY_NAMES.join(', ')}`);
+    if (o.expect !== 'pass' && o.expect !== 'fail') fail(`${w}.expect`, 'expected "pass" or "fail"');
+    if (o.guest !== undefined && o.guest !== 'vhe' && o.guest !== 'nvhe') fail(`${w}.guest`, 'expected "vhe" or "nvhe"');
+    for (const k of ['hostEcvTraps', 'ecv']) if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(`${w}.${k}`, 'expected true or false');
+    for (const k of ['impl', 'layout', 'why']) if (o[k] !== undefined && typeof o[k] !== 'string') fail(`${w}.${k}`, 'expected a string');
+    return {
+      name: o.name as string, impl: (o.impl as string | undefined) ?? 'nv2', layout: (o.layout as string | undefined) ?? 'architected',
+      hostEcvTraps: (o.hostEcvTraps as boolean | undefined) ?? false,
+      ...(o.guest !== undefined ? { guest: o.guest as GuestMode } : {}),
+      ...(o.ecv !== undefined ? { ecv: o.ecv as boolean } : {}),
+      property: o.property as PropertyName, expect: o.expect as 'pass' | 'fail', why: (o.why as string | undefined) ?? '',
+    };
+  });
+  return { name: typeof d.name === 'string' ? d.name : source, entries };
+}
+
+export interface SuiteEntryResult {
+  readonly entry: SuiteEntry;
+  readonly check: CheckResult;
+  readonly result: PropertyResult;
+  readonly asExpected: boolean;
+}
+
+export interface SuiteResult {
+  readonly suite: Suite;
+  readonly entries: SuiteEntryResult[];
+  readonly asExpected: boolean;
+  readonly ms: number;
+}
+
+export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats'>): Promise<SuiteResult> {
+  const t0 = performance.now();
+  const out: SuiteEntryResult[] = [];
+  for (const e of suite.entries) {
+    const r = await check({
+      ...base, impl: e.impl, layout: e.layout, hostEcvTraps: e.hostEcvTraps, properties: [e.property],
+      ...(e.guest ? { guest: e.guest } : {}), ...(e.ecv !== undefined ? { ecv: e.ecv } : {}),
+    });
+    const result = r.results[0]!;
+    const got = result.verdict === 'fail' ? 'fail' : 'pass';
+    out.push({ entry: e, check: r, result, asExpected: got === e.expect });
+  }
+  return { suite, entries: out, asExpected: out.every((e) => e.asExpected), ms: performance.now() - t0 };
+}

@@ -1,0 +1,163 @@
+/** `nvconform check` and `nvconform replay`. */
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { check, DEFAULT_CHECK_OPTIONS, Driver, minimize, replayInfo, sideBySide, type CheckOptions, type CheckResult, type PropertyResult } from '../check/check.js';
+import { asGenOps } from '../check/side-by-side.js';
+import { checkJson, configLine, counterexampleJson, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../check/report.js';
+import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
+import { formatTrace } from '../trace/format.js';
+import { decodeToken, encodeToken, isToken } from '../trace/token.js';
+import { parseTraceText } from '../trace/parse.js';
+import type { Trace } from '../trace/types.js';
+import { packageRoot, type Layout } from '../../models/layout.js';
+import { loadLayout } from '../../models/layout-load.js';
+import { isPropertyName, propertyByName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
+import { table } from './render.js';
+import { referenceRun } from '../engine/execute.js';
+import { readText, writeText } from './io.js';
+
+export const defaultSuitePath = (): string => join(packageRoot(), 'suites', 'default.json');
+
+/** Write the minimal trace of a failed result: FILE with the architecture's expectations, FILE.observed.json with the implementation's observations. */
+function writeOut(path: string, r: PropertyResult): void {
+  const ce = r.counterexample;
+  if (!ce) return;
+  writeText(path, formatTrace({ config: ce.config, ops: ce.ops, observations: ce.expected }));
+  writeText(path.replace(/(\.json)?$/, '.observed.json'), formatTrace({ config: ce.config, ops: ce.ops, observations: ce.observed }));
+}
+
+export async function checkCommand(o: CheckOptions & { json: boolean; out?: string }): Promise<{ text: string; code: number }> {
+  const r = await check(o);
+  const failed = r.results.find((p) => p.counterexample);
+  if (o.out && failed) writeOut(o.out, failed);
+  const text = o.json ? JSON.stringify(checkJson(r), null, 2) + '\n' : renderCheck(r);
+  return { text, code: r.verdict === 'pass' ? 0 : 1 };
+}
+
+export async function suiteCommand(
+  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats'> & { json: boolean; out?: string },
+): Promise<{ text: string; code: number }> {
+  const file = path ?? defaultSuitePath();
+  const suite = parseSuite(readText(file), path ?? 'suites/default.json');
+  const r = await runSuite(suite, o);
+  if (o.out) {
+    const firstFail = r.entries.find((e) => e.result.counterexample);
+    if (firstFail) writeOut(o.out, firstFail.result);
+  }
+  return { text: o.json ? JSON.stringify(suiteJson(r), null, 2) + '\n' : renderSuite(r), code: r.asExpected ? 0 : 1 };
+}
+
+function entryConfig(e: SuiteResult['entries'][number]['entry']): string {
+  return `${e.impl} ${e.layout}${e.hostEcvTraps ? ' +ecv-traps' : ''} ${e.guest ?? 'vhe+nvhe'}${e.ecv === undefined ? '' : e.ecv ? ' ecv' : ' no-ecv'}`;
+}
+
+export function renderSuite(r: SuiteResult): string {
+  let s = `nvconform check: suite ${r.suite.name}\n\n`;
+  const rows = r.entries.map((e, i) => [
+    String(i), e.entry.name, entryConfig(e.entry), e.entry.property, e.entry.expect, e.result.verdict,
+    e.asExpected ? (e.result.verdict === 'fail' ? 'expected failure' : 'ok') : e.entry.expect === 'fail' ? 'UNEXPECTED PASS' : 'UNEXPECTED FAIL',
+  ]);
+  s += table(['#', 'configuration', 'impl / layout / guest', 'property', 'expect', 'got', 'status'], rows);
+  for (const [i, e] of r.entries.entries()) {
+    if (e.result.verdict !== 'fail') continue;
+    s += `\n#${i} ${e.entry.name} (${e.entry.property}${e.asExpected ? ', expected' : ', NOT expected'}): ${e.entry.why}\n`;
+    s += renderProperty(e.result, e.check);
+  }
+  const unexpected = r.entries.filter((e) => !e.asExpected).length;
+  s += `\nverdict: ${r.asExpected ? 'every verdict as expected' : `${unexpected} verdict${unexpected === 1 ? '' : 's'} NOT as expected`}\n`;
+  s += perfLine(perfOf(r.entries.map((e) => e.result), r.ms));
+  return s;
+}
+
+function suiteJson(r: SuiteResult): Record<string, unknown> {
+  const perf = perfOf(r.entries.map((e) => e.result), r.ms);
+  return {
+    verdict: r.asExpected ? 'pass' : 'fail',
+    suite: r.suite.name,
+    results: r.entries.map((e) => ({ name: e.entry.name, impl: e.entry.impl, layout: e.entry.layout, hostEcvTraps: e.entry.hostEcvTraps,
+      guest: e.entry.guest ?? null, ecv: e.entry.ecv ?? null, expect: e.entry.expect, asExpected: e.asExpected, ...propertyJson(e.result) })),
+    seed: r.entries[0]?.check.options.seed ?? null,
+    ms: Math.round(r.ms),
+    performance: { traces: perf.traces, ops: perf.ops, opsPerSecond: Math.round(perf.ops / (Math.max(perf.ms, 1) / 1000)) },
+  };
+}
+
+/** Options a replay runs with: from the token, overridden by flags the user gave. */
+export interface ReplayFlags {
+  readonly impl?: string;
+  readonly layout?: string;
+  readonly hostEcvTraps?: boolean;
+  readonly properties?: readonly PropertyName[];
+  readonly json: boolean;
+}
+
+function layoutFromToken(x: unknown): Layout | string | undefined {
+  if (x === undefined) return undefined;
+  if (typeof x === 'string') return x;
+  const o = x as { name?: unknown; slots?: unknown };
+  if (typeof o?.name !== 'string' || !Array.isArray(o.slots)) throw new InputError('replay token: corrupt layout');
+  const slots = new Map<string, number>();
+  for (const s of o.slots) {
+    if (!Array.isArray(s) || typeof s[0] !== 'string' || typeof s[1] !== 'number') throw new InputError('replay token: corrupt layout slot');
+    slots.set(s[0], s[1]);
+  }
+  return { name: o.name, description: '(from a replay token)', slots, source: 'replay token' };
+}
+
+export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text: string; code: number }> {
+  let trace: Trace;
+  let x: Record<string, unknown> = {};
+  if (isToken(arg)) {
+    const d = decodeToken(arg);
+    trace = d;
+    x = (d.extra ?? {}) as Record<string, unknown>;
+  } else trace = parseTraceText(readText(arg), arg);
+  const impl = f.impl ?? (typeof x.impl === 'string' ? x.impl : DEFAULT_CHECK_OPTIONS.impl);
+  const layoutSpec = f.layout ?? layoutFromToken(x.layout) ?? 'architected';
+  const layout = typeof layoutSpec === 'string' ? loadLayout(layoutSpec) : layoutSpec;
+  const hostEcvTraps = f.hostEcvTraps ?? (x.hostEcvTraps === true);
+  const tokenProp = typeof x.property === 'string' && isPropertyName(x.property) ? [x.property] : undefined;
+  const properties = f.properties ?? tokenProp ?? PROPERTY_NAMES;
+  // A replayed trace must be valid as written (eret only at vEL2, exit only at vEL1).
+  referenceRun(trace);
+  const driver = await Driver.create(impl, layout, hostEcvTraps);
+  const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties };
+  const results: PropertyResult[] = [];
+  const t0 = performance.now();
+  try {
+    for (const name of properties) {
+      const p = propertyByName(name);
+      const sbs = sideBySide(p, opts, layout, driver);
+      const rc = sbs.runContext(trace.config);
+      const na = p.inapplicable?.(rc);
+      if (na) {
+        results.push({ property: name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na });
+        continue;
+      }
+      sbs.record = true;
+      const out = await driver.run(sbs, trace.config, asGenOps(trace.ops));
+      sbs.record = false;
+      const staticFault = p.staticCheck?.(rc);
+      const failed = !!out.violation || !!staticFault;
+      results.push({
+        property: name, verdict: failed ? 'fail' : 'pass', runs: 1, shrinks: 0, opsExecuted: out.ops.length, ms: 0,
+        ...(out.violation ? { counterexample: out, token: encodeToken({ config: trace.config, ops: out.ops }, replayInfo(opts, layout, name)) } : {}),
+        ...(failed ? { explanation: [staticFault, out.violation?.explanation].filter(Boolean).join('; ') } : {}),
+      });
+    }
+  } finally {
+    await driver.impl.close?.();
+  }
+  const res: CheckResult = { verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass', results, options: opts, layout, ms: performance.now() - t0 };
+  if (f.json) return { text: JSON.stringify(checkJson(res), null, 2) + '\n', code: res.verdict === 'pass' ? 0 : 1 };
+  let s = `nvconform replay: ${trace.ops.length} ops; ${configLine(trace.config)}; ${impl}, layout ${layout.name}, host-ecv-traps ${hostEcvTraps ? 'on' : 'off'}\n\n`;
+  for (const r of results) {
+    if (r.verdict === 'fail' && r.counterexample) {
+      s += `x ${r.property}: FAIL at op #${r.counterexample.violation!.index}\n` + traceTable(r.counterexample) + `  why      ${r.explanation}\n\n`;
+    } else s += renderProperty(r, res) + '\n';
+  }
+  s += `verdict: ${res.verdict}\n` + perfLine(perfOf(results, res.ms));
+  return { text: s, code: res.verdict === 'pass' ? 0 : 1 };
+}
+
+export { minimize, counterexampleJson };
