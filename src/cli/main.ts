@@ -4,10 +4,11 @@
  * 1 when a property was refuted (check) or an implementation misbehaved.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { NvcError } from '../errors.js';
+import { InputError, NvcError } from '../errors.js';
 import { loadTrace } from './io.js';
 import { runCommand } from './run.js';
 import { checkCommand, replayCommand, suiteCommand } from './check.js';
+import { exploreCommand, layoutsCommand } from './layouts.js';
 import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import '../../models/builtin.js';
@@ -104,6 +105,29 @@ export function buildProgram(out: (s: string) => void): Command {
         json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
         ...(o.hostEcvTraps ? { hostEcvTraps: true } : {}), ...(o.property ? { properties: o.property } : {}),
       });
+      out(res.text);
+      process.exitCode = res.code;
+    });
+
+  program
+    .command('layouts')
+    .description('judge every catalogue layout and each layout FILE in both guest modes: verdicts, minimal counterexample, trap cost; --explore searches all slot subsets')
+    .argument('[files...]', 'layout files (JSON or YAML, nvconform-layout/1)')
+    .option('--explore', 'check every subset of the registers that may take a slot; report the maximal conformant sets')
+    .addOption(new Option('--guest <mode>', 'only this guest hypervisor mode (default: both)').choices(['vhe', 'nvhe'] as const))
+    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--runs <n>', `generated traces per contract (default ${DEFAULT_CHECK_OPTIONS.runs})`, positiveInt('--runs'))
+    .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
+    .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
+    .option('--json', 'print one JSON document')
+    .exitOverride()
+    .action(async (files, o) => {
+      const opts = {
+        hostEcvTraps: !!o.hostEcvTraps, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed,
+        maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, guests: o.guest ? [o.guest] : (['vhe', 'nvhe'] as const), json: !!o.json,
+      };
+      if (o.explore && files.length) throw new InputError('layouts: --explore takes no layout files (it builds its own)');
+      const res = o.explore ? await exploreCommand(opts) : await layoutsCommand(files, opts);
       out(res.text);
       process.exitCode = res.code;
     });

@@ -1,0 +1,102 @@
+/** `nvconform layouts [FILE...]` and `nvconform layouts --explore`. */
+import { hex } from '../bits.js';
+import { loadCatalogue, loadLayout } from '../../models/layout-load.js';
+import type { Layout } from '../../models/layout.js';
+import { DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
+import { counterexampleJson, renderProperty } from '../check/report.js';
+import { headline, judgeLayout, trapCost, type LayoutOptions, type LayoutVerdict } from '../layouts/evaluate.js';
+import { explore, type Exploration } from '../layouts/explore.js';
+import { WORKLOADS } from '../layouts/workloads.js';
+import type { GuestMode } from '../trace/types.js';
+import { table } from './render.js';
+
+export interface LayoutsCliOptions extends LayoutOptions {
+  /** Guest modes to judge. Default both. */
+  readonly guests: readonly GuestMode[];
+  readonly json: boolean;
+}
+
+const slotsText = (l: Layout): string =>
+  [...l.slots].sort((a, b) => a[1] - b[1]).map(([k, o]) => `${k}@${hex(BigInt(o))}`).join(' ') || '(none)';
+
+export async function layoutsCommand(files: readonly string[], o: LayoutsCliOptions): Promise<{ text: string; code: number }> {
+  const layouts = [...loadCatalogue(), ...files.map((f) => loadLayout(f))];
+  const verdicts: LayoutVerdict[] = [];
+  for (const l of layouts) for (const g of o.guests) verdicts.push(await judgeLayout(l, g, o));
+  const baseline = Object.fromEntries(o.guests.map((g) => [g, trapCost({ name: 'nv', description: '', slots: new Map(), source: 'nv' }, g, { hostEcvTraps: o.hostEcvTraps, nv2: false })]));
+  if (o.json) {
+    const doc = {
+      layouts: verdicts.map((v) => {
+        const h = headline(v);
+        return {
+          name: v.layout.name, guest: v.guest, source: v.layout.source, slots: Object.fromEntries([...v.layout.slots].map(([k, off]) => [k, hex(BigInt(off))])),
+          verdicts: { architectural: v.architectural.verdict, deferred: v.deferred.verdict },
+          counterexampleOps: h?.counterexample?.ops.length ?? null,
+          explanation: h?.explanation ?? null,
+          counterexample: h?.counterexample ? counterexampleJson(h.counterexample) : null,
+          token: h?.token ?? null,
+          trapsPer1000: v.cost,
+        };
+      }),
+      baseline,
+      options: { hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed, maxOps: o.maxOps },
+    };
+    return { text: JSON.stringify(doc, null, 2) + '\n', code: 0 };
+  }
+  let s = `nvconform layouts: the built-in NV2 host${o.hostEcvTraps ? ' with ECV traps' : ''}; ${o.runs} traces per contract, seed ${o.seed}\n`;
+  s += `cost: traps per 1000 guest-hypervisor timer register accesses on the workloads ${WORKLOADS.join(', ')}\n\n`;
+  const rows = verdicts.map((v, i) => {
+    const h = headline(v);
+    return [String(i), v.layout.name, v.guest, v.architectural.verdict, v.deferred.verdict, h?.counterexample ? `${h.counterexample.ops.length} ops` : '-',
+      ...WORKLOADS.map((w) => String(v.cost[w]))];
+  });
+  for (const g of o.guests) rows.push(['', 'FEAT_NV only (baseline)', g, '', '', '', ...WORKLOADS.map((w) => String(baseline[g]![w]))]);
+  s += table(['#', 'layout', 'guest', 'architectural', 'deferred', 'counterexample', ...WORKLOADS], rows);
+  s += '\nwhy (the shortest counterexample per layout: deferred if it fails, else architectural):\n';
+  verdicts.forEach((v, i) => {
+    const h = headline(v);
+    s += `  #${i} ${v.layout.name} ${v.guest}: ${h ? h.explanation : 'conformant under both contracts'}\n`;
+    if (h?.token) s += `      replay ${h.token}\n`;
+  });
+  s += '\nslots:\n' + [...new Set(layouts)].map((l) => `  ${l.name}: ${slotsText(l)}`).join('\n') + '\n';
+  return { text: s, code: 0 };
+}
+
+export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: string; code: number }> {
+  const found: Exploration[] = [];
+  for (const g of o.guests) found.push(await explore(g, o));
+  if (o.json) {
+    const doc = {
+      explore: found.map((e) => ({
+        guest: e.guest, registers: e.keys, maximal: e.maximal,
+        cheapest: e.cheapest,
+        excluded: e.excluded.map((x) => ({
+          reg: x.reg, layout: [...x.layout.slots.keys()],
+          counterexample: x.result.counterexample ? counterexampleJson(x.result.counterexample) : null,
+          explanation: x.result.explanation ?? null, token: x.result.token ?? null,
+        })),
+        checked: e.checked, passed: e.passed, ms: Math.round(e.ms),
+      })),
+      options: { hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed, maxOps: o.maxOps },
+    };
+    return { text: JSON.stringify(doc, null, 2) + '\n', code: 0 };
+  }
+  let s = '';
+  for (const e of found) {
+    s += `explore ${e.guest}: every subset of {${e.keys.join(', ')}} checked under the deferred contract ` +
+      `(${e.checked} layouts, ${e.passed} conformant, ${(e.ms / 1000).toFixed(1)} s)\n`;
+    s += '  maximal conformant sets:\n' + e.maximal.map((m) => `    {${m.join(', ')}}`).join('\n') + '\n';
+    s += '  cheapest maximal set per workload (traps per 1000 accesses):\n';
+    for (const w of WORKLOADS) s += `    ${w}: {${e.cheapest[w].slots.join(', ')}} ${e.cheapest[w].trapsPer1000}\n`;
+    s += '  registers no conformant set contains, and why:\n';
+    for (const x of e.excluded) {
+      s += `\n  ${x.reg} (shown with layout ${x.layout.name}):\n` + indent(renderProperty(x.result as PropertyResult, {
+        options: { ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', hostEcvTraps: o.hostEcvTraps, seed: o.seed }, layout: x.layout,
+      }), '  ');
+    }
+    s += '\n';
+  }
+  return { text: s, code: 0 };
+}
+
+const indent = (s: string, p: string): string => s.split('\n').map((l) => (l ? p + l : l)).join('\n');

@@ -1,0 +1,64 @@
+/**
+ * Judging a layout: its verdict under each contract, in each guest mode, with the minimal
+ * counterexample and what it costs in traps on the named workloads.
+ */
+import { Nv2Model } from '../../models/nv2/nv2.js';
+import type { Layout } from '../../models/layout.js';
+import { check, DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
+import type { GuestMode } from '../trace/types.js';
+import { WORKLOADS, workload, type WorkloadName } from './workloads.js';
+
+export type TrapCost = Record<WorkloadName, number>;
+
+export interface LayoutOptions {
+  /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
+  readonly hostEcvTraps: boolean;
+  /** Generated traces per contract and guest mode. Default 300. */
+  readonly runs: number;
+  /** fast-check seed. Default 42. */
+  readonly seed: number;
+  /** Longest generated trace. Default 40. */
+  readonly maxOps: number;
+}
+
+export const DEFAULT_LAYOUT_OPTIONS: LayoutOptions = { hostEcvTraps: false, runs: DEFAULT_CHECK_OPTIONS.runs, seed: DEFAULT_CHECK_OPTIONS.seed, maxOps: DEFAULT_CHECK_OPTIONS.maxOps };
+
+export interface LayoutVerdict {
+  readonly layout: Layout;
+  readonly guest: GuestMode;
+  readonly architectural: PropertyResult;
+  readonly deferred: PropertyResult;
+  readonly cost: TrapCost;
+}
+
+const costCache = new Map<string, TrapCost>();
+
+/** Traps per 1000 guest-hypervisor (vEL2) timer register accesses, on each workload. */
+export function trapCost(layout: Layout, guest: GuestMode, o: Pick<LayoutOptions, 'hostEcvTraps'> & { nv2?: boolean }): TrapCost {
+  const key = `${guest}|${o.hostEcvTraps}|${o.nv2 ?? true}|${[...layout.slots].sort().join(',')}`;
+  const hit = costCache.get(key);
+  if (hit) return hit;
+  const out = {} as TrapCost;
+  for (const name of WORKLOADS) {
+    const w = workload(name, guest);
+    const m = new Nv2Model({ layout, hostEcvTraps: o.hostEcvTraps, nv2: o.nv2 ?? true });
+    m.reset(w.config);
+    for (const op of w.ops) m.step(op);
+    out[name] = m.counters.accesses ? Math.round((m.counters.traps / m.counters.accesses) * 1000) : 0;
+  }
+  costCache.set(key, out);
+  return out;
+}
+
+export async function judgeLayout(layout: Layout, guest: GuestMode, o: LayoutOptions): Promise<LayoutVerdict> {
+  const r = await check({
+    ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout, guest, hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed, maxOps: o.maxOps,
+    properties: ['architectural', 'deferred'],
+  });
+  return { layout, guest, architectural: r.results[0]!, deferred: r.results[1]!, cost: trapCost(layout, guest, o) };
+}
+
+/** The counterexample worth showing for a layout: the deferred one if it fails, else the architectural one. */
+export function headline(v: Pick<LayoutVerdict, 'architectural' | 'deferred'>): PropertyResult | undefined {
+  return v.deferred.verdict === 'fail' ? v.deferred : v.architectural.verdict === 'fail' ? v.architectural : undefined;
+}

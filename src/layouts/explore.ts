@@ -1,0 +1,115 @@
+/**
+ * `layouts --explore`: which sets of registers can hold VNCR slots and still satisfy the deferred
+ * contract? Every subset of the registers that may take a slot is made into a layout and
+ * checked; nothing here knows which register is special. The answer (maximal passing sets, the
+ * cheapest of them, and a minimal trace for every register that no passing set contains) comes
+ * from the checker.
+ */
+import { SLOT_KEYS } from '../../models/registers.js';
+import { architectedOffsetOf, architectedRegisterAt } from '../../models/vncr-offsets.js';
+import { VNCR_PAGE_BYTES, type Layout } from '../../models/layout.js';
+import { check, DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
+import type { GuestMode } from '../trace/types.js';
+import { trapCost, type LayoutOptions, type TrapCost } from './evaluate.js';
+import { WORKLOADS, type WorkloadName } from './workloads.js';
+
+/** Each register's slot: its architected offset if it has one, else the lowest offsets no register owns. */
+export function exploreOffsets(keys: readonly string[] = SLOT_KEYS): Map<string, number> {
+  const out = new Map<string, number>();
+  let next = 0;
+  for (const k of keys) {
+    const a = architectedOffsetOf(k);
+    if (a !== undefined) {
+      out.set(k, a);
+      continue;
+    }
+    while (next < VNCR_PAGE_BYTES && (architectedRegisterAt(next) !== undefined || [...out.values()].includes(next))) next += 8;
+    out.set(k, next);
+    next += 8;
+  }
+  return out;
+}
+
+export function subsetLayout(keys: readonly string[], mask: number, offsets: ReadonlyMap<string, number>): Layout {
+  const regs = keys.filter((_, i) => mask & (1 << i));
+  return {
+    name: regs.length ? `{${regs.join(',')}}` : '{}',
+    description: 'a subset under exploration',
+    slots: new Map(regs.map((r) => [r, offsets.get(r)!])),
+    source: 'explore',
+  };
+}
+
+export interface ExcludedRegister {
+  readonly reg: string;
+  /** The layout whose counterexample is shown: the register alone, or a maximal set plus it. */
+  readonly layout: Layout;
+  readonly result: PropertyResult;
+}
+
+export interface Exploration {
+  readonly guest: GuestMode;
+  readonly keys: readonly string[];
+  readonly maximal: string[][];
+  readonly cheapest: Record<WorkloadName, { readonly slots: string[]; readonly trapsPer1000: number }>;
+  readonly excluded: ExcludedRegister[];
+  /** Subsets checked, and how many passed. */
+  readonly checked: number;
+  readonly passed: number;
+  readonly ms: number;
+}
+
+export interface ExploreOptions extends LayoutOptions {
+  /** Registers to explore. Default: every register that may take a slot (the register table's slot keys). */
+  readonly keys?: readonly string[];
+}
+
+export async function explore(guest: GuestMode, o: ExploreOptions): Promise<Exploration> {
+  const t0 = performance.now();
+  const keys = o.keys ?? SLOT_KEYS;
+  const offsets = exploreOffsets(keys);
+  const n = keys.length;
+  const results = new Map<number, PropertyResult>();
+  const judge = async (mask: number): Promise<PropertyResult> => {
+    const hit = results.get(mask);
+    if (hit) return hit;
+    const r = await check({
+      ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout: subsetLayout(keys, mask, offsets), guest, hostEcvTraps: o.hostEcvTraps,
+      runs: o.runs, seed: o.seed, maxOps: o.maxOps, properties: ['deferred'],
+    });
+    results.set(mask, r.results[0]!);
+    return r.results[0]!;
+  };
+  for (let mask = 0; mask < 1 << n; mask++) await judge(mask);
+
+  const passing = [...results].filter(([, r]) => r.verdict === 'pass').map(([m]) => m);
+  const maximalMasks = passing.filter((m) => !passing.some((p) => p !== m && (p & m) === m));
+  const toRegs = (m: number): string[] => keys.filter((_, i) => m & (1 << i));
+  const maximal = maximalMasks.map(toRegs);
+
+  const cheapest = {} as Exploration['cheapest'];
+  for (const w of WORKLOADS) {
+    let best: { slots: string[]; trapsPer1000: number } | undefined;
+    for (const m of maximalMasks) {
+      const c: TrapCost = trapCost(subsetLayout(keys, m, offsets), guest, o);
+      if (!best || c[w] < best.trapsPer1000) best = { slots: toRegs(m), trapsPer1000: c[w] };
+    }
+    cheapest[w] = best ?? { slots: [], trapsPer1000: Number.NaN };
+  }
+
+  const excluded: ExcludedRegister[] = [];
+  const opsOf = (r: PropertyResult): number => r.counterexample?.ops.length ?? Number.MAX_SAFE_INTEGER;
+  for (let i = 0; i < n; i++) {
+    if (maximalMasks.some((m) => m & (1 << i))) continue;
+    // The shortest reason why it cannot be added to a conformant set: a maximal set plus it
+    // (preferred on ties), else the register alone.
+    const candidates = [...maximalMasks.map((m) => m | (1 << i)), 1 << i];
+    let bestMask = candidates[0]!;
+    for (const m of candidates) {
+      const r = results.get(m)!;
+      if (r.verdict === 'fail' && opsOf(r) < opsOf(results.get(bestMask)!)) bestMask = m;
+    }
+    excluded.push({ reg: keys[i]!, layout: subsetLayout(keys, bestMask, offsets), result: results.get(bestMask)! });
+  }
+  return { guest, keys, maximal, cheapest, excluded, checked: results.size, passed: passing.length, ms: performance.now() - t0 };
+}
