@@ -37,6 +37,10 @@ export interface CheckOptions {
   readonly properties: readonly PropertyName[];
   /** Collect coverage. Default false. */
   readonly stats: boolean;
+  /** External implementations: per-op answer timeout in ms. Default $NVCONFORM_EXEC_TIMEOUT_MS, else 5000. */
+  readonly timeoutMs?: number;
+  /** After shrinking, rounds of search for a strictly shorter counterexample. Default 3. */
+  readonly shorterRounds?: number;
 }
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
@@ -84,6 +88,9 @@ export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layou
   };
 }
 
+/** Rounds of search for a shorter counterexample after shrinking (CheckOptions.shorterRounds). */
+export const DEFAULT_SHORTER_ROUNDS = 3;
+
 const isSyncImpl = (spec: string): boolean => builtinNames().includes(spec);
 
 /** One implementation instance, driven either synchronously or not. */
@@ -91,8 +98,8 @@ export class Driver {
   private broken: NvcError | undefined;
   constructor(readonly impl: Implementation, readonly sync: boolean) {}
 
-  static async create(spec: string, layout: Layout, hostEcvTraps: boolean): Promise<Driver> {
-    const impl = await createImplementation(spec, { layout, hostEcvTraps });
+  static async create(spec: string, layout: Layout, hostEcvTraps: boolean, timeoutMs?: number): Promise<Driver> {
+    const impl = await createImplementation(spec, { layout, hostEcvTraps, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
     return new Driver(impl, isSyncImpl(spec));
   }
 
@@ -118,7 +125,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const layout = typeof options.layout === 'string' ? loadLayout(options.layout) : options.layout;
   const coverage = options.stats ? new Coverage() : undefined;
-  const driver = await Driver.create(options.impl, layout, options.hostEcvTraps);
+  const driver = await Driver.create(options.impl, layout, options.hostEcvTraps, options.timeoutMs);
   const results: PropertyResult[] = [];
   try {
     for (const name of options.properties) {
@@ -175,7 +182,20 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, drive
     return { ...base, verdict: 'pass', opsExecuted, ms };
   }
   const [config, gops] = details.counterexample[0];
-  const minimal = await minimize(sbs, driver, config, gops, (n) => (opsExecuted += n));
+  let minimal = await minimize(sbs, driver, config, gops, (n) => (opsExecuted += n));
+  // fast-check stops at a local minimum. Look for a strictly shorter counterexample: traces
+  // capped one op below the best, on a few derived seeds (deterministic for a given seed).
+  for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.ops.length > 1 && !driver.failure; round++) {
+    const cap = minimal.ops.length - 1;
+    const shorter = traceArb({ maxOps: cap, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) });
+    const again = driver.sync
+      ? fc.check(fc.property(shorter, syncPredicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) })
+      : await fc.check(fc.asyncProperty(shorter, predicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) });
+    if (!again.failed || !again.counterexample) continue;
+    const [c2, g2] = again.counterexample[0];
+    const m2 = await minimize(sbs, driver, c2, g2, (n) => (opsExecuted += n));
+    if (m2.ops.length < minimal.ops.length) minimal = m2;
+  }
   const token = encodeToken({ config: minimal.config, ops: minimal.ops }, replayInfo(o, layout, p.name));
   const explanation = (staticFault ? `${staticFault}; ` : '') + minimal.violation!.explanation;
   return { ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: minimal, explanation, token };

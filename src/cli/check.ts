@@ -88,6 +88,7 @@ export interface ReplayFlags {
   readonly layout?: string;
   readonly hostEcvTraps?: boolean;
   readonly properties?: readonly PropertyName[];
+  readonly timeoutMs?: number;
   readonly json: boolean;
 }
 
@@ -120,7 +121,7 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
   const properties = f.properties ?? tokenProp ?? PROPERTY_NAMES;
   // A replayed trace must be valid as written (eret only at vEL2, exit only at vEL1).
   referenceRun(trace);
-  const driver = await Driver.create(impl, layout, hostEcvTraps);
+  const driver = await Driver.create(impl, layout, hostEcvTraps, f.timeoutMs);
   const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties };
   const results: PropertyResult[] = [];
   const t0 = performance.now();

@@ -47,7 +47,7 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
   s += `cost: traps per 1000 guest-hypervisor timer register accesses on the workloads ${WORKLOADS.join(', ')}\n\n`;
   const rows = verdicts.map((v, i) => {
     const h = headline(v);
-    return [String(i), v.layout.name, v.guest, v.architectural.verdict, v.deferred.verdict, h?.counterexample ? `${h.counterexample.ops.length} ops` : '-',
+    return [String(i), v.layout.name, v.guest, v.architectural.verdict, v.deferred.verdict, h?.counterexample ? `${h.counterexample.ops.length} op${h.counterexample.ops.length === 1 ? "" : "s"}` : '-',
       ...WORKLOADS.map((w) => String(v.cost[w]))];
   });
   for (const g of o.guests) rows.push(['', 'FEAT_NV only (baseline)', g, '', '', '', ...WORKLOADS.map((w) => String(baseline[g]![w]))]);

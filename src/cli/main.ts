@@ -14,8 +14,8 @@ import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../propert
 import '../../models/builtin.js';
 import '../plugins/index.js';
 
-function implOptions(o: { layout: string; hostEcvTraps?: boolean }) {
-  return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false };
+function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: number }) {
+  return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}) };
 }
 
 
@@ -51,6 +51,7 @@ export function buildProgram(out: (s: string) => void): Command {
     .addOption(new Option('--impl <name>', 'alias of --model').hideHelp())
     .option('--layout <name|file>', 'VNCR layout (catalogue name or file)', 'architected')
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--verbose', 'show what the hardware did and which VNCR slots changed')
     .option('--json', 'print the trace document with observations filled in')
     .exitOverride()
@@ -75,6 +76,7 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--stats', 'print what the generated traces covered')
     .option('--json', 'print one JSON document')
     .option('--out <file>', 'write the minimal failing trace (expected observations) to FILE, and the implementation\'s to FILE.observed.json')
+    .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
     .exitOverride()
     .action(async (o) => {
@@ -83,7 +85,7 @@ export function buildProgram(out: (s: string) => void): Command {
       const res = single && o.suite === undefined
         ? await checkCommand({
           ...base, impl: o.impl ?? DEFAULT_CHECK_OPTIONS.impl, layout: o.layout ?? 'architected', hostEcvTraps: !!o.hostEcvTraps,
-          properties: o.property ?? PROPERTY_NAMES, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+          properties: o.property ?? PROPERTY_NAMES, ...(o.guest ? { guest: o.guest } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
         })
         : await suiteCommand(o.suite, base);
       out(res.text);
@@ -98,12 +100,14 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--layout <name|file>', 'VNCR layout (default: the token\'s, else architected)')
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
     .option('--property <name>', 'property to judge, repeatable (default: the token\'s, else all)', collectProperty)
+    .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--json', 'print one JSON document')
     .exitOverride()
     .action(async (arg, o) => {
       const res = await replayCommand(arg, {
         json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
         ...(o.hostEcvTraps ? { hostEcvTraps: true } : {}), ...(o.property ? { properties: o.property } : {}),
+        ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
       });
       out(res.text);
       process.exitCode = res.code;

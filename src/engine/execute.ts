@@ -41,7 +41,8 @@ export async function executeTrace(trace: Trace, model: string, implOpts: ImplOp
       try {
         observation = await impl.step(op);
       } catch (e) {
-        if (e instanceof NvcError) throw new NvcError(`ops[${i}]: ${e.message}`, e.exitCode);
+        // Name the op, unless the implementation's own message already does.
+        if (e instanceof NvcError) throw new NvcError(e.message.includes(`ops[${i}]`) ? e.message : `ops[${i}]: ${e.message}`, e.exitCode);
         throw e;
       }
       const detail = impl.detail?.();

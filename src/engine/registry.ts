@@ -12,6 +12,8 @@ export interface ImplOptions {
   readonly layout: string | Layout;
   /** The physical CPU has FEAT_ECV and the host uses its traps to make VNCR-held timers exact. Default false. */
   readonly hostEcvTraps: boolean;
+  /** External implementations: per-op answer timeout in ms. Default $NVCONFORM_EXEC_TIMEOUT_MS, else 5000. */
+  readonly timeoutMs?: number;
 }
 
 export const DEFAULT_IMPL_OPTIONS: ImplOptions = { layout: 'architected', hostEcvTraps: false };
@@ -32,6 +34,7 @@ export function builtinNames(): string[] {
 export interface ExternalImplOptions {
   readonly layout: string;
   readonly hostEcvTraps: boolean;
+  readonly timeoutMs?: number;
 }
 type ExternalLoader = (spec: string, opts: ExternalImplOptions) => Promise<Implementation>;
 let external: ExternalLoader | undefined;
@@ -43,6 +46,6 @@ export function setExternalLoader(l: ExternalLoader): void {
 export async function createImplementation(spec: string, opts: ImplOptions): Promise<Implementation> {
   const b = builtins.get(spec);
   if (b) return b(opts);
-  if (external && (spec.startsWith('exec:') || /[./\\]/.test(spec))) return external(spec, { layout: typeof opts.layout === 'string' ? opts.layout : opts.layout.source, hostEcvTraps: opts.hostEcvTraps });
+  if (external && (spec.startsWith('exec:') || /[./\\]/.test(spec))) return external(spec, { layout: typeof opts.layout === 'string' ? opts.layout : opts.layout.source, hostEcvTraps: opts.hostEcvTraps, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
   throw new InputError(`--impl: unknown implementation '${spec}' (built in: ${builtinNames().join(', ')}; or a module path, or exec:COMMAND)`);
 }
