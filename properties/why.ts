@@ -13,7 +13,7 @@ export function opPhrase(c: OpContext): string {
   return `op #${c.index} \`${text}\` at vEL${c.el}`;
 }
 
-/** How the implementation served an access: from its own report if it gives one, else from the NV2 routing. */
+/** How the implementation served an access, from its own report (empty if it gives none). */
 export function servedPhrase(c: OpContext): string {
   const acts = c.detail?.actions;
   const a = acts?.find((x) => x.kind === 'vncr' || x.kind === 'hw' || x.kind === 'trap' || x.kind === 'undefined');
@@ -25,14 +25,8 @@ export function servedPhrase(c: OpContext): string {
       case 'undefined': return 'UNDEFINED in hardware';
     }
   }
-  const r = c.route;
-  if (!r) return '';
-  switch (r.kind) {
-    case 'vncr': return `served from VNCR slot ${hex(BigInt(r.offset))}`;
-    case 'hw': return 'served by the hardware register';
-    case 'trap': return 'trapped to the host';
-    case 'undefined': return 'UNDEFINED in hardware';
-  }
+  // An implementation that reports no hardware detail: say nothing about how it served the access.
+  return '';
 }
 
 export function timerState(ref: ReferenceModel, t: TimerId): string {

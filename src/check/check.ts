@@ -217,17 +217,23 @@ export async function minimize(
   let best = await rerun(gops);
   if (!best.violation) throw new NvcError('internal error: the counterexample did not fail again (non-deterministic implementation?)', 1);
   let ops: Op[] = best.ops;
-  // Simpler configs first: no initial registers, count 0 (features stay: they may be pinned).
-  for (const simpler of [{ ...config, init: {} }, { ...config, count: 0n }]) {
-    if (JSON.stringify(simpler, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(config, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))) continue;
-    const o = await driver.run(sbs, simpler, asGenOps(ops));
-    count(o.ops.length);
-    if (o.violation) {
-      config = simpler;
-      best = { ...o, ops: [...o.ops] };
-      ops = best.ops;
+  // Simpler configs, each built from the config as simplified so far: no initial registers,
+  // then count 0 (features stay: they may be pinned). Tried before and after dropping ops.
+  const key = (c: TraceConfig): string => JSON.stringify(c, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  const simplifyConfig = async (): Promise<void> => {
+    for (const simpler of [(c: TraceConfig) => ({ ...c, init: {} }), (c: TraceConfig) => ({ ...c, count: 0n })]) {
+      const cand = simpler(config);
+      if (key(cand) === key(config)) continue;
+      const o = await driver.run(sbs, cand, asGenOps(ops));
+      count(o.ops.length);
+      if (o.violation && o.ops.length <= ops.length) {
+        config = cand;
+        best = { ...o, ops: [...o.ops] };
+        ops = best.ops;
+      }
     }
-  }
+  };
+  await simplifyConfig();
   for (let changed = true; changed;) {
     changed = false;
     for (let i = 0; i < ops.length; i++) {
@@ -241,6 +247,7 @@ export async function minimize(
       }
     }
   }
+  await simplifyConfig();
   sbs.record = true;
   try {
     return await rerun(asGenOps(ops));
