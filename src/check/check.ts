@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { NvcError } from '../errors.js';
-import type { Layout } from '../../models/layout.js';
+import { catalogueNames, type Layout } from '../../models/layout.js';
 import { loadLayout } from '../../models/layout-load.js';
 import { propertyByName, PROPERTY_NAMES, type Property, type PropertyName } from '../../properties/index.js';
 import type { Implementation } from '../engine/model.js';
@@ -79,7 +79,7 @@ export interface ReplayInfo {
 }
 
 export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layout: Layout, property?: PropertyName): ReplayInfo {
-  const catalogued = layout.source.includes('/models/layouts/') || layout.source.includes('\\models\\layouts\\');
+  const catalogued = catalogueNames().includes(layout.name) && /(^|[\\/])models[\\/]layouts[\\/][^\\/]+\.json$/.test(layout.source);
   return {
     impl: o.impl,
     layout: catalogued ? layout.name : { name: layout.name, slots: [...layout.slots] },
@@ -108,12 +108,25 @@ export class Driver {
     try {
       return this.sync ? runSync(sbs, this.impl, config, ops) : await runAsync(sbs, this.impl, config, ops);
     } catch (e) {
-      if (!(e instanceof NvcError)) throw e;
-      this.broken ??= e;
-      const o = sbs.outcome;
-      o.violation = { index: o.ops.length, explanation: `the implementation failed: ${e.message}` };
-      return o;
+      return this.failed(sbs, e);
     }
+  }
+
+  /** The same for a synchronous implementation, without a promise per trace. */
+  runSync(sbs: SideBySide, config: TraceConfig, ops: readonly GenOp[]): Outcome {
+    try {
+      return runSync(sbs, this.impl, config, ops);
+    } catch (e) {
+      return this.failed(sbs, e);
+    }
+  }
+
+  private failed(sbs: SideBySide, e: unknown): Outcome {
+    if (!(e instanceof NvcError)) throw e;
+    this.broken ??= e;
+    const o = sbs.outcome;
+    o.violation = { index: o.ops.length, explanation: `the implementation failed: ${e.message}` };
+    return o;
   }
 
   get failure(): NvcError | undefined {
@@ -149,6 +162,8 @@ export function sideBySide(p: Property, o: Pick<CheckOptions, 'impl' | 'hostEcvT
 async function checkProperty(p: Property, o: CheckOptions, layout: Layout, driver: Driver, coverage?: Coverage): Promise<PropertyResult> {
   const t0 = performance.now();
   const sbs = sideBySide(p, o, layout, driver, coverage);
+  // Shrinking and the search for shorter traces re-run failures: keep them out of --stats.
+  const quiet = coverage ? sideBySide(p, o, layout, driver) : sbs;
   const dummy = sbs.runContext({ guest: o.guest ?? 'vhe', features: o.ecv ? ['ecv'] : [], count: 0n, init: {} });
   const na = p.inapplicable?.(dummy);
   if (na) return { property: p.name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na };
@@ -156,18 +171,19 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, drive
 
   let opsExecuted = 0;
   let stop = false;
-  const predicate = async ([config, gops]: [TraceConfig, GenOp[]]): Promise<boolean> => {
-    if (stop) return true;
-    const out = await driver.run(sbs, config, gops);
+  // The first failure ends the search; what follows (fast-check's shrinking, the greedy pass,
+  // the search for shorter traces) re-runs failures and is kept out of --stats.
+  let current = sbs;
+  const judged = (out: Outcome): boolean => {
     opsExecuted += out.ops.length;
     if (driver.failure) stop = true; // a broken implementation is reported as found, not shrunk against
+    if (out.violation) current = quiet;
     return out.violation === undefined;
   };
-  const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean => {
-    const out = runSync(sbs, driver.impl, config, gops);
-    opsExecuted += out.ops.length;
-    return out.violation === undefined;
-  };
+  const predicate = async ([config, gops]: [TraceConfig, GenOp[]]): Promise<boolean> =>
+    stop || judged(await driver.run(current, config, gops));
+  const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean =>
+    stop || judged(driver.runSync(current, config, gops));
   const arb = traceArb({ maxOps: o.maxOps, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) });
   const params = { seed: o.seed, numRuns: o.runs };
   const details = driver.sync
@@ -182,7 +198,7 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, drive
     return { ...base, verdict: 'pass', opsExecuted, ms };
   }
   const [config, gops] = details.counterexample[0];
-  let minimal = await minimize(sbs, driver, config, gops, (n) => (opsExecuted += n));
+  let minimal = await minimize(quiet, driver, config, gops, (n) => (opsExecuted += n));
   // fast-check stops at a local minimum. Look for a strictly shorter counterexample: traces
   // capped one op below the best, on a few derived seeds (deterministic for a given seed).
   for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.ops.length > 1 && !driver.failure; round++) {
@@ -193,7 +209,7 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, drive
       : await fc.check(fc.asyncProperty(shorter, predicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) });
     if (!again.failed || !again.counterexample) continue;
     const [c2, g2] = again.counterexample[0];
-    const m2 = await minimize(sbs, driver, c2, g2, (n) => (opsExecuted += n));
+    const m2 = await minimize(quiet, driver, c2, g2, (n) => (opsExecuted += n));
     if (m2.ops.length < minimal.ops.length) minimal = m2;
   }
   const token = encodeToken({ config: minimal.config, ops: minimal.ops }, replayInfo(o, layout, p.name));

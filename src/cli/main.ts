@@ -75,7 +75,7 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--property <name>', `property to check, repeatable: ${PROPERTY_NAMES.join(', ')} (default all)`, collectProperty)
     .option('--stats', 'print what the generated traces covered')
     .option('--json', 'print one JSON document')
-    .option('--out <file>', 'write the minimal failing trace (expected observations) to FILE, and the implementation\'s to FILE.observed.json')
+    .option('--out <file>', 'write the minimal failing trace (expected observations) to FILE, and the implementation\'s observations next to it (FILE with .json replaced by .observed.json)')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
     .exitOverride()
