@@ -114,10 +114,45 @@ function opArb(reg: fc.Arbitrary<RegisterRow>): fc.Arbitrary<GenOp> {
 /** Ops over every register, without a focus. */
 export const genOpArb: fc.Arbitrary<GenOp> = opArb(REG_ARB);
 
-const FOCUSED_OP_ARBS: readonly fc.Arbitrary<GenOp>[] = FOCUS_FAMILIES.map((f) => {
+/**
+ * "Arm the timer": CVAL a few counts from now, then CTL = ENABLE, as one abstract step, so that
+ * timers are often enabled and left to fire across ticks, wfi, preempt, eret and exit. It is
+ * flattened into its two writes before running; shrinking treats it as one step, and the greedy
+ * pass over concrete ops can still drop either write.
+ */
+function armArb(rows: readonly RegisterRow[]): fc.Arbitrary<GenOp[]> | undefined {
+  const cval = rows.find((r) => regClass(r) === 'cval');
+  const ctl = rows.find((r) => regClass(r) === 'ctl');
+  const tval = rows.find((r) => regClass(r) === 'tval');
+  if (!cval || !ctl) return undefined;
+  // Often followed by what hypervisors do next: read back the time left (TVAL), or be preempted.
+  const after: fc.Arbitrary<GenOp[]> = fc.constantFrom<GenOp[]>(
+    [], ...(tval ? [[{ k: 'mrs', reg: tval.name } as GenOp]] : []), [{ k: 'preempt', by: 0n }],
+  );
+  // Enabled, and sometimes masked (ISTATUS still counts, the line does not).
+  const enable = fc.constantFrom(1n, 1n, 3n);
+  return fc.tuple(fc.bigInt({ min: -2n, max: 6n }), enable, after).map(([d, ctlValue, tail]): GenOp[] => [
+    { k: 'msr', reg: cval.name, val: now(d) },
+    { k: 'msr', reg: ctl.name, val: abs(ctlValue) },
+    ...tail,
+  ]);
+}
+
+/** "Poll the timer": let a few counts pass, then read CTL (ISTATUS), as a guest waiting for expiry does. */
+function pollArb(rows: readonly RegisterRow[]): fc.Arbitrary<GenOp[]> | undefined {
+  const ctl = rows.find((r) => regClass(r) === 'ctl');
+  if (!ctl) return undefined;
+  return fc.bigInt({ min: 0n, max: 8n }).map((by): GenOp[] => [{ k: 'tick', by }, { k: 'mrs', reg: ctl.name }]);
+}
+
+const FOCUSED_STEP_ARBS: readonly fc.Arbitrary<GenOp[]>[] = FOCUS_FAMILIES.map((f) => {
   const re = new RegExp(`^(${f})`);
   const rows = REGISTERS.filter((r) => re.test(r.name));
-  return opArb(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...rows) }, { weight: 1, arbitrary: REG_ARB }));
+  const single = opArb(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...rows) }, { weight: 1, arbitrary: REG_ARB })).map((g) => [g]);
+  const arm = armArb(rows);
+  const poll = pollArb(rows);
+  if (!arm || !poll) return single;
+  return fc.oneof({ weight: 10, arbitrary: single }, { weight: 1, arbitrary: arm }, { weight: 1, arbitrary: poll });
 });
 
 export function configArb(o: GenOptions): fc.Arbitrary<TraceConfig> {
@@ -137,8 +172,9 @@ export function configArb(o: GenOptions): fc.Arbitrary<TraceConfig> {
 }
 
 export function traceArb(o: GenOptions): fc.Arbitrary<[TraceConfig, GenOp[]]> {
-  return fc.tuple(configArb(o), fc.nat({ max: FOCUSED_OP_ARBS.length - 1 }))
-    .chain(([config, focus]) => fc.array(FOCUSED_OP_ARBS[focus]!, { maxLength: o.maxOps, size: 'medium' }).map((ops): [TraceConfig, GenOp[]] => [config, ops]));
+  return fc.tuple(configArb(o), fc.nat({ max: FOCUSED_STEP_ARBS.length - 1 }))
+    .chain(([config, focus]) => fc.array(FOCUSED_STEP_ARBS[focus]!, { maxLength: o.maxOps, size: 'medium' })
+      .map((steps): [TraceConfig, GenOp[]] => [config, steps.flat().slice(0, o.maxOps)]));
 }
 
 /** The concrete op for an abstract one at the reference's current state, or undefined if it is not valid here. */
