@@ -5,12 +5,16 @@
 import { CTL_ENABLE, CTL_IMASK } from './registers.js';
 import { low32, sext32, u64 } from '../src/bits.js';
 
+// Constants hoisted out of the functions below: every bigint operation allocates.
+const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
+const TWO64 = 1n << 64n;
+
 /** TimerConditionMet: the unsigned 64-bit compare (count - offset) mod 2^64 >= CVAL. */
 export const conditionMet = (count: bigint, offset: bigint, cval: bigint): boolean => u64(count - offset) >= cval;
 
 /** The interrupt output: ENABLE && ISTATUS && !IMASK. */
 export const lineAsserted = (ctl: bigint, count: bigint, offset: bigint, cval: bigint): boolean =>
-  (ctl & (CTL_ENABLE | CTL_IMASK)) === CTL_ENABLE && conditionMet(count, offset, cval);
+  (ctl & ENABLE_IMASK) === CTL_ENABLE && conditionMet(count, offset, cval);
 
 /** TVAL read: ZeroExtend((CVAL - (count - offset))<31:0>). */
 export const tvalRead = (count: bigint, offset: bigint, cval: bigint): bigint => low32(cval - (count - offset));
@@ -23,7 +27,7 @@ export const tvalWrite = (count: bigint, offset: bigint, value: bigint): bigint 
  * will while only time passes (disabled or masked). 0 when it is asserted now.
  */
 export function countsUntilAsserted(ctl: bigint, count: bigint, offset: bigint, cval: bigint): bigint | undefined {
-  if ((ctl & (CTL_ENABLE | CTL_IMASK)) !== CTL_ENABLE) return undefined;
+  if ((ctl & ENABLE_IMASK) !== CTL_ENABLE) return undefined;
   const now = u64(count - offset);
   return now >= cval ? 0n : cval - now;
 }
@@ -34,5 +38,5 @@ export function countsUntilAsserted(ctl: bigint, count: bigint, offset: bigint, 
  */
 export function countsUntilConditionChanges(count: bigint, offset: bigint, cval: bigint): bigint {
   const now = u64(count - offset);
-  return now >= cval ? (1n << 64n) - now : cval - now;
+  return now >= cval ? TWO64 - now : cval - now;
 }

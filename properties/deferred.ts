@@ -11,7 +11,7 @@
  * host that never publishes ISTATUS, never re-arms a software timer after a CVAL change, or
  * forgets an offset still fails.
  */
-import { route } from '../models/nv2/routing.js';
+import { routeTable } from '../models/nv2/routing.js';
 import { vel2RouteContext } from '../models/nv2/policy.js';
 import { REGISTERS, CTL_ENABLE, CTL_IMASK, CTL_ISTATUS } from '../models/registers.js';
 import { conditionMet, lineAsserted } from '../models/timer.js';
@@ -29,9 +29,10 @@ interface Version {
   readonly off: bigint;
 }
 
+const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
 const snapshot = (ref: ReferenceModel, t: TimerId): Version => {
   const r = ref.timers[TIMER_INDEX[t]]!;
-  return { ctl: r.ctl & (CTL_ENABLE | CTL_IMASK), cval: r.cval, off: ref.timerOffset(t) };
+  return { ctl: r.ctl & ENABLE_IMASK, cval: r.cval, off: ref.timerOffset(t) };
 };
 const same = (a: Version, b: Version): boolean => a.ctl === b.ctl && a.cval === b.cval && a.off === b.off;
 
@@ -39,13 +40,13 @@ const same = (a: Version, b: Version): boolean => a.ctl === b.ctl && a.cval === 
 export function pageHeldTimers(rc: RunContext): boolean[] {
   const out = TIMERS.map(() => false);
   if (!rc.nv2) return out;
-  const ctx = vel2RouteContext({
+  const routes = routeTable(vel2RouteContext({
     guest: rc.config.guest, guestEcv: hasFeature(rc.config, 'ecv'), hostEcvTraps: rc.hostEcvTraps, nv2: rc.nv2, layout: rc.layout,
-  });
+  }));
   for (const row of REGISTERS) {
     const m = row.vel2[rc.config.guest];
     if (m.kind !== 'timer' || m.view === 'tval') continue;
-    for (const write of [false, true]) if (route(row, write, ctx).kind === 'vncr') out[TIMER_INDEX[m.timer]] = true;
+    for (const write of [false, true]) if (routes.route(row, write).kind === 'vncr') out[TIMER_INDEX[m.timer]] = true;
   }
   return out;
 }
@@ -71,28 +72,33 @@ class DeferredJudge implements Judge {
   }
 
   begin(ref: ReferenceModel): void {
-    TIMERS.forEach((t, i) => {
-      this.versions[i] = [snapshot(ref, t)];
-      this.wroteIstatus[i]!.clear();
-    });
+    this.restart(ref);
+  }
+
+  /** One version per timer, the reference's current one; no ISTATUS written. */
+  private restart(ref: ReferenceModel): void {
+    for (let i = 0; i < TIMERS.length; i++) {
+      const vs = this.versions[i]!;
+      vs.length = 0;
+      vs.push(snapshot(ref, TIMERS[i]!));
+      const w = this.wroteIstatus[i]!;
+      if (w.size) w.clear();
+    }
   }
 
   step(c: OpContext) {
     const relaxed = c.el === 2 && c.elAfter === 2 && !certainEntry(c);
     if (!relaxed) {
       this.lastEntry = c.index;
-      TIMERS.forEach((t, i) => {
-        this.versions[i] = [snapshot(c.ref, t)];
-        this.wroteIstatus[i]!.clear();
-      });
+      this.restart(c.ref);
       return agrees(c.exp, c.obs) ? undefined : divergence(c);
     }
-    TIMERS.forEach((t, i) => {
-      if (!this.held[i]) return;
-      const v = snapshot(c.ref, t);
+    for (let i = 0; i < TIMERS.length; i++) {
+      if (!this.held[i]) continue;
+      const v = snapshot(c.ref, TIMERS[i]!);
       const vs = this.versions[i]!;
       if (!same(vs[vs.length - 1]!, v)) vs.push(v);
-    });
+    }
     const m = c.meaning;
     if (c.op.op === 'msr' && m?.kind === 'timer' && m.view === 'ctl' && this.held[TIMER_INDEX[m.timer]]) {
       this.wroteIstatus[TIMER_INDEX[m.timer]]!.add(c.op.value & CTL_ISTATUS);

@@ -15,11 +15,10 @@
  *
  * With `nv2: false` the same host runs on FEAT_NV alone (no page): the trap-cost baseline.
  */
-import { match } from 'ts-pattern';
 import { MASK32, MASK64, low32, sext32, u64 } from '../../src/bits.js';
 import type { HwAction, Implementation, SlotChange, StepDetail } from '../../src/engine/model.js';
 import {
-  TIMERS, TIMER_INDEX, hasFeature, type El, type Observation, type Op, type TimerId, type TraceConfig,
+  TIMERS, TIMER_INDEX, hasFeature, type El, type GuestMode, type Observation, type Op, type TimerId, type TraceConfig,
 } from '../../src/trace/types.js';
 import type { Layout } from '../layout.js';
 import {
@@ -27,7 +26,7 @@ import {
   trapFires, type Meaning, type OffsetRule, type RegisterRow, type SysRegId, type TrapRule, type View,
 } from '../registers.js';
 import { conditionMet, countsUntilAsserted, countsUntilConditionChanges, lineAsserted } from '../timer.js';
-import { route, type Route, type RouteContext } from './routing.js';
+import { routeTable, type Route, type RouteContext, type RouteTable } from './routing.js';
 import { CNTHCTL_E2H, physicalEcv, vel2HostCnthctl } from './policy.js';
 
 /** The two hardware EL1 timers the guest can reach. */
@@ -74,11 +73,27 @@ export interface TrapCounters {
 }
 
 const b = (n: number): bigint => 1n << BigInt(n);
+const HW_ECV = b(CNTHCTL_E2H.ECV);
+/** CTL bits the host keeps from a write: 32 bits less ISTATUS (as KVM does). */
+const HOST_CTL_BITS = MASK32 & ~CTL_ISTATUS;
+const NOT_ISTATUS = ~CTL_ISTATUS;
 
 /** Every EL1 trap rule that a guest's own CNTHCTL_EL2 can set for its nested guest. */
 const GUEST_TRAP_RULES: readonly TrapRule[] = [
   ...new Map(REGISTERS.flatMap((r) => r.el1Traps).filter((r) => !r.nv101Only).map((r) => [r.field, r])).values(),
 ];
+
+/**
+ * The slots of a layout for one (guest, NV1, guest ECV): a pure function of those, so computed once
+ * per layout and kept (slots are read-only records).
+ */
+const SLOT_CACHE = new WeakMap<Layout, Map<string, readonly Slot[]>>();
+
+/**
+ * placement() for one routing table and guest mode, computed once. (The table fixes the EL through
+ * its context: nv is true exactly at vEL2.)
+ */
+const PLACEMENT_CACHE = new WeakMap<RouteTable, Partial<Record<GuestMode, readonly (HwTimer | undefined)[]>>>();
 
 export class Nv2Model implements Implementation {
   readonly name: string;
@@ -118,14 +133,27 @@ export class Nv2Model implements Implementation {
   protected level = [false, false, false, false];
   /** Software timer deadline (absolute count) of each emulated timer. */
   protected soft: (bigint | undefined)[] = [undefined, undefined, undefined, undefined];
-  /** Value the host last wrote to each slot (index = offset/8): a difference means the guest stored. */
-  protected published = new Map<number, bigint>();
+  /** Value the host last wrote to each slot (index = offset/8), if any: a difference means the guest stored. */
+  protected published: (bigint | undefined)[] = [];
   /** The guest storage register that hardware CNTKCTL_EL1 holds in this context. */
   protected cntkctlHolds: SysRegId = 'CNTKCTL_EL1';
 
   readonly counters: TrapCounters = { accesses: 0, traps: 0, vncr: 0, hw: 0 };
   protected actions: HwAction[] = [];
   protected vncrChanges: SlotChange[] = [];
+
+  // ---- memoised derivations (pure functions of the fields named) ----
+  /** Per EL (index el - 1), the routing table last used there; current while hw.cnthctl, nv1 and physEcv match its context. */
+  private readonly routeTabs: (RouteTable | undefined)[] = [undefined, undefined];
+  /** STORAGE[reg].writable(guest, guestEcv), per reset. */
+  private writable: Record<SysRegId, bigint> = { CNTVOFF_EL2: 0n, CNTPOFF_EL2: 0n, CNTHCTL_EL2: 0n, CNTKCTL_EL1: 0n };
+  /** CNTHCTL_EL2.ECV if the guest has FEAT_ECV, else 0n (the bit then has no effect), per reset. */
+  private guestEcvBit = 0n;
+  /** vel2HostCnthctl for this trace, without and with the physical-timer trap. */
+  private vel2Cnthctl: readonly [bigint, bigint] = [0n, 0n];
+  /** The last vEL1 hardware CNTHCTL_EL2 derived from the guest's effective CNTHCTL_EL2. */
+  private vel1CnthctlFor: bigint | undefined;
+  private vel1Cnthctl = 0n;
 
   constructor(opts: Nv2Options) {
     this.layout = opts.layout;
@@ -144,9 +172,17 @@ export class Nv2Model implements Implementation {
     // A virtual CPU with FEAT_ECV needs it in hardware; ECV traps need it too.
     this.physEcv = physicalEcv({ guestEcv: this.guestEcv, hostEcvTraps: this.hostEcvTraps });
     this.nv1 = config.guest === 'nvhe' ? 1 : 0;
+    const w = (reg: SysRegId): bigint => STORAGE[reg].writable(config.guest, this.guestEcv);
+    this.writable = { CNTVOFF_EL2: w('CNTVOFF_EL2'), CNTPOFF_EL2: w('CNTPOFF_EL2'), CNTHCTL_EL2: w('CNTHCTL_EL2'), CNTKCTL_EL1: w('CNTKCTL_EL1') };
+    this.guestEcvBit = this.guestEcv ? b(CNTHCTL_ECV_BIT) : 0n;
+    this.vel2Cnthctl = [
+      vel2HostCnthctl(config.guest, this.hostEcvTraps, this.physEcv, false),
+      vel2HostCnthctl(config.guest, this.hostEcvTraps, this.physEcv, true),
+    ];
+    this.vel1CnthctlFor = undefined;
     this.count = config.count;
-    this.page = new BigUint64Array(512);
-    this.published.clear();
+    this.page.fill(0n);
+    this.published = [];
     this.hw.timer = { ptimer: { ctl: 0n, cval: 0n }, vtimer: { ctl: 0n, cval: 0n } };
     this.hw.cntvoff = this.hw.cntpoff = this.hw.cnthctl = this.hw.cntkctl = 0n;
     this.ctxt.timers = TIMERS.map(() => ({ ctl: 0n, cval: 0n }));
@@ -176,47 +212,47 @@ export class Nv2Model implements Implementation {
   step(op: Op): Observation {
     this.actions = [];
     this.vncrChanges = [];
-    return match(op)
-      .with({ op: 'msr' }, (o) => this.access(o.reg, o.value))
-      .with({ op: 'mrs' }, (o) => this.access(o.reg, undefined))
-      .with({ op: 'tick' }, (o) => {
-        this.run(o.by);
+    switch (op.op) {
+      case 'msr': return this.access(op.reg, op.value);
+      case 'mrs': return this.access(op.reg, undefined);
+      case 'tick':
+        this.run(op.by);
         return { irq: this.irqMask() };
-      })
-      .with({ op: 'preempt' }, (o) => {
+      case 'preempt':
         this.note('vcpu put (preempted)');
         this.hostEntry();
         this.saveContext();
-        this.count = u64(this.count + o.by);
+        this.count = u64(this.count + op.by);
         this.note('vcpu load');
         this.loadContext();
         this.evaluate();
         this.publish();
         return { irq: this.irqMask() };
-      })
-      .with({ op: 'wfi' }, (o) => {
+      case 'wfi': {
         this.actions.push({ kind: 'trap', why: 'WFI (HCR_EL2.TWI)' });
         this.hostEntry();
         this.saveContext();
-        const elapsed = this.blockUntil(o.limit);
+        const elapsed = this.blockUntil(op.limit);
         this.count = u64(this.count + elapsed);
         this.note(`vcpu blocked ${elapsed} counts, then loaded`);
         this.loadContext();
         this.evaluate();
         this.publish();
         return { irq: this.irqMask(), elapsed };
-      })
-      .with({ op: 'eret' }, () => {
+      }
+      case 'eret':
         this.actions.push({ kind: 'trap', why: 'ERET (HCR_EL2.NV)' });
         this.switchTo(1);
         return { irq: this.irqMask() };
-      })
-      .with({ op: 'exit' }, () => {
+      case 'exit':
         this.note('exception from the nested guest, injected into vEL2');
         this.switchTo(2);
         return { irq: this.irqMask() };
-      })
-      .exhaustive();
+      default: {
+        const never: never = op;
+        throw new Error(`unknown op ${String((never as { op?: unknown }).op)}`);
+      }
+    }
   }
 
   detail(): StepDetail {
@@ -235,6 +271,15 @@ export class Nv2Model implements Implementation {
   /** The slots of the layout and the guest state each holds while vEL2 runs (from the register table). */
   protected computeSlots(): Slot[] {
     if (!this.nv2) return [];
+    let byKey = SLOT_CACHE.get(this.layout);
+    if (!byKey) SLOT_CACHE.set(this.layout, (byKey = new Map()));
+    const key = `${this.config.guest} ${this.nv1} ${this.guestEcv}`;
+    let slots = byKey.get(key);
+    if (!slots) byKey.set(key, (slots = this.deriveSlots()));
+    return slots.slice();
+  }
+
+  private deriveSlots(): Slot[] {
     const out: Slot[] = [];
     for (const [key, offset] of [...this.layout.slots].sort((a, b2) => a[1] - b2[1])) {
       const row = REGISTERS.find((r) => r.slot?.key === key && (r.slot.nv1 === 'any' || r.slot.nv1 === this.nv1));
@@ -255,42 +300,60 @@ export class Nv2Model implements Implementation {
     };
   }
 
+  /** The routing of the current context (routeContext()), memoised: looked up again only when the context changed. */
+  protected routes(): RouteTable {
+    const t = this.routeTabs[this.el - 1];
+    if (t !== undefined && t.ctx.cnthctl === this.hw.cnthctl && t.ctx.nv1 === this.nv1 && t.ctx.physEcv === this.physEcv) return t;
+    return (this.routeTabs[this.el - 1] = routeTable(this.routeContext()));
+  }
+
   // =====================================================================================
   // Guest state: offsets and effective values
   // =====================================================================================
 
   protected guestEffective(reg: SysRegId): bigint {
-    return this.ctxt.sys[reg] & STORAGE[reg].writable(this.config.guest, this.guestEcv);
+    return this.ctxt.sys[reg] & this.writable[reg];
   }
 
   protected guestPhysOffset(): bigint {
-    return this.guestEcv && ((this.guestEffective('CNTHCTL_EL2') >> BigInt(CNTHCTL_ECV_BIT)) & 1n) === 1n
-      ? this.ctxt.sys.CNTPOFF_EL2 : 0n;
+    return (this.guestEffective('CNTHCTL_EL2') & this.guestEcvBit) !== 0n ? this.ctxt.sys.CNTPOFF_EL2 : 0n;
   }
 
   /** The offset in a guest timer's condition (architecture: CNTVOFF for vtimer, CNTPOFF-if-ECV for ptimer). */
   protected guestTimerOffset(t: TimerId): bigint {
-    return match(t)
-      .with('vtimer', () => this.ctxt.sys.CNTVOFF_EL2)
-      .with('ptimer', () => this.guestPhysOffset())
-      .with('hptimer', 'hvtimer', () => 0n)
-      .exhaustive();
+    switch (t) {
+      case 'vtimer': return this.ctxt.sys.CNTVOFF_EL2;
+      case 'ptimer': return this.guestPhysOffset();
+      case 'hptimer': case 'hvtimer': return 0n;
+      default: {
+        const never: never = t;
+        throw new Error(`unknown timer ${String(never)}`);
+      }
+    }
   }
 
   protected guestOffset(rule: OffsetRule): bigint {
-    return match(rule)
-      .with('none', () => 0n)
-      .with('cntvoff', () => this.ctxt.sys.CNTVOFF_EL2)
-      .with('cntpoff', () => this.guestPhysOffset())
-      .exhaustive();
+    switch (rule) {
+      case 'none': return 0n;
+      case 'cntvoff': return this.ctxt.sys.CNTVOFF_EL2;
+      case 'cntpoff': return this.guestPhysOffset();
+      default: {
+        const never: never = rule;
+        throw new Error(`unknown offset rule ${String(never)}`);
+      }
+    }
   }
 
   protected hwOffset(rule: OffsetRule): bigint {
-    return match(rule)
-      .with('none', () => 0n)
-      .with('cntvoff', () => this.hw.cntvoff)
-      .with('cntpoff', () => (this.physEcv && (this.hw.cnthctl & b(CNTHCTL_E2H.ECV)) !== 0n ? this.hw.cntpoff : 0n))
-      .exhaustive();
+    switch (rule) {
+      case 'none': return 0n;
+      case 'cntvoff': return this.hw.cntvoff;
+      case 'cntpoff': return this.physEcv && (this.hw.cnthctl & HW_ECV) !== 0n ? this.hw.cntpoff : 0n;
+      default: {
+        const never: never = rule;
+        throw new Error(`unknown offset rule ${String(never)}`);
+      }
+    }
   }
 
   protected hwTimerOffset(h: HwTimer): bigint {
@@ -323,37 +386,37 @@ export class Nv2Model implements Implementation {
     const row = REGISTER_BY_NAME.get(name)!;
     const write = value !== undefined;
     if (this.el === 2) this.counters.accesses++;
-    const r: Route = route(row, write, this.routeContext());
-    return match(r)
-      .with({ kind: 'undefined' }, () => {
+    const r: Route = this.routes().route(row, write);
+    switch (r.kind) {
+      case 'undefined':
         this.actions.push({ kind: 'undefined' });
-        return { irq: this.irqMask(), fault: 'undefined' as const };
-      })
-      .with({ kind: 'vncr' }, (v) => {
+        return { irq: this.irqMask(), fault: 'undefined' };
+      case 'vncr':
         if (this.el === 2) this.counters.vncr++;
-        this.actions.push({ kind: 'vncr', offset: v.offset, key: v.key, write });
-        const i = v.offset >> 3;
+        this.actions.push({ kind: 'vncr', offset: r.offset, key: r.key, write });
         if (write) {
-          this.setSlot(v.offset, v.key, value);
+          this.setSlot(r.offset, r.key, value);
           return { irq: this.irqMask() };
         }
-        return { irq: this.irqMask(), value: this.page[i]! };
-      })
-      .with({ kind: 'hw' }, (h) => {
+        return { irq: this.irqMask(), value: this.page[r.offset >> 3]! };
+      case 'hw': {
         if (this.el === 2) this.counters.hw++;
         this.actions.push({ kind: 'hw', reg: name, write });
-        const out = this.hwAccess(h.meaning, value);
+        const out = this.hwAccess(r.meaning, value);
         return out === undefined ? { irq: this.irqMask() } : { irq: this.irqMask(), value: out };
-      })
-      .with({ kind: 'trap' }, (t) => {
-        this.actions.push({ kind: 'trap', why: t.why });
+      }
+      case 'trap':
+        this.actions.push({ kind: 'trap', why: r.why });
         if (this.el === 2) {
           this.counters.traps++;
           return this.trapFromVel2(row, value);
         }
         return this.trapFromVel1(row, value);
-      })
-      .exhaustive();
+      default: {
+        const never: never = r;
+        throw new Error(`unknown route ${String((never as { kind?: unknown }).kind)}`);
+      }
+    }
   }
 
   protected setSlot(offset: number, key: string, value: bigint): void {
@@ -365,19 +428,25 @@ export class Nv2Model implements Implementation {
 
   /** An access that reached a hardware EL1 register directly. */
   protected hwAccess(m: Exclude<Meaning, { kind: 'undefined' }>, value: bigint | undefined): bigint | undefined {
-    return match(m)
-      .with({ kind: 'timer' }, (tm) => {
-        const h = tm.timer as HwTimer;
+    switch (m.kind) {
+      case 'timer': {
+        const h = m.timer as HwTimer;
         const t = this.hw.timer[h];
-        return this.timerViewAccess(t, tm.view, this.hwOffset(tm.offset), this.hwTimerOffset(h), value, 'hw');
-      })
-      .with({ kind: 'sysreg' }, () => {
+        return this.timerViewAccess(t, m.view, this.hwOffset(m.offset), this.hwTimerOffset(h), value, 'hw');
+      }
+      case 'sysreg':
         // Only CNTKCTL_EL1 is reachable at EL1; the physical register keeps every bit written.
-        if (value !== undefined) this.hw.cntkctl = value;
-        return value === undefined ? this.hw.cntkctl : undefined;
-      })
-      .with({ kind: 'counter' }, (c) => u64(this.count - this.hwOffset(c.offset)))
-      .exhaustive();
+        if (value !== undefined) {
+          this.hw.cntkctl = value;
+          return undefined;
+        }
+        return this.hw.cntkctl;
+      case 'counter': return u64(this.count - this.hwOffset(m.offset));
+      default: {
+        const never: never = m;
+        throw new Error(`unknown meaning ${String((never as { kind?: unknown }).kind)}`);
+      }
+    }
   }
 
   /**
@@ -387,35 +456,36 @@ export class Nv2Model implements Implementation {
   protected timerViewAccess(
     t: TimerRegs, view: View, accessOffset: bigint, condOffset: bigint, value: bigint | undefined, store: 'hw' | 'host',
   ): bigint | undefined {
-    return match(view)
-      .with('ctl', () => {
+    switch (view) {
+      case 'ctl':
         if (value !== undefined) {
-          t.ctl = store === 'hw' ? value & CTL_WRITABLE : value & MASK32 & ~CTL_ISTATUS;
+          t.ctl = store === 'hw' ? value & CTL_WRITABLE : value & HOST_CTL_BITS;
           return undefined;
         }
         return this.ctlWithStatus(t, condOffset);
-      })
-      .with('cval', () => {
+      case 'cval':
         if (value !== undefined) {
           t.cval = value;
           return undefined;
         }
         return t.cval;
-      })
-      .with('tval', () => {
+      case 'tval':
         if (value !== undefined) {
           t.cval = u64(this.count - accessOffset + sext32(value));
           return undefined;
         }
         return low32(t.cval - (this.count - accessOffset));
-      })
-      .exhaustive();
+      default: {
+        const never: never = view;
+        throw new Error(`unknown view ${String(never)}`);
+      }
+    }
   }
 
   /** CTL as read: stored bits with ISTATUS = ENABLE && condition met. */
   protected ctlWithStatus(t: TimerRegs, condOffset: bigint): bigint {
     const met = (t.ctl & CTL_ENABLE) !== 0n && conditionMet(this.count, condOffset, t.cval);
-    return (t.ctl & ~CTL_ISTATUS) | (met ? CTL_ISTATUS : 0n);
+    return (t.ctl & NOT_ISTATUS) | (met ? CTL_ISTATUS : 0n);
   }
 
   /** The host's trap handler for an access from the guest hypervisor. */
@@ -435,7 +505,14 @@ export class Nv2Model implements Implementation {
   /** A nested-guest access trapped by the hardware: forward it to the guest hypervisor if its CNTHCTL_EL2 asks. */
   protected trapFromVel1(row: RegisterRow, value: bigint | undefined): Observation {
     const guestCnthctl = this.guestEffective('CNTHCTL_EL2');
-    const guestWants = row.el1Traps.some((r) => trapFires(r, guestCnthctl, this.config.guest === 'vhe', this.guestEcv, false));
+    const e2h = this.config.guest === 'vhe';
+    let guestWants = false;
+    for (const r of row.el1Traps) {
+      if (trapFires(r, guestCnthctl, e2h, this.guestEcv, false)) {
+        guestWants = true;
+        break;
+      }
+    }
     if (guestWants) {
       this.note('forward trap to the guest hypervisor');
       this.switchTo(2);
@@ -449,23 +526,26 @@ export class Nv2Model implements Implementation {
 
   /** Emulate an access with its architectural meaning on the guest state (wherever it lives). */
   protected emulate(m: Exclude<Meaning, { kind: 'undefined' }>, value: bigint | undefined): bigint | undefined {
-    return match(m)
-      .with({ kind: 'timer' }, (tm) => {
-        const i = TIMER_INDEX[tm.timer];
-        const onHw = this.direct[i] !== undefined;
+    switch (m.kind) {
+      case 'timer': {
+        const i = TIMER_INDEX[m.timer];
+        const h = this.direct[i];
         const t = this.timerRegs(i);
-        const cond = onHw ? this.hwTimerOffset(this.direct[i]!) : this.guestTimerOffset(tm.timer);
-        return this.timerViewAccess(t, tm.view, this.emulatedAccessOffset(tm.offset), cond, value, onHw ? 'hw' : 'host');
-      })
-      .with({ kind: 'sysreg' }, (s) => {
-        if (value === undefined) return this.ctxt.sys[s.reg];
-        this.ctxt.sys[s.reg] = value & STORAGE[s.reg].writable(this.config.guest, this.guestEcv);
-        if (s.reg === this.cntkctlHolds) this.hw.cntkctl = this.ctxt.sys[s.reg];
+        const cond = h !== undefined ? this.hwTimerOffset(h) : this.guestTimerOffset(m.timer);
+        return this.timerViewAccess(t, m.view, this.emulatedAccessOffset(m.offset), cond, value, h !== undefined ? 'hw' : 'host');
+      }
+      case 'sysreg':
+        if (value === undefined) return this.ctxt.sys[m.reg];
+        this.ctxt.sys[m.reg] = value & this.writable[m.reg];
+        if (m.reg === this.cntkctlHolds) this.hw.cntkctl = this.ctxt.sys[m.reg];
         this.reconfigure();
         return undefined;
-      })
-      .with({ kind: 'counter' }, (c) => u64(this.count - this.guestOffset(c.offset)))
-      .exhaustive();
+      case 'counter': return u64(this.count - this.guestOffset(m.offset));
+      default: {
+        const never: never = m;
+        throw new Error(`unknown meaning ${String((never as { kind?: unknown }).kind)}`);
+      }
+    }
   }
 
   /** The offset an emulated TVAL access applies (a hook so that tests can break it). */
@@ -490,7 +570,7 @@ export class Nv2Model implements Implementation {
     this.syncHwResidentSysregs();
     for (const s of this.slots) {
       const v = this.page[s.offset >> 3]!;
-      if (this.published.get(s.offset) === v) continue;
+      if (this.published[s.offset >> 3] === v) continue;
       this.mergeSlot(s, v);
     }
     this.reconfigure();
@@ -505,29 +585,37 @@ export class Nv2Model implements Implementation {
   /** A value the guest stored in a slot becomes the guest's register value. */
   protected mergeSlot(s: Slot, v: bigint): void {
     const item = s.item;
-    match(item)
-      .with({ kind: 'orphan' }, () => undefined)
-      .with({ kind: 'sysreg' }, (x) => {
-        this.ctxt.sys[x.reg] = v;
-      })
-      .with({ kind: 'timer' }, (x) => {
-        const i = TIMER_INDEX[x.timer];
+    switch (item.kind) {
+      case 'orphan': return;
+      case 'sysreg':
+        this.ctxt.sys[item.reg] = v;
+        return;
+      case 'timer': {
+        const i = TIMER_INDEX[item.timer];
         const onHw = this.direct[i] !== undefined;
         const t = this.timerRegs(i);
-        match(x.view)
-          .with('ctl', () => {
-            t.ctl = onHw ? v & CTL_WRITABLE : v & MASK32 & ~CTL_ISTATUS;
-          })
-          .with('cval', () => {
+        switch (item.view) {
+          case 'ctl':
+            t.ctl = onHw ? v & CTL_WRITABLE : v & HOST_CTL_BITS;
+            return;
+          case 'cval':
             t.cval = v;
-          })
-          .with('tval', () => {
+            return;
+          case 'tval':
             // A TVAL slot's most sensible meaning: relative to the count when the host looks.
-            t.cval = u64(this.count - this.guestOffset(x.offset) + sext32(v));
-          })
-          .exhaustive();
-      })
-      .exhaustive();
+            t.cval = u64(this.count - this.guestOffset(item.offset) + sext32(v));
+            return;
+          default: {
+            const never: never = item.view;
+            throw new Error(`unknown view ${String(never)}`);
+          }
+        }
+      }
+      default: {
+        const never: never = item;
+        throw new Error(`unknown slot item ${String((never as { kind?: unknown }).kind)}`);
+      }
+    }
   }
 
   /** The guest register that hardware CNTKCTL_EL1 holds is read back from it. */
@@ -566,21 +654,30 @@ export class Nv2Model implements Implementation {
 
   /** The value a slot should show for the guest's current state. */
   protected slotValue(s: Slot): bigint | undefined {
-    return match(s.item)
-      .with({ kind: 'orphan' }, () => undefined)
-      .with({ kind: 'sysreg' }, (x) => this.ctxt.sys[x.reg])
-      .with({ kind: 'timer' }, (x) => {
-        const i = TIMER_INDEX[x.timer];
+    const item = s.item;
+    switch (item.kind) {
+      case 'orphan': return undefined;
+      case 'sysreg': return this.ctxt.sys[item.reg];
+      case 'timer': {
+        const i = TIMER_INDEX[item.timer];
         const t = this.timerRegs(i);
         const h = this.direct[i];
-        const cond = h ? this.hwTimerOffset(h) : this.guestTimerOffset(x.timer);
-        return match(x.view)
-          .with('ctl', () => this.publishedCtl(t, cond, i))
-          .with('cval', () => t.cval)
-          .with('tval', () => low32(t.cval - (this.count - this.guestOffset(x.offset))))
-          .exhaustive();
-      })
-      .exhaustive();
+        const cond = h ? this.hwTimerOffset(h) : this.guestTimerOffset(item.timer);
+        switch (item.view) {
+          case 'ctl': return this.publishedCtl(t, cond, i);
+          case 'cval': return t.cval;
+          case 'tval': return low32(t.cval - (this.count - this.guestOffset(item.offset)));
+          default: {
+            const never: never = item.view;
+            throw new Error(`unknown view ${String(never)}`);
+          }
+        }
+      }
+      default: {
+        const never: never = item;
+        throw new Error(`unknown slot item ${String((never as { kind?: unknown }).kind)}`);
+      }
+    }
   }
 
   /** CTL as published into the page: ISTATUS = ENABLE && condition met (architecturally, IMASK plays no part). */
@@ -595,7 +692,7 @@ export class Nv2Model implements Implementation {
       const v = this.slotValue(s);
       if (v === undefined) continue;
       this.setSlot(s.offset, s.key, v);
-      this.published.set(s.offset, v);
+      this.published[s.offset >> 3] = v;
     }
   }
 
@@ -660,7 +757,11 @@ export class Nv2Model implements Implementation {
     for (let i = 0; i < 4; i++) {
       const h = this.direct[i];
       if (!h) continue;
-      this.ctxt.timers[i] = { ctl: this.hw.timer[h].ctl & CTL_WRITABLE, cval: this.hw.timer[h].cval };
+      // In place: nothing keeps a reference to a context's registers across a context switch.
+      const from = this.hw.timer[h];
+      const to = this.ctxt.timers[i]!;
+      to.ctl = from.ctl & CTL_WRITABLE;
+      to.cval = from.cval;
     }
     this.direct = [undefined, undefined, undefined, undefined];
   }
@@ -672,8 +773,10 @@ export class Nv2Model implements Implementation {
     for (let i = 0; i < 4; i++) {
       const h = this.direct[i];
       if (!h) continue;
-      const t = this.ctxt.timers[i]!;
-      this.hw.timer[h] = { ctl: t.ctl & CTL_WRITABLE, cval: t.cval };
+      const from = this.ctxt.timers[i]!;
+      const to = this.hw.timer[h];
+      to.ctl = from.ctl & CTL_WRITABLE;
+      to.cval = from.cval;
     }
     this.applyHwConfig();
     this.hw.cntkctl = this.ctxt.sys[this.cntkctlHolds];
@@ -685,13 +788,23 @@ export class Nv2Model implements Implementation {
    * layout that leaves a register out changes the placement by itself.
    */
   protected placement(): (HwTimer | undefined)[] {
+    // A pure function of the routing context and the guest mode: memoised per routing table.
+    const table = this.routes();
+    let byGuest = PLACEMENT_CACHE.get(table);
+    if (!byGuest) PLACEMENT_CACHE.set(table, (byGuest = {}));
+    const guest = this.config.guest;
+    let p = byGuest[guest];
+    if (!p) byGuest[guest] = p = this.derivePlacement(table);
+    return p.slice();
+  }
+
+  private derivePlacement(table: RouteTable): (HwTimer | undefined)[] {
     const out: (HwTimer | undefined)[] = [undefined, undefined, undefined, undefined];
-    const ctx = this.routeContext();
     for (const row of REGISTERS) {
       const m = this.el === 2 ? row.vel2[this.config.guest] : row.vel1;
       if (m.kind !== 'timer') continue;
       for (const write of [false, true]) {
-        const r = route(row, write, ctx);
+        const r = table.route(row, write);
         if (r.kind === 'hw' && r.meaning.kind === 'timer') out[TIMER_INDEX[m.timer]] = r.meaning.timer as HwTimer;
       }
     }
@@ -703,26 +816,38 @@ export class Nv2Model implements Implementation {
     if (this.el === 2) {
       this.cntkctlHolds = this.config.guest === 'vhe' ? 'CNTHCTL_EL2' : 'CNTKCTL_EL1';
       const trapPhys = this.config.guest === 'nvhe' && this.guestPhysOffset() !== 0n;
-      this.hw.cnthctl = vel2HostCnthctl(this.config.guest, this.hostEcvTraps, this.physEcv, trapPhys);
+      // vel2HostCnthctl(guest, hostEcvTraps, physEcv, trapPhys), computed at reset.
+      this.hw.cnthctl = this.vel2Cnthctl[trapPhys ? 1 : 0];
       this.hw.cntpoff = 0n;
       // The hardware virtual offset is what the timer on the hardware virtual timer needs:
       // none for the EL2 virtual timer, CNTVOFF_EL2 for the EL1 one (and for CNTVCT_EL0 with E2H=0).
-      const onV = this.direct.findIndex((h) => h === 'vtimer');
+      let onV = -1;
+      for (let i = 0; i < 4; i++) {
+        if (this.direct[i] === 'vtimer') {
+          onV = i;
+          break;
+        }
+      }
       const needsVoff = onV >= 0 ? TIMERS[onV] === 'vtimer' : this.config.guest === 'nvhe';
       this.hw.cntvoff = needsVoff ? this.ctxt.sys.CNTVOFF_EL2 : 0n;
     } else {
       this.cntkctlHolds = 'CNTKCTL_EL1';
       // The nested guest: mirror the guest hypervisor's own EL1 trap bits, in the hardware's E2H layout.
       const guest = this.guestEffective('CNTHCTL_EL2');
-      const e2h = this.config.guest === 'vhe';
-      let cnthctl = 0n;
-      for (const rule of GUEST_TRAP_RULES) {
-        if (rule.e2hBit === undefined) continue;
-        // The hardware bit takes the value that makes the same rule fire exactly when the guest's does.
-        if (trapFires(rule, guest, e2h, this.guestEcv, false) === (rule.trapsWhen === 1)) cnthctl |= b(rule.e2hBit);
+      if (guest !== this.vel1CnthctlFor) {
+        // A function of the guest's CNTHCTL_EL2 (its E2H and ECV are fixed per trace): derived on change only.
+        const e2h = this.config.guest === 'vhe';
+        let cnthctl = 0n;
+        for (const rule of GUEST_TRAP_RULES) {
+          if (rule.e2hBit === undefined) continue;
+          // The hardware bit takes the value that makes the same rule fire exactly when the guest's does.
+          if (trapFires(rule, guest, e2h, this.guestEcv, false) === (rule.trapsWhen === 1)) cnthctl |= b(rule.e2hBit);
+        }
+        if (this.guestEcv && ((guest >> BigInt(CNTHCTL_ECV_BIT)) & 1n) === 1n) cnthctl |= HW_ECV;
+        this.vel1CnthctlFor = guest;
+        this.vel1Cnthctl = cnthctl;
       }
-      if (this.guestEcv && ((guest >> BigInt(CNTHCTL_ECV_BIT)) & 1n) === 1n) cnthctl |= b(CNTHCTL_E2H.ECV);
-      this.hw.cnthctl = cnthctl;
+      this.hw.cnthctl = this.vel1Cnthctl;
       this.hw.cntvoff = this.ctxt.sys.CNTVOFF_EL2;
       this.hw.cntpoff = this.ctxt.sys.CNTPOFF_EL2;
     }

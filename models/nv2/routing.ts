@@ -48,3 +48,49 @@ export function route(row: RegisterRow, write: boolean, ctx: RouteContext): Rout
   if (row.vel1.kind === 'undefined') return ctx.nv ? { kind: 'trap', why: 'HCR_EL2.NV' } : { kind: 'undefined' };
   return { kind: 'hw', meaning: row.vel1 };
 }
+
+/**
+ * route() for one context, memoised: each (row, direction) is routed once. Tables are shared
+ * between equal contexts (see routeTable), so a caller can ask for one whenever its context
+ * may have changed and only pays for routing the first time a context is seen.
+ */
+export class RouteTable {
+  private readonly reads = new Map<RegisterRow, Route>();
+  private readonly writes = new Map<RegisterRow, Route>();
+
+  readonly ctx: RouteContext;
+
+  constructor(ctx: RouteContext) {
+    this.ctx = Object.freeze({ ...ctx });
+  }
+
+  /** route(row, write, this.ctx), computed once. Callers must not modify the result. */
+  route(row: RegisterRow, write: boolean): Route {
+    const memo = write ? this.writes : this.reads;
+    let r = memo.get(row);
+    if (r === undefined) {
+      r = Object.freeze(route(row, write, this.ctx));
+      memo.set(row, r);
+    }
+    return r;
+  }
+}
+
+/** Tables by layout (a layout is immutable), then by the rest of the context. Bounded: cleared when large. */
+const TABLES = new WeakMap<Layout, Map<string, RouteTable>>();
+const TABLES_NO_LAYOUT = new Map<string, RouteTable>();
+const MAX_TABLES_PER_LAYOUT = 256;
+
+/** The memoised routing table of a context; equal contexts (field by field) share one table. */
+export function routeTable(ctx: RouteContext): RouteTable {
+  let byKey = ctx.layout ? TABLES.get(ctx.layout) : TABLES_NO_LAYOUT;
+  if (!byKey) TABLES.set(ctx.layout!, (byKey = new Map()));
+  const key = `${ctx.nv ? 1 : 0}${ctx.nv2 ? 1 : 0}${ctx.nv1}${ctx.physEcv ? 1 : 0}${ctx.cnthctl.toString(16)}`;
+  let t = byKey.get(key);
+  if (!t) {
+    if (byKey.size >= MAX_TABLES_PER_LAYOUT) byKey.clear();
+    t = new RouteTable(ctx);
+    byKey.set(key, t);
+  }
+  return t;
+}

@@ -7,7 +7,6 @@
  * What each register name means is looked up in the register table; this file holds only the
  * semantics of the meanings.
  */
-import { match } from 'ts-pattern';
 import { MASK64, u64 } from '../../src/bits.js';
 import { InputError } from '../../src/errors.js';
 import {
@@ -18,6 +17,10 @@ import { conditionMet, countsUntilAsserted, lineAsserted, tvalRead, tvalWrite } 
 import {
   TIMER_INDEX, TIMERS, hasFeature, type El, type Expectation, type Op, type TimerId, type TraceConfig,
 } from '../../src/trace/types.js';
+
+/** The bits of CTL a read returns as stored (ISTATUS is computed). */
+const CTL_READ_BITS = CTL_WRITABLE | CTL_RES0;
+const ECV_BIT = 1n << BigInt(CNTHCTL_ECV_BIT);
 
 /** The state of one timer as the architecture defines it: CTL as last written (raw) and CVAL. */
 export interface TimerRegs {
@@ -34,10 +37,14 @@ export class ReferenceModel {
   readonly timers: TimerRegs[];
   /** Storage registers, as last written (RES0 bits included). */
   readonly sys: Record<SysRegId, bigint>;
+  /** STORAGE[reg].writable for this guest and ECV, computed once (the table's functions allocate). */
+  private readonly writable: Readonly<Record<SysRegId, bigint>>;
 
   constructor(config: TraceConfig) {
     this.config = config;
     this.ecv = hasFeature(config, 'ecv');
+    const w = (reg: SysRegId): bigint => STORAGE[reg].writable(config.guest, this.ecv);
+    this.writable = { CNTVOFF_EL2: w('CNTVOFF_EL2'), CNTPOFF_EL2: w('CNTPOFF_EL2'), CNTHCTL_EL2: w('CNTHCTL_EL2'), CNTKCTL_EL1: w('CNTKCTL_EL1') };
     this.count = config.count;
     this.timers = TIMERS.map(() => ({ ctl: 0n, cval: 0n }));
     this.sys = { CNTVOFF_EL2: 0n, CNTPOFF_EL2: 0n, CNTHCTL_EL2: 0n, CNTKCTL_EL1: 0n };
@@ -59,31 +66,37 @@ export class ReferenceModel {
 
   /** The effective (architecturally meaningful) bits of a storage register. */
   effective(reg: SysRegId): bigint {
-    return this.sys[reg] & STORAGE[reg].writable(this.config.guest, this.ecv);
+    return this.sys[reg] & this.writable[reg];
   }
 
   /** CNTPOFF_EL2 if it applies (FEAT_ECV and CNTHCTL_EL2.ECV == 1), else 0. */
   physicalOffset(): bigint {
-    return this.ecv && ((this.effective('CNTHCTL_EL2') >> BigInt(CNTHCTL_ECV_BIT)) & 1n) === 1n
-      ? this.sys.CNTPOFF_EL2
-      : 0n;
+    return this.ecv && (this.effective('CNTHCTL_EL2') & ECV_BIT) !== 0n ? this.sys.CNTPOFF_EL2 : 0n;
   }
 
   offsetFor(rule: OffsetRule): bigint {
-    return match(rule)
-      .with('none', () => 0n)
-      .with('cntvoff', () => this.sys.CNTVOFF_EL2)
-      .with('cntpoff', () => this.physicalOffset())
-      .exhaustive();
+    switch (rule) {
+      case 'none': return 0n;
+      case 'cntvoff': return this.sys.CNTVOFF_EL2;
+      case 'cntpoff': return this.physicalOffset();
+      default: {
+        const never: never = rule;
+        throw new Error(`unknown offset rule ${String(never)}`);
+      }
+    }
   }
 
   /** The offset in a timer's condition: CNTVOFF for the EL1 virtual timer, CNTPOFF-if-ECV for the EL1 physical one, none for EL2 timers. */
   timerOffset(t: TimerId): bigint {
-    return match(t)
-      .with('vtimer', () => this.sys.CNTVOFF_EL2)
-      .with('ptimer', () => this.physicalOffset())
-      .with('hptimer', 'hvtimer', () => 0n)
-      .exhaustive();
+    switch (t) {
+      case 'vtimer': return this.sys.CNTVOFF_EL2;
+      case 'ptimer': return this.physicalOffset();
+      case 'hptimer': case 'hvtimer': return 0n;
+      default: {
+        const never: never = t;
+        throw new Error(`unknown timer ${String(never)}`);
+      }
+    }
   }
 
   irqMask(): number {
@@ -96,29 +109,30 @@ export class ReferenceModel {
   }
 
   step(op: Op): Expectation {
-    return match(op)
-      .with({ op: 'msr' }, (o) => this.access(o.reg, o.value))
-      .with({ op: 'mrs' }, (o) => this.access(o.reg, undefined))
-      .with({ op: 'tick' }, { op: 'preempt' }, (o) => {
-        this.count = u64(this.count + o.by);
+    switch (op.op) {
+      case 'msr': return this.access(op.reg, op.value);
+      case 'mrs': return this.access(op.reg, undefined);
+      case 'tick': case 'preempt':
+        this.count = u64(this.count + op.by);
         return { irq: this.irqMask() };
-      })
-      .with({ op: 'wfi' }, (o) => {
-        const elapsed = this.countsUntilWake(o.limit);
+      case 'wfi': {
+        const elapsed = this.countsUntilWake(op.limit);
         this.count = u64(this.count + elapsed);
         return { irq: this.irqMask(), elapsed };
-      })
-      .with({ op: 'eret' }, () => {
+      }
+      case 'eret':
         if (this.el !== 2) throw new InputError(`eret at vEL1: eret is only valid at vEL2`);
         this.el = 1;
         return { irq: this.irqMask() };
-      })
-      .with({ op: 'exit' }, () => {
+      case 'exit':
         if (this.el !== 1) throw new InputError(`exit at vEL2: exit is only valid at vEL1`);
         this.el = 2;
         return { irq: this.irqMask() };
-      })
-      .exhaustive();
+      default: {
+        const never: never = op;
+        throw new Error(`unknown op ${String((never as { op?: unknown }).op)}`);
+      }
+    }
   }
 
   /** Counts a `wfi` with this limit idles: until the earliest line asserts, at most `limit`. */
@@ -135,61 +149,75 @@ export class ReferenceModel {
   private access(name: string, value: bigint | undefined): Expectation {
     const row = REGISTER_BY_NAME.get(name);
     if (!row) throw new InputError(`unknown register '${name}'`);
-    const undef = (): Expectation => ({ irq: this.irqMask(), fault: 'undefined' });
-    if (row.feature && !hasFeature(this.config, row.feature)) return undef();
-    if (value !== undefined && row.access === 'ro') return undef();
+    if ((row.feature && !hasFeature(this.config, row.feature)) || (value !== undefined && row.access === 'ro')) {
+      return { irq: this.irqMask(), fault: 'undefined' };
+    }
     const m = meaningOf(row, this.el, this.config.guest);
-    if (m.kind === 'undefined') return undef();
+    if (m.kind === 'undefined') return { irq: this.irqMask(), fault: 'undefined' };
     if (this.el === 1) {
       const cnthctl = this.effective('CNTHCTL_EL2');
-      if (row.el1Traps.some((r) => trapFires(r, cnthctl, this.config.guest === 'vhe', this.ecv, false))) {
-        this.el = 2;
-        return { irq: this.irqMask(), fault: 'trap' };
+      const e2h = this.config.guest === 'vhe';
+      for (const r of row.el1Traps) {
+        if (trapFires(r, cnthctl, e2h, this.ecv, false)) {
+          this.el = 2;
+          return { irq: this.irqMask(), fault: 'trap' };
+        }
       }
     }
-    const result: Expectation = { irq: 0 };
-    match(m)
-      .with({ kind: 'timer' }, (tm) => {
-        const t = this.timers[TIMER_INDEX[tm.timer]]!;
-        const cond = (): boolean => conditionMet(this.count, this.timerOffset(tm.timer), t.cval);
-        match(tm.view)
-          .with('ctl', () => {
+    let out: bigint | undefined;
+    let unknown = 0n;
+    switch (m.kind) {
+      case 'timer': {
+        const t = this.timers[TIMER_INDEX[m.timer]]!;
+        switch (m.view) {
+          case 'ctl':
             if (value !== undefined) t.ctl = value;
             else {
               const enabled = (t.ctl & CTL_ENABLE) !== 0n;
-              result.value = (t.ctl & (CTL_WRITABLE | CTL_RES0)) | (enabled && cond() ? CTL_ISTATUS : 0n);
-              result.unknown = (t.ctl & CTL_RES0) | (enabled ? 0n : CTL_ISTATUS);
+              const met = enabled && conditionMet(this.count, this.timerOffset(m.timer), t.cval);
+              out = (t.ctl & CTL_READ_BITS) | (met ? CTL_ISTATUS : 0n);
+              unknown = (t.ctl & CTL_RES0) | (enabled ? 0n : CTL_ISTATUS);
             }
-          })
-          .with('cval', () => {
+            break;
+          case 'cval':
             if (value !== undefined) t.cval = value;
-            else result.value = t.cval;
-          })
-          .with('tval', () => {
-            const off = this.offsetFor(tm.offset);
+            else out = t.cval;
+            break;
+          case 'tval': {
+            const off = this.offsetFor(m.offset);
             if (value !== undefined) t.cval = tvalWrite(this.count, off, value);
-            else if ((t.ctl & CTL_ENABLE) !== 0n) result.value = tvalRead(this.count, off, t.cval);
+            else if ((t.ctl & CTL_ENABLE) !== 0n) out = tvalRead(this.count, off, t.cval);
             else {
-              result.value = 0n;
-              result.unknown = MASK64;
+              out = 0n;
+              unknown = MASK64;
             }
-          })
-          .exhaustive();
-      })
-      .with({ kind: 'sysreg' }, (s) => {
-        if (value !== undefined) this.sys[s.reg] = value;
-        else {
-          result.value = this.sys[s.reg];
-          const res0 = this.sys[s.reg] & ~STORAGE[s.reg].writable(this.config.guest, this.ecv) & MASK64;
-          if (res0 !== 0n) result.unknown = res0;
+            break;
+          }
+          default: {
+            const never: never = m.view;
+            throw new Error(`unknown view ${String(never)}`);
+          }
         }
-      })
-      .with({ kind: 'counter' }, (c) => {
-        result.value = u64(this.count - this.offsetFor(c.offset));
-      })
-      .exhaustive();
-    if (result.unknown === 0n) delete result.unknown;
-    result.irq = this.irqMask();
-    return result;
+        break;
+      }
+      case 'sysreg':
+        if (value !== undefined) this.sys[m.reg] = value;
+        else {
+          out = this.sys[m.reg];
+          unknown = out & ~this.writable[m.reg] & MASK64;
+        }
+        break;
+      case 'counter':
+        out = u64(this.count - this.offsetFor(m.offset));
+        break;
+      default: {
+        const never: never = m;
+        throw new Error(`unknown meaning ${String((never as { kind?: unknown }).kind)}`);
+      }
+    }
+    const irq = this.irqMask();
+    // Same shape as ever: irq, then value and unknown when there are any.
+    if (out === undefined) return { irq };
+    return unknown === 0n ? { irq, value: out } : { irq, value: out, unknown };
   }
 }

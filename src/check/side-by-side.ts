@@ -5,7 +5,7 @@
  */
 import { ReferenceModel } from '../../models/reference/reference.js';
 import { REGISTER_BY_NAME } from '../../models/registers.js';
-import { route, type Route } from '../../models/nv2/routing.js';
+import { routeTable, type Route, type RouteTable } from '../../models/nv2/routing.js';
 import { vel2RouteContext } from '../../models/nv2/policy.js';
 import type { Layout } from '../../models/layout.js';
 import type { Judge, OpContext, Property, RunContext, Violation } from '../../properties/types.js';
@@ -37,7 +37,7 @@ export interface Outcome {
 export class SideBySide {
   private ref!: ReferenceModel;
   private judge!: Judge;
-  private routeCtx!: ReturnType<typeof vel2RouteContext>;
+  private routes!: RouteTable;
   outcome!: Outcome;
   /** Record every op's details (for reports); off while searching, for speed. */
   record = false;
@@ -53,10 +53,10 @@ export class SideBySide {
     this.ref = new ReferenceModel(config);
     this.judge = this.setup.property.judge(this.runContext(config));
     this.judge.begin?.(this.ref);
-    this.routeCtx = vel2RouteContext({
+    this.routes = routeTable(vel2RouteContext({
       guest: config.guest, guestEcv: hasFeature(config, 'ecv'), hostEcvTraps: this.setup.hostEcvTraps,
       nv2: this.setup.nv2, layout: this.setup.layout,
-    });
+    }));
     this.outcome = { config, ops: [], els: [], expected: [], observed: [], details: [], violation: undefined };
   }
 
@@ -87,7 +87,7 @@ export class SideBySide {
     if (op.op === 'msr' || op.op === 'mrs') {
       row = REGISTER_BY_NAME.get(op.reg)!;
       meaning = el === 2 ? row.vel2[this.ref.config.guest] : row.vel1;
-      if (el === 2) r = route(row, op.op === 'msr', this.routeCtx);
+      if (el === 2) r = this.routes.route(row, op.op === 'msr');
     }
     const c: OpContext = { index, op, el, elAfter: this.ref.el, exp, obs, detail, ref: this.ref, row, meaning, route: r };
     this.setup.coverage?.record(c);
