@@ -15,6 +15,7 @@
  *
  * With `nv2: false` the same host runs on FEAT_NV alone (no page): the trap-cost baseline.
  */
+import { ImplementationError } from '../../src/errors.js';
 import { MASK32, MASK64, low32, sext32, u64 } from '../../src/bits.js';
 import type { HwAction, Implementation, SlotChange, StepDetail } from '../../src/engine/model.js';
 import {
@@ -28,6 +29,9 @@ import {
 import { conditionMet, countsUntilAsserted, countsUntilConditionChanges, lineAsserted } from '../timer.js';
 import { routeTable, type Route, type RouteContext, type RouteTable } from './routing.js';
 import { CNTHCTL_E2H, physicalEcv, vel2HostCnthctl } from './policy.js';
+
+/** Software timer firings one tick may cause before the host is judged to be spinning. */
+export const RUN_FIRING_LIMIT = 64;
 
 /** The two hardware EL1 timers the guest can reach. */
 export type HwTimer = 'ptimer' | 'vtimer';
@@ -699,7 +703,13 @@ export class Nv2Model implements Implementation {
   /** Let `by` counts pass while the vCPU runs, firing software timers at their exact counts. */
   protected run(by: bigint): void {
     let remaining = by;
-    for (;;) {
+    // No guest write happens during a tick, so each timer's condition changes at most twice
+    // (at CVAL, and when count - offset wraps). Far more firings mean a software timer re-armed
+    // for a count already passed: report it rather than spin.
+    for (let fired = 0; ; fired++) {
+      if (fired > RUN_FIRING_LIMIT) {
+        throw new ImplementationError(`${this.name}: more than ${RUN_FIRING_LIMIT} software timer firings within one tick of ${by} counts (a timer re-armed for a count already passed?)`);
+      }
       let best: number | undefined;
       let bestDist = 0n;
       for (let i = 0; i < 4; i++) {

@@ -125,7 +125,7 @@ export class Driver {
     if (!(e instanceof NvcError)) throw e;
     this.broken ??= e;
     const o = sbs.outcome;
-    o.violation = { index: o.ops.length, explanation: `the implementation failed: ${e.message}` };
+    o.violation = { index: sbs.crashedAt ?? o.ops.length, explanation: `the implementation failed: ${e.message}` };
     return o;
   }
 

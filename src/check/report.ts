@@ -80,8 +80,10 @@ export function renderCheck(r: CheckResult): string {
   return s;
 }
 
+/** The counterexample as a trace document with the implementation's observations (none if it failed before answering every op). */
 export function counterexampleJson(ce: Outcome): Record<string, unknown> {
-  return traceJson({ config: ce.config, ops: ce.ops, observations: ce.observed });
+  const complete = ce.observed.length === ce.ops.length;
+  return traceJson({ config: ce.config, ops: ce.ops, ...(complete ? { observations: ce.observed } : {}) });
 }
 
 export function propertyJson(p: PropertyResult): Record<string, unknown> {

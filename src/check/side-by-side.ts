@@ -58,6 +58,7 @@ export class SideBySide {
       nv2: this.setup.nv2, layout: this.setup.layout,
     }));
     this.outcome = { config, ops: [], els: [], expected: [], observed: [], details: [], violation: undefined };
+    this.crashedAt = undefined;
   }
 
   /** The concrete op for an abstract one here, or undefined to skip it. */
@@ -69,6 +70,25 @@ export class SideBySide {
   valid(op: Op): boolean {
     return op.op === 'eret' ? this.ref.el === 2 : op.op === 'exit' ? this.ref.el === 1 : true;
   }
+
+  /**
+   * The implementation failed (threw) on `op`: keep the op in the trace, so that the trace
+   * reproduces the failure, and remember where. There is no observation for it.
+   */
+  crashed(op: Op): void {
+    const o = this.outcome;
+    this.crashedAt = o.ops.length;
+    const el = this.ref.el;
+    const exp = this.ref.step(op);
+    o.ops.push(op);
+    if (this.record) {
+      o.els.push(el);
+      o.expected.push(exp);
+    }
+  }
+
+  /** Index of the op the implementation failed on in this run, if it did. */
+  crashedAt: number | undefined;
 
   /** Judge one op the implementation has executed. Returns the violation, if any. */
   judgeOp(op: Op, obs: Observation, detail: StepDetail | undefined): Violation | undefined {
@@ -104,7 +124,13 @@ export function runSync(sbs: SideBySide, impl: Implementation, config: TraceConf
   for (const g of ops) {
     const op = sbs.resolve(g);
     if (!op) continue;
-    const obs = impl.step(op) as Observation;
+    let obs: Observation;
+    try {
+      obs = impl.step(op) as Observation;
+    } catch (e) {
+      sbs.crashed(op);
+      throw e;
+    }
     if (sbs.judgeOp(op, obs, impl.detail?.())) break;
   }
   return sbs.outcome;
@@ -116,7 +142,13 @@ export async function runAsync(sbs: SideBySide, impl: Implementation, config: Tr
   for (const g of ops) {
     const op = sbs.resolve(g);
     if (!op) continue;
-    const obs = await impl.step(op);
+    let obs: Observation;
+    try {
+      obs = await impl.step(op);
+    } catch (e) {
+      sbs.crashed(op);
+      throw e;
+    }
     if (sbs.judgeOp(op, obs, impl.detail?.())) break;
   }
   return sbs.outcome;
