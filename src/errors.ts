@@ -24,3 +24,13 @@ export class ImplementationError extends NvcError {
     this.name = 'ImplementationError';
   }
 }
+
+/**
+ * The default branch of a switch over a closed union: `default: return unreachable(x, 'view')`.
+ * `x: never` makes the compiler name any case the switch forgot; at run time (a value from
+ * outside the type system) it fails loudly.
+ */
+export function unreachable(x: never, what: string): never {
+  const shown = typeof x === 'object' && x !== null ? String((x as { kind?: unknown; op?: unknown }).kind ?? (x as { op?: unknown }).op) : String(x);
+  throw new Error(`unknown ${what} ${shown}`);
+}

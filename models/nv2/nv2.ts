@@ -15,7 +15,7 @@
  *
  * With `nv2: false` the same host runs on FEAT_NV alone (no page): the trap-cost baseline.
  */
-import { ImplementationError } from '../../src/errors.js';
+import { ImplementationError, unreachable } from '../../src/errors.js';
 import { MASK32, MASK64, low32, sext32, u64 } from '../../src/bits.js';
 import type { HwAction, Implementation, SlotChange, StepDetail } from '../../src/engine/model.js';
 import {
@@ -252,10 +252,8 @@ export class Nv2Model implements Implementation {
         this.note('exception from the nested guest, injected into vEL2');
         this.switchTo(2);
         return { irq: this.irqMask() };
-      default: {
-        const never: never = op;
-        throw new Error(`unknown op ${String((never as { op?: unknown }).op)}`);
-      }
+      default:
+        return unreachable(op, 'op');
     }
   }
 
@@ -329,10 +327,8 @@ export class Nv2Model implements Implementation {
       case 'vtimer': return this.ctxt.sys.CNTVOFF_EL2;
       case 'ptimer': return this.guestPhysOffset();
       case 'hptimer': case 'hvtimer': return 0n;
-      default: {
-        const never: never = t;
-        throw new Error(`unknown timer ${String(never)}`);
-      }
+      default:
+        return unreachable(t, 'timer');
     }
   }
 
@@ -341,10 +337,8 @@ export class Nv2Model implements Implementation {
       case 'none': return 0n;
       case 'cntvoff': return this.ctxt.sys.CNTVOFF_EL2;
       case 'cntpoff': return this.guestPhysOffset();
-      default: {
-        const never: never = rule;
-        throw new Error(`unknown offset rule ${String(never)}`);
-      }
+      default:
+        return unreachable(rule, 'offset rule');
     }
   }
 
@@ -353,10 +347,8 @@ export class Nv2Model implements Implementation {
       case 'none': return 0n;
       case 'cntvoff': return this.hw.cntvoff;
       case 'cntpoff': return this.physEcv && (this.hw.cnthctl & HW_ECV) !== 0n ? this.hw.cntpoff : 0n;
-      default: {
-        const never: never = rule;
-        throw new Error(`unknown offset rule ${String(never)}`);
-      }
+      default:
+        return unreachable(rule, 'offset rule');
     }
   }
 
@@ -416,10 +408,8 @@ export class Nv2Model implements Implementation {
           return this.trapFromVel2(row, value);
         }
         return this.trapFromVel1(row, value);
-      default: {
-        const never: never = r;
-        throw new Error(`unknown route ${String((never as { kind?: unknown }).kind)}`);
-      }
+      default:
+        return unreachable(r, 'route');
     }
   }
 
@@ -446,10 +436,8 @@ export class Nv2Model implements Implementation {
         }
         return this.hw.cntkctl;
       case 'counter': return u64(this.count - this.hwOffset(m.offset));
-      default: {
-        const never: never = m;
-        throw new Error(`unknown meaning ${String((never as { kind?: unknown }).kind)}`);
-      }
+      default:
+        return unreachable(m, 'meaning');
     }
   }
 
@@ -479,10 +467,8 @@ export class Nv2Model implements Implementation {
           return undefined;
         }
         return low32(t.cval - (this.count - accessOffset));
-      default: {
-        const never: never = view;
-        throw new Error(`unknown view ${String(never)}`);
-      }
+      default:
+        return unreachable(view, 'view');
     }
   }
 
@@ -545,10 +531,8 @@ export class Nv2Model implements Implementation {
         this.reconfigure();
         return undefined;
       case 'counter': return u64(this.count - this.guestOffset(m.offset));
-      default: {
-        const never: never = m;
-        throw new Error(`unknown meaning ${String((never as { kind?: unknown }).kind)}`);
-      }
+      default:
+        return unreachable(m, 'meaning');
     }
   }
 
@@ -609,16 +593,12 @@ export class Nv2Model implements Implementation {
             // A TVAL slot's most sensible meaning: relative to the count when the host looks.
             t.cval = u64(this.count - this.guestOffset(item.offset) + sext32(v));
             return;
-          default: {
-            const never: never = item.view;
-            throw new Error(`unknown view ${String(never)}`);
-          }
+          default:
+            return unreachable(item.view, 'view');
         }
       }
-      default: {
-        const never: never = item;
-        throw new Error(`unknown slot item ${String((never as { kind?: unknown }).kind)}`);
-      }
+      default:
+        return unreachable(item, 'slot item');
     }
   }
 
@@ -671,16 +651,12 @@ export class Nv2Model implements Implementation {
           case 'ctl': return this.publishedCtl(t, cond, i);
           case 'cval': return t.cval;
           case 'tval': return low32(t.cval - (this.count - this.guestOffset(item.offset)));
-          default: {
-            const never: never = item.view;
-            throw new Error(`unknown view ${String(never)}`);
-          }
+          default:
+            return unreachable(item.view, 'view');
         }
       }
-      default: {
-        const never: never = item;
-        throw new Error(`unknown slot item ${String((never as { kind?: unknown }).kind)}`);
-      }
+      default:
+        return unreachable(item, 'slot item');
     }
   }
 

@@ -8,7 +8,7 @@
  * semantics of the meanings.
  */
 import { MASK64, u64 } from '../../src/bits.js';
-import { InputError } from '../../src/errors.js';
+import { InputError, unreachable } from '../../src/errors.js';
 import {
   CTL_ENABLE, CTL_ISTATUS, CTL_RES0, CTL_WRITABLE, CNTHCTL_ECV_BIT, REGISTER_BY_NAME, STORAGE,
   trapFires, meaningOf, type OffsetRule, type SysRegId,
@@ -79,10 +79,8 @@ export class ReferenceModel {
       case 'none': return 0n;
       case 'cntvoff': return this.sys.CNTVOFF_EL2;
       case 'cntpoff': return this.physicalOffset();
-      default: {
-        const never: never = rule;
-        throw new Error(`unknown offset rule ${String(never)}`);
-      }
+      default:
+        return unreachable(rule, 'offset rule');
     }
   }
 
@@ -92,10 +90,8 @@ export class ReferenceModel {
       case 'vtimer': return this.sys.CNTVOFF_EL2;
       case 'ptimer': return this.physicalOffset();
       case 'hptimer': case 'hvtimer': return 0n;
-      default: {
-        const never: never = t;
-        throw new Error(`unknown timer ${String(never)}`);
-      }
+      default:
+        return unreachable(t, 'timer');
     }
   }
 
@@ -128,10 +124,8 @@ export class ReferenceModel {
         if (this.el !== 1) throw new InputError(`exit at vEL2: exit is only valid at vEL1`);
         this.el = 2;
         return { irq: this.irqMask() };
-      default: {
-        const never: never = op;
-        throw new Error(`unknown op ${String((never as { op?: unknown }).op)}`);
-      }
+      default:
+        return unreachable(op, 'op');
     }
   }
 
@@ -193,10 +187,8 @@ export class ReferenceModel {
             }
             break;
           }
-          default: {
-            const never: never = m.view;
-            throw new Error(`unknown view ${String(never)}`);
-          }
+          default:
+            return unreachable(m.view, 'view');
         }
         break;
       }
@@ -210,10 +202,8 @@ export class ReferenceModel {
       case 'counter':
         out = u64(this.count - this.offsetFor(m.offset));
         break;
-      default: {
-        const never: never = m;
-        throw new Error(`unknown meaning ${String((never as { kind?: unknown }).kind)}`);
-      }
+      default:
+        return unreachable(m, 'meaning');
     }
     const irq = this.irqMask();
     // Same shape as ever: irq, then value and unknown when there are any.
