@@ -16,8 +16,9 @@ export type ValueSpec =
   | { readonly k: 'now'; readonly d: bigint };
 
 export type GenOp =
-  | { readonly k: 'msr'; readonly reg: string; readonly val: ValueSpec }
-  | { readonly k: 'mrs'; readonly reg: string }
+  /** `alias`: at vEL1, use the nested guest's own name for the same timer view (CNTV_CTL_EL02 -> CNTV_CTL_EL0). */
+  | { readonly k: 'msr'; readonly reg: string; readonly val: ValueSpec; readonly alias?: boolean }
+  | { readonly k: 'mrs'; readonly reg: string; readonly alias?: boolean }
   | { readonly k: 'tick'; readonly by: bigint }
   | { readonly k: 'preempt'; readonly by: bigint }
   | { readonly k: 'wfi'; readonly limit: bigint }
@@ -99,10 +100,13 @@ const FOCUS_FAMILIES = [
   'CNTV_(CTL|CVAL|TVAL)_EL0$|CNTVOFF_EL2', 'CNTP_(CTL|CVAL|TVAL)_EL0$|CNTPOFF_EL2|CNTHCTL_EL2', 'CNTHV_', 'CNTHP_',
 ];
 
+/** Mostly use the nested guest's alias at vEL1; sometimes keep the name, to reach the UNDEFINED cases. */
+const aliasArb = fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
+
 function opArb(reg: fc.Arbitrary<RegisterRow>): fc.Arbitrary<GenOp> {
   return fc.oneof(
-    { weight: 10, arbitrary: reg.chain((r) => VALUE_ARBS[regClass(r)].map((val): GenOp => ({ k: 'msr', reg: r.name, val }))) },
-    { weight: 8, arbitrary: reg.map((r): GenOp => ({ k: 'mrs', reg: r.name })) },
+    { weight: 10, arbitrary: fc.tuple(reg.chain((r) => VALUE_ARBS[regClass(r)].map((val) => [r, val] as const)), aliasArb).map(([[r, val], alias]): GenOp => ({ k: 'msr', reg: r.name, val, alias })) },
+    { weight: 8, arbitrary: fc.tuple(reg, aliasArb).map(([r, alias]): GenOp => ({ k: 'mrs', reg: r.name, alias })) },
     { weight: 4, arbitrary: timeArb.map((by): GenOp => ({ k: 'tick', by })) },
     { weight: 1, arbitrary: timeArb.map((limit): GenOp => ({ k: 'wfi', limit })) },
     { weight: 1, arbitrary: timeArb.map((by): GenOp => ({ k: 'preempt', by })) },
@@ -185,9 +189,24 @@ export function resolveOp(g: GenOp, ref: ReferenceModel): Op | undefined {
     case 'tick': return { op: 'tick', by: g.by };
     case 'preempt': return { op: 'preempt', by: g.by };
     case 'wfi': return { op: 'wfi', limit: g.limit };
-    case 'mrs': return { op: 'mrs', reg: g.reg };
-    case 'msr': return { op: 'msr', reg: g.reg, value: resolveValue(g, ref) };
+    case 'mrs': return { op: 'mrs', reg: nameAt(g, ref) };
+    case 'msr': return { op: 'msr', reg: nameAt(g, ref), value: resolveValue({ ...g, reg: nameAt(g, ref) }, ref) };
   }
+}
+
+/**
+ * The nested guest's name for a register that is UNDEFINED at EL1: the row serving the same VNCR
+ * slot key under NV1=1 (the _EL0 name of an _EL02 alias). Derived from the register table.
+ */
+const EL1_ALIAS: ReadonlyMap<string, string> = new Map(
+  REGISTERS.filter((r) => r.vel1.kind === 'undefined' && r.slot).flatMap((r) => {
+    const a = REGISTERS.find((x) => x !== r && x.slot?.key === r.slot!.key && x.vel1.kind !== 'undefined');
+    return a ? [[r.name, a.name] as const] : [];
+  }),
+);
+
+function nameAt(g: { readonly reg: string; readonly alias?: boolean }, ref: ReferenceModel): string {
+  return g.alias && ref.el === 1 ? (EL1_ALIAS.get(g.reg) ?? g.reg) : g.reg;
 }
 
 function resolveValue(g: Extract<GenOp, { k: 'msr' }>, ref: ReferenceModel): bigint {
