@@ -5,7 +5,7 @@
 //
 //   nvconform run examples/vhe-cval-basic.json --model examples/plugin/trap-all-host.mjs
 //
-// It speaks the trace format's JSON forms (docs/plugins.md, shared/spec/trace-format.md):
+// It speaks the trace format's JSON forms (docs/plugins.md, docs/trace-format.md):
 // reset(config) gets the trace's `config` object, step(op) gets one `ops` entry and returns one
 // `observations` entry. 64-bit values are "0x..." strings outside, BigInt inside.
 
