@@ -71,7 +71,11 @@ const VALUE_ARBS: Readonly<Record<RegClass, fc.Arbitrary<ValueSpec>>> = {
     { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 0x3ffffn }).map(abs) },
     { weight: 1, arbitrary: fc.constantFrom(0xf00n, 1n << 40n, 0xfffn).map(abs) },
   ),
-  cntkctl: fc.oneof(fc.constantFrom(0n, 0x3n, 0x300n, 1n << 17n, 1n << 20n).map(abs), fc.bigInt({ min: 0n, max: 0x3ffffn }).map(abs)),
+  // CNTKCTL_EL1 at vEL2 with E2H=1 is CNTHCTL_EL2: its values too.
+  cntkctl: fc.oneof(
+    fc.constantFrom(0n, 0x3n, 0x300n, 1n << 17n, 1n << 20n, 0x1000n, 0x1c03n, 0xc03n).map(abs),
+    fc.bigInt({ min: 0n, max: 0x3ffffn }).map(abs),
+  ),
   counter: fc.constantFrom(0n, 1n).map(abs),
 };
 
@@ -96,8 +100,8 @@ const timeArb = fc.oneof(
  * one short trace; the rest are drawn from every register.
  */
 const FOCUS_FAMILIES = [
-  'CNTV_(CTL|CVAL|TVAL)_EL02$|CNTVOFF_EL2', 'CNTP_(CTL|CVAL|TVAL)_EL02$|CNTPOFF_EL2|CNTHCTL_EL2',
-  'CNTV_(CTL|CVAL|TVAL)_EL0$|CNTVOFF_EL2', 'CNTP_(CTL|CVAL|TVAL)_EL0$|CNTPOFF_EL2|CNTHCTL_EL2', 'CNTHV_', 'CNTHP_',
+  'CNTV_(CTL|CVAL|TVAL)_EL02$|CNTVOFF_EL2', 'CNTP_(CTL|CVAL|TVAL)_EL02$|CNTPOFF_EL2|CNTHCTL_EL2|CNTKCTL_EL1',
+  'CNTV_(CTL|CVAL|TVAL)_EL0$|CNTVOFF_EL2', 'CNTP_(CTL|CVAL|TVAL)_EL0$|CNTPOFF_EL2|CNTHCTL_EL2|CNTKCTL_EL1', 'CNTHV_', 'CNTHP_',
 ];
 
 /** Mostly use the nested guest's alias at vEL1; sometimes keep the name, to reach the UNDEFINED cases. */

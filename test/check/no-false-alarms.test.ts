@@ -10,11 +10,14 @@ import { check, DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../../src/check
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 type Config = Partial<CheckOptions> & Pick<CheckOptions, 'impl' | 'properties'>;
+// A VHE guest hypervisor with FEAT_ECV can flip CNTHCTL_EL2.ECV through its E2H alias
+// CNTKCTL_EL1, which neither NV nor NV2 traps: no host is exact then (test/nv2/findings.test.ts).
+// The exact VHE configurations are therefore checked with a virtual CPU without FEAT_ECV.
 const CONFIGS: readonly [string, Config][] = [
-  ['nv, architectural, guest vhe', { impl: 'nv', properties: ['architectural'], guest: 'vhe' }],
+  ['nv, architectural, guest vhe, no ecv', { impl: 'nv', properties: ['architectural'], guest: 'vhe', ecv: false }],
   ['nv, architectural, guest nvhe', { impl: 'nv', properties: ['architectural'], guest: 'nvhe' }],
   ['nv2 architected, deferred, guest vhe', { impl: 'nv2', layout: 'architected', properties: ['deferred'], guest: 'vhe' }],
-  ['nv2 timers-only + host ECV traps + ecv, architectural, guest vhe', { impl: 'nv2', layout: 'timers-only', hostEcvTraps: true, ecv: true, properties: ['architectural'], guest: 'vhe' }],
+  ['nv2 timers-only + host ECV traps, no ecv, architectural, guest vhe', { impl: 'nv2', layout: 'timers-only', hostEcvTraps: true, ecv: false, properties: ['architectural'], guest: 'vhe' }],
   ['nv2 timers-only + host ECV traps + ecv, architectural, guest nvhe', { impl: 'nv2', layout: 'timers-only', hostEcvTraps: true, ecv: true, properties: ['architectural'], guest: 'nvhe' }],
   ['nv2 architected, cval-tval, guest vhe', { impl: 'nv2', layout: 'architected', properties: ['cval-tval'], guest: 'vhe' }],
   ['nv2 architected, vncr-verbatim', { impl: 'nv2', layout: 'architected', properties: ['vncr-verbatim'] }],

@@ -7,6 +7,10 @@
  * Each comes with its control: the same trace where the contract says the implementation is exact.
  */
 import { describe, expect, it } from 'vitest';
+import { ReferenceModel } from '../../models/reference/reference.js';
+import { Nv2Model } from '../../models/nv2/nv2.js';
+import { loadLayout } from '../../models/layout-load.js';
+import type { Op, TraceConfig } from '../../src/trace/types.js';
 import { actionTags, cfg, expectExact, firstDivergence, model, mrs, msr, nvModel, runBoth, showRun, tick, V } from './helpers.js';
 
 describe('(a) architected layout, vhe, no ECV traps: a CTL store to the page does not move the line until the next trap', () => {
@@ -87,5 +91,27 @@ describe('(c) tval-in-vncr layout: the TVAL slot is memory, not a timer', () => 
   it('control: with the architected layout (TVAL_EL02 traps) both traces are exact', () => {
     expectExact(runBoth(c, [msr('CNTV_TVAL_EL02', 0x10n), tick(5n), mrs('CNTV_TVAL_EL02')], model()));
     expectExact(runBoth(c, [msr('CNTV_TVAL_EL02', 0x10n), mrs('CNTV_CVAL_EL02')], model()));
+  });
+});
+
+// Found by the default suite over seeds 100-199: for a VHE guest hypervisor, CNTKCTL_EL1 at vEL2
+// is CNTHCTL_EL2 (E2H redirection), and under NV2 with NV1=0 it reaches the hardware CNTKCTL_EL1
+// with no trap and no slot. Flipping CNTHCTL_EL2.ECV that way moves the EL1 physical timer's
+// offset behind the host's back, even with ECV traps and no offset slots.
+describe('finding: CNTHCTL_EL2.ECV through CNTKCTL_EL1 is invisible to the host until its next entry', () => {
+  const ops: Op[] = [
+    { op: 'msr', reg: 'CNTPOFF_EL2', value: 0x8000000000000000n },
+    { op: 'msr', reg: 'CNTP_CVAL_EL02', value: 0x7fffffffffffffffn },
+    { op: 'msr', reg: 'CNTP_CTL_EL02', value: 1n },
+    { op: 'msr', reg: 'CNTKCTL_EL1', value: 0x1000n },
+  ];
+  it('with FEAT_ECV in the virtual CPU the ptimer line lags the ECV write', () => {
+    const c: TraceConfig = { guest: 'vhe', features: ['ecv'], count: 0n, init: {} };
+    const ref = new ReferenceModel(c);
+    const impl = new Nv2Model({ layout: loadLayout('timers-only'), hostEcvTraps: true });
+    impl.reset(c);
+    const last = ops.map((op) => [ref.step(op), impl.step(op)] as const).at(-1)!;
+    expect(last[0].irq, 'the architecture: CNTPOFF now applies, the condition is met').toBe(1 << 2);
+    expect(last[1].irq, 'the host has not seen the write').toBe(0);
   });
 });
