@@ -21,13 +21,8 @@ export const HV = 2;
 export const P = 4;
 export const V = 8;
 
-export const msr = (reg: string, value: bigint): Op => ({ op: 'msr', reg, value });
-export const mrs = (reg: string): Op => ({ op: 'mrs', reg });
-export const tick = (by: bigint): Op => ({ op: 'tick', by });
-export const preempt = (by: bigint): Op => ({ op: 'preempt', by });
-export const wfi = (limit: bigint): Op => ({ op: 'wfi', limit });
-export const eret: Op = { op: 'eret' };
-export const exit: Op = { op: 'exit' };
+// The op constructors are shared with the reference tests.
+export { eret, exit, mrs, msr, preempt, tick, wfi } from '../reference/util.js';
 
 export const cfg = (over: Partial<TraceConfig> = {}): TraceConfig => defaultConfig(over);
 
