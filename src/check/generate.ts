@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { MASK64, u64 } from '../bits.js';
-import { REGISTERS, type RegisterRow } from '../../models/registers.js';
+import { REGISTERS, REGISTER_BY_NAME, type RegisterRow } from '../../models/registers.js';
 import type { ReferenceModel } from '../../models/reference/reference.js';
 import type { Feature, GuestMode, Op, TraceConfig } from '../trace/types.js';
 
@@ -194,7 +194,10 @@ export function resolveOp(g: GenOp, ref: ReferenceModel): Op | undefined {
     case 'preempt': return { op: 'preempt', by: g.by };
     case 'wfi': return { op: 'wfi', limit: g.limit };
     case 'mrs': return { op: 'mrs', reg: nameAt(g, ref) };
-    case 'msr': return { op: 'msr', reg: nameAt(g, ref), value: resolveValue({ ...g, reg: nameAt(g, ref) }, ref) };
+    case 'msr': {
+      const reg = nameAt(g, ref);
+      return { op: 'msr', reg, value: resolveValue(reg, g.val, ref) };
+    }
   }
 }
 
@@ -213,10 +216,9 @@ function nameAt(g: { readonly reg: string; readonly alias?: boolean }, ref: Refe
   return g.alias && ref.el === 1 ? (EL1_ALIAS.get(g.reg) ?? g.reg) : g.reg;
 }
 
-function resolveValue(g: Extract<GenOp, { k: 'msr' }>, ref: ReferenceModel): bigint {
-  const s = g.val;
+function resolveValue(reg: string, s: ValueSpec, ref: ReferenceModel): bigint {
   if (s.k === 'abs') return s.v;
-  const row = REGISTERS.find((r) => r.name === g.reg)!;
+  const row = REGISTER_BY_NAME.get(reg)!;
   const m = ref.el === 2 ? row.vel2[ref.config.guest] : row.vel1;
   const base = m.kind === 'timer' ? u64(ref.count - ref.timerOffset(m.timer)) : ref.count;
   return u64(base + s.d);

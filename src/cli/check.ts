@@ -1,9 +1,9 @@
 /** `nvconform check` and `nvconform replay`. */
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { check, DEFAULT_CHECK_OPTIONS, Driver, minimize, replayInfo, sideBySide, type CheckOptions, type CheckResult, type PropertyResult } from '../check/check.js';
+import { check, DEFAULT_CHECK_OPTIONS, Driver, replayInfo, sideBySide, type CheckOptions, type CheckResult, type PropertyResult } from '../check/check.js';
 import { asGenOps } from '../check/side-by-side.js';
-import { checkJson, configLine, counterexampleJson, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../check/report.js';
+import { checkJson, configLine, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../check/report.js';
 import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
 import { formatTrace } from '../trace/format.js';
 import { decodeToken, encodeToken, isToken } from '../trace/token.js';
@@ -161,4 +161,3 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
   return { text: s, code: res.verdict === 'pass' ? 0 : 1 };
 }
 
-export { minimize, counterexampleJson };
