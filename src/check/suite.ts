@@ -5,6 +5,7 @@
  *  "guest", "ecv", "property", "expect": "pass"|"fail", "why"}]}
  */
 import { InputError } from '../errors.js';
+import { parseJsonText } from '../trace/parse.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import type { GuestMode } from '../trace/types.js';
 import { check, type CheckOptions, type CheckResult, type PropertyResult } from './check.js';
@@ -29,12 +30,7 @@ export interface Suite {
 const FIELDS = ['name', 'impl', 'layout', 'hostEcvTraps', 'guest', 'ecv', 'property', 'expect', 'why'];
 
 export function parseSuite(text: string, source: string): Suite {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${source}: not valid JSON: ${(e as Error).message}`);
-  }
+  const doc = parseJsonText(text, source);
   const fail = (where: string, what: string): never => {
     throw new InputError(`${source}: ${where}: ${what}`);
   };

@@ -131,13 +131,17 @@ export function parseTraceValue(doc: Json): Trace {
 }
 
 /** Parse trace text; `source` (a file name) prefixes every message. */
-export function parseTraceText(text: string, source: string): Trace {
-  let doc: Json;
+/** JSON.parse whose failure is an InputError naming the source (for every JSON input file). */
+export function parseJsonText(text: string, source: string): unknown {
   try {
-    doc = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new InputError(`${source}: not valid JSON: ${(e as Error).message}`);
   }
+}
+
+export function parseTraceText(text: string, source: string): Trace {
+  const doc = parseJsonText(text, source);
   try {
     return parseTraceValue(doc);
   } catch (e) {
