@@ -5,15 +5,14 @@
  * should spend its time executing, not allocating.
  */
 import fc from 'fast-check';
-import '../models/builtin.js';
+import type { Op, TraceConfig } from '../models/arch/vocabulary.js';
+import { loadLayout } from '../models/layouts/load.js';
+import { Nv2Model } from '../models/nv2/model.js';
 import { ReferenceModel } from '../models/reference/reference.js';
-import { Nv2Model } from '../models/nv2/nv2.js';
-import { loadLayout } from '../models/layout-load.js';
-import { traceArb } from '../src/check/generate.js';
-import { SideBySide, runSync } from '../src/check/side-by-side.js';
 import { propertyByName } from '../properties/index.js';
-import { resolveOp } from '../src/check/generate.js';
-import type { Op, TraceConfig } from '../src/trace/types.js';
+import { traceArb } from '../src/check/generate.js';
+import { resolveOp } from '../src/engine/abstract-ops.js';
+import { Runner, runTraceSync } from '../src/engine/runner.js';
 import { runSuite, parseSuite } from '../src/check/suite.js';
 import { defaultSuitePath } from '../src/cli/check.js';
 import { readFileSync } from 'node:fs';
@@ -81,10 +80,10 @@ await measure('nv2 alone', 1500, () => {
   return totalOps;
 });
 for (const p of ['architectural', 'deferred'] as const) {
-  const sbs = new SideBySide({ property: propertyByName(p), layout, hostEcvTraps: false, nv2: true, hasDetail: true });
+  const runner = new Runner(nv2, { property: propertyByName(p) });
   await measure(`side by side, nv2 vs reference, ${p}`, 1500, () => {
     let n = 0;
-    for (const [config, gops] of samples) n += runSync(sbs, nv2, config, gops).ops.length;
+    for (const [config, gops] of samples) n += runTraceSync(runner, config, gops).ops.length;
     return n;
   });
 }

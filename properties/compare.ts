@@ -1,7 +1,6 @@
 /** Comparing an observation with the architecture's expectation, and saying how they differ. */
-import { hex } from '../src/bits.js';
-import { irqList, TIMERS, type Expectation, type Observation } from '../src/trace/types.js';
-import { maskedHex } from '../src/cli/render.js';
+import { hex, maskedHex } from '../models/arch/bits.js';
+import { irqList, TIMERS, type Expectation, type Observation } from '../models/arch/vocabulary.js';
 
 /** Does `obs` match `exp` (UNKNOWN bits of `value` excepted)? */
 export function agrees(exp: Expectation, obs: Observation): boolean {

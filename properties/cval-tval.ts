@@ -7,8 +7,8 @@
  * The comparator is anchored by the implementation's own writes and reads; counts and offsets are
  * the trace's inputs. (UNKNOWN cases, such as TVAL with ENABLE=0, are not judged.)
  */
-import { hex, low32, sext32, u64 } from '../src/bits.js';
-import { TIMERS, TIMER_INDEX } from '../src/trace/types.js';
+import { hex, low32, sext32, u64 } from '../models/arch/bits.js';
+import { TIMERS } from '../models/arch/vocabulary.js';
 import { opPhrase, servedPhrase } from './why.js';
 import type { Judge, OpContext, Property } from './types.js';
 
@@ -27,7 +27,7 @@ class CvalTvalJudge implements Judge {
     const m = c.meaning;
     if (m?.kind !== 'timer' || m.view === 'ctl' || c.obs.fault || c.exp.fault) return undefined;
     if (c.op.op !== 'msr' && c.op.op !== 'mrs') return undefined;
-    const i = TIMER_INDEX[m.timer];
+    const i = m.ti;
     const off = c.ref.offsetFor(m.offset);
     const base = u64(c.ref.count - off);
     const a = this.anchor[i];

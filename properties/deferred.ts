@@ -11,13 +11,12 @@
  * host that never publishes ISTATUS, never re-arms a software timer after a CVAL change, or
  * forgets an offset still fails.
  */
-import { routeTable } from '../models/nv2/routing.js';
-import { vel2RouteContext } from '../models/nv2/policy.js';
-import { REGISTERS, CTL_ENABLE, CTL_IMASK, CTL_ISTATUS } from '../models/registers.js';
-import { conditionMet, lineAsserted } from '../models/timer.js';
+import { hex } from '../models/arch/bits.js';
+import { CTL_ENABLE, CTL_IMASK, CTL_ISTATUS } from '../models/arch/registers.js';
+import { conditionMet, lineAsserted } from '../models/arch/timer-math.js';
+import { TIMERS } from '../models/arch/vocabulary.js';
+import { pageHeldTimers } from '../models/nv2/contract.js';
 import type { ReferenceModel } from '../models/reference/reference.js';
-import { TIMERS, TIMER_INDEX, hasFeature, type TimerId } from '../src/trace/types.js';
-import { hex } from '../src/bits.js';
 import { agrees } from './compare.js';
 import { divergence } from './architectural.js';
 import { opPhrase, servedPhrase } from './why.js';
@@ -30,26 +29,10 @@ interface Version {
 }
 
 const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
-const snapshot = (ref: ReferenceModel, t: TimerId): Version => {
-  const r = ref.timers[TIMER_INDEX[t]]!;
-  return { ctl: r.ctl & ENABLE_IMASK, cval: r.cval, off: ref.timerOffset(t) };
-};
+const snapshot = (ref: ReferenceModel, i: number): Version =>
+  ({ ctl: ref.state.ctl[i]! & ENABLE_IMASK, cval: ref.state.cval[i]!, off: ref.timerOffset(i) });
 const same = (a: Version, b: Version): boolean => a.ctl === b.ctl && a.cval === b.cval && a.off === b.off;
 
-/** Timers whose CTL or CVAL some vEL2 name reaches through the VNCR page, under the implementation's options. */
-export function pageHeldTimers(rc: RunContext): boolean[] {
-  const out = TIMERS.map(() => false);
-  if (!rc.nv2) return out;
-  const routes = routeTable(vel2RouteContext({
-    guest: rc.config.guest, guestEcv: hasFeature(rc.config, 'ecv'), hostEcvTraps: rc.hostEcvTraps, nv2: rc.nv2, layout: rc.layout,
-  }));
-  for (const row of REGISTERS) {
-    const m = row.vel2[rc.config.guest];
-    if (m.kind !== 'timer' || m.view === 'tval') continue;
-    for (const write of [false, true]) if (routes.route(row, write).kind === 'vncr') out[TIMER_INDEX[m.timer]] = true;
-  }
-  return out;
-}
 
 /** Is this op a host entry the guest can be certain of? */
 function certainEntry(c: OpContext): boolean {
@@ -61,14 +44,14 @@ function certainEntry(c: OpContext): boolean {
 }
 
 class DeferredJudge implements Judge {
-  private readonly held: boolean[];
+  private readonly held: readonly boolean[];
   private readonly versions: Version[][] = TIMERS.map(() => []);
   /** ISTATUS values the guest stored into each timer's CTL since the last certain entry. */
   private readonly wroteIstatus: Set<bigint>[] = TIMERS.map(() => new Set());
   private lastEntry = -1;
 
   constructor(rc: RunContext) {
-    this.held = pageHeldTimers(rc);
+    this.held = pageHeldTimers(rc.declaration, rc.config);
   }
 
   begin(ref: ReferenceModel): void {
@@ -80,7 +63,7 @@ class DeferredJudge implements Judge {
     for (let i = 0; i < TIMERS.length; i++) {
       const vs = this.versions[i]!;
       vs.length = 0;
-      vs.push(snapshot(ref, TIMERS[i]!));
+      vs.push(snapshot(ref, i));
       const w = this.wroteIstatus[i]!;
       if (w.size) w.clear();
     }
@@ -95,21 +78,21 @@ class DeferredJudge implements Judge {
     }
     for (let i = 0; i < TIMERS.length; i++) {
       if (!this.held[i]) continue;
-      const v = snapshot(c.ref, TIMERS[i]!);
+      const v = snapshot(c.ref, i);
       const vs = this.versions[i]!;
       if (!same(vs[vs.length - 1]!, v)) vs.push(v);
     }
     const m = c.meaning;
-    if (c.op.op === 'msr' && m?.kind === 'timer' && m.view === 'ctl' && this.held[TIMER_INDEX[m.timer]]) {
-      this.wroteIstatus[TIMER_INDEX[m.timer]]!.add(c.op.value & CTL_ISTATUS);
+    if (c.op.op === 'msr' && m?.kind === 'timer' && m.view === 'ctl' && this.held[m.ti]) {
+      this.wroteIstatus[m.ti]!.add(c.op.value & CTL_ISTATUS);
     }
 
     if (c.exp.fault !== c.obs.fault || c.exp.elapsed !== c.obs.elapsed) return divergence(c);
     // Values: exact, but for ISTATUS in a CTL read served from the page.
     let ignore = c.exp.unknown ?? 0n;
     let istatusViolation: string | undefined;
-    if (c.op.op === 'mrs' && m?.kind === 'timer' && m.view === 'ctl' && c.route?.kind === 'vncr' && this.held[TIMER_INDEX[m.timer]]) {
-      const i = TIMER_INDEX[m.timer];
+    if (c.op.op === 'mrs' && m?.kind === 'timer' && m.view === 'ctl' && c.route?.kind === 'vncr' && this.held[m.ti]) {
+      const i = m.ti;
       ignore |= CTL_ISTATUS;
       const istatusUnknown = ((c.exp.unknown ?? 0n) & CTL_ISTATUS) !== 0n;
       if (c.obs.value !== undefined && !istatusUnknown) {

@@ -1,6 +1,6 @@
 /** `no-tval-in-vncr`: the layout gives no TVAL register a slot, and no TVAL access is served from the page. */
-import { hex } from '../src/bits.js';
-import { REGISTER_BY_NAME } from '../models/registers.js';
+import { hex } from '../models/arch/bits.js';
+import { REGISTER_BY_NAME } from '../models/arch/registers.js';
 import { opPhrase } from './why.js';
 import type { Property } from './types.js';
 
@@ -13,10 +13,11 @@ export const noTvalInVncr: Property = {
   name: 'no-tval-in-vncr',
   summary: 'no TVAL register has a VNCR slot, and no TVAL access is served from the page',
   staticCheck: (rc) => {
-    if (!rc.nv2) return undefined;
-    const bad = [...rc.layout.slots].filter(([k]) => isTvalKey(k));
+    const d = rc.declaration;
+    if (!d.page) return undefined;
+    const bad = [...d.layout.slots].filter(([k]) => isTvalKey(k));
     return bad.length
-      ? `layout '${rc.layout.name}' gives ${bad.map(([k, o]) => `${k} a slot at ${hex(BigInt(o))}`).join(' and ')}`
+      ? `layout '${d.layout.name}' gives ${bad.map(([k, o]) => `${k} a slot at ${hex(BigInt(o))}`).join(' and ')}`
       : undefined;
   },
   judge: () => ({

@@ -2,12 +2,11 @@
  * Properties: each judges one side-by-side execution op by op. A property is a factory of
  * per-trace judges, so that one judge holds whatever history it needs (versions, anchors).
  */
-import type { ReferenceModel } from '../models/reference/reference.js';
-import type { Layout } from '../models/layout.js';
-import type { Meaning, RegisterRow } from '../models/registers.js';
+import type { Declaration, StepDetail } from '../models/arch/implementation.js';
+import type { Meaning, RegisterRow } from '../models/arch/registers.js';
+import type { El, Expectation, Observation, Op, TraceConfig } from '../models/arch/vocabulary.js';
 import type { Route } from '../models/nv2/routing.js';
-import type { StepDetail } from '../src/engine/model.js';
-import type { El, Expectation, Observation, Op, TraceConfig } from '../src/trace/types.js';
+import type { ReferenceModel } from '../models/reference/reference.js';
 
 export const PROPERTY_NAMES = ['architectural', 'deferred', 'cval-tval', 'no-tval-in-vncr', 'vncr-verbatim'] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
@@ -15,12 +14,8 @@ export type PropertyName = (typeof PROPERTY_NAMES)[number];
 /** What every judge is told about the run it judges. */
 export interface RunContext {
   readonly config: TraceConfig;
-  readonly layout: Layout;
-  readonly hostEcvTraps: boolean;
-  /** The implementation uses NV2 (a VNCR page); false for the FEAT_NV-only model. */
-  readonly nv2: boolean;
-  /** The implementation reports hardware detail (actions, VNCR slot changes). */
-  readonly hasDetail: boolean;
+  /** What the implementation declares: its layout, whether it has a page, its host policy, whether it reports detail. */
+  readonly declaration: Declaration;
 }
 
 /** One op, executed on both sides. */
@@ -38,7 +33,7 @@ export interface OpContext {
   /** For msr/mrs: the register row and its architectural meaning at `el`. */
   readonly row: RegisterRow | undefined;
   readonly meaning: Meaning | undefined;
-  /** For msr/mrs at vEL2: where the NV2 hardware sends it under the implementation's options. */
+  /** For msr/mrs at vEL2: where the NV2 hardware sends it under the implementation's declaration. */
   readonly route: Route | undefined;
 }
 

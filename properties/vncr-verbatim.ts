@@ -3,7 +3,7 @@
  * changes its own slot (to exactly the value stored) and nothing else: no other slot, no
  * interrupt line, no host activity; a load returns exactly what the slot holds.
  */
-import { hex } from '../src/bits.js';
+import { hex } from '../models/arch/bits.js';
 import { irqText } from './compare.js';
 import { opPhrase } from './why.js';
 import type { Judge, OpContext, Property, Violation } from './types.js';
@@ -48,6 +48,6 @@ class VerbatimJudge implements Judge {
 export const vncrVerbatim: Property = {
   name: 'vncr-verbatim',
   summary: 'a redirected access changes its slot, verbatim, and nothing else',
-  inapplicable: (rc) => (rc.hasDetail ? undefined : 'the implementation reports no hardware detail'),
+  inapplicable: (rc) => (rc.declaration.detail ? undefined : 'the implementation reports no hardware detail'),
   judge: () => new VerbatimJudge(),
 };

@@ -1,9 +1,8 @@
 /** Phrases for explanations: what an op was, how it was served, what a timer's state is. */
-import { hex } from '../src/bits.js';
-import { TIMERS, TIMER_INDEX, type TimerId } from '../src/trace/types.js';
+import { hex, u64 } from '../models/arch/bits.js';
+import { CTL_ENABLE, CTL_IMASK } from '../models/arch/registers.js';
+import { TIMERS, TIMER_INDEX, type TimerId } from '../models/arch/vocabulary.js';
 import type { ReferenceModel } from '../models/reference/reference.js';
-import { CTL_ENABLE, CTL_IMASK } from '../models/registers.js';
-import { u64 } from '../src/bits.js';
 import type { OpContext } from './types.js';
 
 export function opPhrase(c: OpContext): string {
@@ -30,10 +29,11 @@ export function servedPhrase(c: OpContext): string {
 }
 
 export function timerState(ref: ReferenceModel, t: TimerId): string {
-  const r = ref.timers[TIMER_INDEX[t]]!;
-  const off = ref.timerOffset(t);
+  const i = TIMER_INDEX[t];
+  const ctl = ref.state.ctl[i]!, cval = ref.state.cval[i]!;
+  const off = ref.timerOffset(i);
   const now = u64(ref.count - off);
-  return `${t}: ENABLE=${r.ctl & CTL_ENABLE ? 1 : 0} IMASK=${r.ctl & CTL_IMASK ? 1 : 0} CVAL=${hex(r.cval)} ` +
+  return `${t}: ENABLE=${ctl & CTL_ENABLE ? 1 : 0} IMASK=${ctl & CTL_IMASK ? 1 : 0} CVAL=${hex(cval)} ` +
     (off === 0n ? `count=${hex(now)}` : `count-offset=${hex(now)}`);
 }
 

@@ -10,14 +10,17 @@
  *  4. with NV, a name that is UNDEFINED at EL1 (EL2 registers, _EL02 aliases): trap to EL2;
  *  5. otherwise the hardware register the name designates at EL1.
  */
-import type { Layout } from '../layout.js';
-import { trapFires, type Meaning, type RegisterRow } from '../registers.js';
+import { cnthctlField, fieldLabel } from '../arch/cnthctl.js';
+import type { Layout } from '../arch/layout.js';
+import { trapFires, type DefinedMeaning, type RegisterRow } from '../arch/registers.js';
+import type { Feature } from '../arch/vocabulary.js';
 
 export type Route =
   | { readonly kind: 'undefined' }
   | { readonly kind: 'trap'; readonly why: string }
-  | { readonly kind: 'vncr'; readonly offset: number; readonly key: string }
-  | { readonly kind: 'hw'; readonly meaning: Exclude<Meaning, { kind: 'undefined' }> };
+  /** `slot`: the slot's index in the layout's slots sorted by offset (see layoutSlots). */
+  | { readonly kind: 'vncr'; readonly offset: number; readonly key: string; readonly slot: number }
+  | { readonly kind: 'hw'; readonly meaning: DefinedMeaning };
 
 export interface RouteContext {
   /** HCR_EL2.NV */
@@ -34,16 +37,28 @@ export interface RouteContext {
   readonly layout: Layout | undefined;
 }
 
+const SLOT_LISTS = new WeakMap<Layout, readonly (readonly [key: string, offset: number])[]>();
+
+/** A layout's slots sorted by offset: the order of the model's page array and of publishing. */
+export function layoutSlots(layout: Layout): readonly (readonly [key: string, offset: number])[] {
+  let s = SLOT_LISTS.get(layout);
+  if (!s) SLOT_LISTS.set(layout, (s = [...layout.slots].sort((a, b) => a[1] - b[1])));
+  return s;
+}
+
 export function route(row: RegisterRow, write: boolean, ctx: RouteContext): Route {
-  if (row.feature === 'ecv' && !ctx.physEcv) return { kind: 'undefined' };
+  const has = (f: Feature): boolean => f === 'ecv' && ctx.physEcv;
+  if (row.feature && !has(row.feature)) return { kind: 'undefined' };
   if (write && row.access === 'ro') return { kind: 'undefined' };
   const nv101 = ctx.nv && ctx.nv2 && ctx.nv1 === 0;
   for (const rule of row.el1Traps) {
-    if (trapFires(rule, ctx.cnthctl, true, ctx.physEcv, nv101)) return { kind: 'trap', why: `CNTHCTL_EL2.${rule.field}` };
+    if (trapFires(rule, ctx.cnthctl, true, has, nv101)) return { kind: 'trap', why: `CNTHCTL_EL2.${fieldLabel(cnthctlField(rule.field))}` };
   }
   if (ctx.nv && ctx.nv2 && row.slot && ctx.layout) {
     const off = ctx.layout.slots.get(row.slot.key);
-    if (off !== undefined && (row.slot.nv1 === 'any' || row.slot.nv1 === ctx.nv1)) return { kind: 'vncr', offset: off, key: row.slot.key };
+    if (off !== undefined && (row.slot.nv1 === 'any' || row.slot.nv1 === ctx.nv1)) {
+      return { kind: 'vncr', offset: off, key: row.slot.key, slot: layoutSlots(ctx.layout).findIndex(([k]) => k === row.slot!.key) };
+    }
   }
   if (row.vel1.kind === 'undefined') return ctx.nv ? { kind: 'trap', why: 'HCR_EL2.NV' } : { kind: 'undefined' };
   return { kind: 'hw', meaning: row.vel1 };

@@ -1,128 +1,162 @@
 /**
  * The architectural reference model: the Arm generic timer as the guest hypervisor sees it.
  *
- * One vCPU with a real EL2 (vEL2) and its nested guest (vEL1); four timers, the count,
- * CNTVOFF_EL2, CNTPOFF_EL2 (with `ecv`), CNTHCTL_EL2 and CNTKCTL_EL1. Every access takes effect
- * at once. Every UNKNOWN is returned as an `unknown` mask over the value, never as a guess.
- * What each register name means is looked up in the register table; this file holds only the
- * semantics of the meanings.
+ * One vCPU with a real EL2 (vEL2) and its nested guest (vEL1); four timers, the count, and the
+ * storage registers of the register table (CNTVOFF_EL2, CNTPOFF_EL2 with `ecv`, CNTHCTL_EL2,
+ * CNTKCTL_EL1). Every access takes effect at once. Every UNKNOWN is returned as an `unknown` mask
+ * over the value, never as a guess. What each register name means is looked up in the register
+ * table; this file holds only the semantics of the meanings. The whole state is one plain record
+ * (RefState), so that it can be copied, compared and hashed.
  */
-import { MASK64, u64 } from '../../src/bits.js';
-import { InputError, unreachable } from '../../src/errors.js';
+import { MASK64, u64 } from '../arch/bits.js';
+import { e2h1Bit } from '../arch/cnthctl.js';
+import { InputError, unreachable } from '../arch/errors.js';
+import { resolveOffset, type OffsetRule } from '../arch/offsets.js';
 import {
-  CTL_ENABLE, CTL_ISTATUS, CTL_RES0, CTL_WRITABLE, CNTHCTL_ECV_BIT, REGISTER_BY_NAME, STORAGE,
-  trapFires, meaningOf, type OffsetRule, type SysRegId,
-} from '../registers.js';
-import { conditionMet, countsUntilAsserted, lineAsserted, tvalRead, tvalWrite } from '../timer.js';
-import {
-  TIMER_INDEX, TIMERS, hasFeature, type El, type Expectation, type Op, type TimerId, type TraceConfig,
-} from '../../src/trace/types.js';
+  CTL_ENABLE, CTL_ISTATUS, CTL_RES0, CTL_WRITABLE, REGISTER_TABLE, featureTest, meaningOf, trapFires, writableBits,
+  type RegisterTable, type StorageId,
+} from '../arch/registers.js';
+import { cloneState, stateKey } from '../arch/state.js';
+import { conditionMet, countsUntilAsserted, lineAsserted, tvalRead, tvalWrite } from '../arch/timer-math.js';
+import { NTIMERS, TIMER_CONDITION, TIMER_INDEX, type TimerId } from '../arch/timers.js';
+import type { El, Expectation, Feature, Op, TraceConfig } from '../arch/vocabulary.js';
 
 /** The bits of CTL a read returns as stored (ISTATUS is computed). */
 const CTL_READ_BITS = CTL_WRITABLE | CTL_RES0;
-const ECV_BIT = 1n << BigInt(CNTHCTL_ECV_BIT);
+/** CNTHCTL_EL2.ECV: the same bit in both E2H layouts. */
+const ECV_BIT = e2h1Bit('ECV');
 
-/** The state of one timer as the architecture defines it: CTL as last written (raw) and CVAL. */
-export interface TimerRegs {
-  ctl: bigint;
-  cval: bigint;
+/** Everything the architecture remembers, as one plain record. */
+export interface RefState {
+  count: bigint;
+  el: El;
+  /** Per timer (TIMERS order): CTL as last written, RES0 bits included. */
+  ctl: bigint[];
+  cval: bigint[];
+  /** Per storage register of the table: its value as last written, RES0 bits included. */
+  sys: bigint[];
+}
+
+export interface ReferenceOptions {
+  /** The register table the vCPU implements. Default: the machine's (REGISTER_TABLE). */
+  readonly table?: RegisterTable;
 }
 
 export class ReferenceModel {
   readonly config: TraceConfig;
+  readonly table: RegisterTable;
+  /** The virtual CPU has FEAT_ECV. */
   readonly ecv: boolean;
-  count: bigint;
-  el: El = 2;
-  /** Per timer, in TIMERS order. CTL holds the value last written, RES0 bits included. */
-  readonly timers: TimerRegs[];
-  /** Storage registers, as last written (RES0 bits included). */
-  readonly sys: Record<SysRegId, bigint>;
-  /** STORAGE[reg].writable for this guest and ECV, computed once (the table's functions allocate). */
-  private readonly writable: Readonly<Record<SysRegId, bigint>>;
+  state: RefState;
+  private readonly has: (f: Feature) => boolean;
+  /** Per storage register: the bits that hold state for this guest mode and feature set. */
+  private readonly writable: readonly bigint[];
+  private readonly e2h: boolean;
 
-  constructor(config: TraceConfig) {
+  constructor(config: TraceConfig, opts: ReferenceOptions = {}) {
     this.config = config;
-    this.ecv = hasFeature(config, 'ecv');
-    const w = (reg: SysRegId): bigint => STORAGE[reg].writable(config.guest, this.ecv);
-    this.writable = { CNTVOFF_EL2: w('CNTVOFF_EL2'), CNTPOFF_EL2: w('CNTPOFF_EL2'), CNTHCTL_EL2: w('CNTHCTL_EL2'), CNTKCTL_EL1: w('CNTKCTL_EL1') };
-    this.count = config.count;
-    this.timers = TIMERS.map(() => ({ ctl: 0n, cval: 0n }));
-    this.sys = { CNTVOFF_EL2: 0n, CNTPOFF_EL2: 0n, CNTHCTL_EL2: 0n, CNTKCTL_EL1: 0n };
+    this.table = opts.table ?? REGISTER_TABLE;
+    this.has = featureTest(config.features);
+    this.ecv = this.has('ecv');
+    this.e2h = config.guest === 'vhe';
+    this.writable = this.table.storage.map((s) => writableBits(s, config.guest, this.has));
+    this.state = {
+      count: config.count, el: 2,
+      ctl: new Array<bigint>(NTIMERS).fill(0n), cval: new Array<bigint>(NTIMERS).fill(0n),
+      sys: this.table.storage.map(() => 0n),
+    };
     for (const [name, value] of Object.entries(config.init)) this.initRegister(name, value);
   }
 
+  get count(): bigint {
+    return this.state.count;
+  }
+
+  get el(): El {
+    return this.state.el;
+  }
+
   private initRegister(name: string, value: bigint): void {
-    const row = REGISTER_BY_NAME.get(name);
-    const m = row && !(row.feature && !hasFeature(this.config, row.feature)) ? meaningOf(row, 2, this.config.guest) : undefined;
+    const row = this.table.byName.get(name);
+    const m = row && !(row.feature && !this.has(row.feature)) ? meaningOf(row, 2, this.config.guest) : undefined;
     if (!m || m.kind === 'undefined' || m.kind === 'counter' || (m.kind === 'timer' && m.view === 'tval')) {
       throw new InputError(`config.init.${name}: not a writable register with state at vEL2 for a '${this.config.guest}' guest`);
     }
     if (m.kind === 'timer') {
-      const t = this.timers[TIMER_INDEX[m.timer]]!;
-      if (m.view === 'ctl') t.ctl = value & ~CTL_ISTATUS;
-      else t.cval = value;
-    } else this.sys[m.reg] = value;
+      if (m.view === 'ctl') this.state.ctl[m.ti] = value & ~CTL_ISTATUS;
+      else this.state.cval[m.ti] = value;
+    } else this.state.sys[m.si] = value;
   }
 
-  /** The effective (architecturally meaningful) bits of a storage register. */
-  effective(reg: SysRegId): bigint {
-    return this.sys[reg] & this.writable[reg];
+  /** A copy of the state, for restore(). */
+  snapshot(): RefState {
+    return cloneState(this.state);
   }
 
-  /** CNTPOFF_EL2 if it applies (FEAT_ECV and CNTHCTL_EL2.ECV == 1), else 0. */
-  physicalOffset(): bigint {
-    return this.ecv && (this.effective('CNTHCTL_EL2') & ECV_BIT) !== 0n ? this.sys.CNTPOFF_EL2 : 0n;
+  /** Return to a snapshot (which stays valid: it is copied). */
+  restore(s: RefState): void {
+    this.state = cloneState(s);
+  }
+
+  /** A canonical text of the state: equal states give equal keys. */
+  key(): string {
+    return stateKey(this.state);
+  }
+
+  /** The effective (architecturally meaningful) bits of storage register `si`. */
+  effective(si: number): bigint {
+    return this.state.sys[si]! & this.writable[si]!;
+  }
+
+  /** A storage register's value as last written, by id. */
+  sysValue(id: StorageId): bigint {
+    return this.state.sys[this.table.storageIndex.get(id)!]!;
+  }
+
+  /** CNTPOFF_EL2 is in force: FEAT_ECV and CNTHCTL_EL2.ECV == 1. */
+  poffInForce(): boolean {
+    return this.ecv && (this.effective(this.table.core.cnthctl) & ECV_BIT) !== 0n;
   }
 
   offsetFor(rule: OffsetRule): bigint {
-    switch (rule) {
-      case 'none': return 0n;
-      case 'cntvoff': return this.sys.CNTVOFF_EL2;
-      case 'cntpoff': return this.physicalOffset();
-      default:
-        return unreachable(rule, 'offset rule');
-    }
+    const s = this.state.sys, c = this.table.core;
+    return resolveOffset(rule, s[c.cntvoff]!, s[c.cntpoff]!, rule === 'cntpoff' && this.poffInForce());
   }
 
-  /** The offset in a timer's condition: CNTVOFF for the EL1 virtual timer, CNTPOFF-if-ECV for the EL1 physical one, none for EL2 timers. */
-  timerOffset(t: TimerId): bigint {
-    switch (t) {
-      case 'vtimer': return this.sys.CNTVOFF_EL2;
-      case 'ptimer': return this.physicalOffset();
-      case 'hptimer': case 'hvtimer': return 0n;
-      default:
-        return unreachable(t, 'timer');
-    }
+  /** The offset in a timer's condition: CNTVOFF for the EL1 virtual timer, CNTPOFF-if-in-force for the EL1 physical one, none for EL2 timers. */
+  timerOffset(t: TimerId | number): bigint {
+    return this.offsetFor(TIMER_CONDITION[typeof t === 'number' ? t : TIMER_INDEX[t]]!);
   }
 
   irqMask(): number {
+    const s = this.state;
     let mask = 0;
-    for (let i = 0; i < TIMERS.length; i++) {
-      const t = this.timers[i]!;
-      if (lineAsserted(t.ctl, this.count, this.timerOffset(TIMERS[i]!), t.cval)) mask |= 1 << i;
+    for (let i = 0; i < NTIMERS; i++) {
+      if (lineAsserted(s.ctl[i]!, s.count, this.timerOffset(i), s.cval[i]!)) mask |= 1 << i;
     }
     return mask;
   }
 
   step(op: Op): Expectation {
+    const s = this.state;
     switch (op.op) {
       case 'msr': return this.access(op.reg, op.value);
       case 'mrs': return this.access(op.reg, undefined);
       case 'tick': case 'preempt':
-        this.count = u64(this.count + op.by);
+        s.count = u64(s.count + op.by);
         return { irq: this.irqMask() };
       case 'wfi': {
         const elapsed = this.countsUntilWake(op.limit);
-        this.count = u64(this.count + elapsed);
+        s.count = u64(s.count + elapsed);
         return { irq: this.irqMask(), elapsed };
       }
       case 'eret':
-        if (this.el !== 2) throw new InputError(`eret at vEL1: eret is only valid at vEL2`);
-        this.el = 1;
+        if (s.el !== 2) throw new InputError(`eret at vEL1: eret is only valid at vEL2`);
+        s.el = 1;
         return { irq: this.irqMask() };
       case 'exit':
-        if (this.el !== 1) throw new InputError(`exit at vEL2: exit is only valid at vEL1`);
-        this.el = 2;
+        if (s.el !== 1) throw new InputError(`exit at vEL2: exit is only valid at vEL1`);
+        s.el = 2;
         return { irq: this.irqMask() };
       default:
         return unreachable(op, 'op');
@@ -131,29 +165,29 @@ export class ReferenceModel {
 
   /** Counts a `wfi` with this limit idles: until the earliest line asserts, at most `limit`. */
   countsUntilWake(limit: bigint): bigint {
+    const s = this.state;
     let best = limit;
-    for (let i = 0; i < TIMERS.length; i++) {
-      const t = this.timers[i]!;
-      const d = countsUntilAsserted(t.ctl, this.count, this.timerOffset(TIMERS[i]!), t.cval);
+    for (let i = 0; i < NTIMERS; i++) {
+      const d = countsUntilAsserted(s.ctl[i]!, s.count, this.timerOffset(i), s.cval[i]!);
       if (d !== undefined && d < best) best = d;
     }
     return best;
   }
 
   private access(name: string, value: bigint | undefined): Expectation {
-    const row = REGISTER_BY_NAME.get(name);
+    const s = this.state;
+    const row = this.table.byName.get(name);
     if (!row) throw new InputError(`unknown register '${name}'`);
-    if ((row.feature && !hasFeature(this.config, row.feature)) || (value !== undefined && row.access === 'ro')) {
+    if ((row.feature && !this.has(row.feature)) || (value !== undefined && row.access === 'ro')) {
       return { irq: this.irqMask(), fault: 'undefined' };
     }
-    const m = meaningOf(row, this.el, this.config.guest);
+    const m = meaningOf(row, s.el, this.config.guest);
     if (m.kind === 'undefined') return { irq: this.irqMask(), fault: 'undefined' };
-    if (this.el === 1) {
-      const cnthctl = this.effective('CNTHCTL_EL2');
-      const e2h = this.config.guest === 'vhe';
+    if (s.el === 1) {
+      const cnthctl = this.effective(this.table.core.cnthctl);
       for (const r of row.el1Traps) {
-        if (trapFires(r, cnthctl, e2h, this.ecv, false)) {
-          this.el = 2;
+        if (trapFires(r, cnthctl, this.e2h, this.has, false)) {
+          s.el = 2;
           return { irq: this.irqMask(), fault: 'trap' };
         }
       }
@@ -162,25 +196,26 @@ export class ReferenceModel {
     let unknown = 0n;
     switch (m.kind) {
       case 'timer': {
-        const t = this.timers[TIMER_INDEX[m.timer]]!;
+        const i = m.ti;
         switch (m.view) {
           case 'ctl':
-            if (value !== undefined) t.ctl = value;
+            if (value !== undefined) s.ctl[i] = value;
             else {
-              const enabled = (t.ctl & CTL_ENABLE) !== 0n;
-              const met = enabled && conditionMet(this.count, this.timerOffset(m.timer), t.cval);
-              out = (t.ctl & CTL_READ_BITS) | (met ? CTL_ISTATUS : 0n);
-              unknown = (t.ctl & CTL_RES0) | (enabled ? 0n : CTL_ISTATUS);
+              const ctl = s.ctl[i]!;
+              const enabled = (ctl & CTL_ENABLE) !== 0n;
+              const met = enabled && conditionMet(s.count, this.timerOffset(i), s.cval[i]!);
+              out = (ctl & CTL_READ_BITS) | (met ? CTL_ISTATUS : 0n);
+              unknown = (ctl & CTL_RES0) | (enabled ? 0n : CTL_ISTATUS);
             }
             break;
           case 'cval':
-            if (value !== undefined) t.cval = value;
-            else out = t.cval;
+            if (value !== undefined) s.cval[i] = value;
+            else out = s.cval[i]!;
             break;
           case 'tval': {
             const off = this.offsetFor(m.offset);
-            if (value !== undefined) t.cval = tvalWrite(this.count, off, value);
-            else if ((t.ctl & CTL_ENABLE) !== 0n) out = tvalRead(this.count, off, t.cval);
+            if (value !== undefined) s.cval[i] = tvalWrite(s.count, off, value);
+            else if ((s.ctl[i]! & CTL_ENABLE) !== 0n) out = tvalRead(s.count, off, s.cval[i]!);
             else {
               out = 0n;
               unknown = MASK64;
@@ -192,15 +227,15 @@ export class ReferenceModel {
         }
         break;
       }
-      case 'sysreg':
-        if (value !== undefined) this.sys[m.reg] = value;
+      case 'storage':
+        if (value !== undefined) s.sys[m.si] = value;
         else {
-          out = this.sys[m.reg];
-          unknown = out & ~this.writable[m.reg] & MASK64;
+          out = s.sys[m.si]!;
+          unknown = out & ~this.writable[m.si]! & MASK64;
         }
         break;
       case 'counter':
-        out = u64(this.count - this.offsetFor(m.offset));
+        out = u64(s.count - this.offsetFor(m.offset));
         break;
       default:
         return unreachable(m, 'meaning');

@@ -4,16 +4,18 @@
  * minimal trace with its replay token.
  */
 import fc from 'fast-check';
-import { NvcError } from '../errors.js';
-import { catalogueNames, type Layout } from '../../models/layout.js';
-import { loadLayout } from '../../models/layout-load.js';
+import { NvcError } from '../../models/arch/errors.js';
+import type { Implementation } from '../../models/arch/implementation.js';
+import type { Layout } from '../../models/arch/layout.js';
+import type { GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
+import { catalogueNames } from '../../models/layouts/catalogue.js';
+import { loadLayout } from '../../models/layouts/load.js';
 import { propertyByName, PROPERTY_NAMES, type Property, type PropertyName } from '../../properties/index.js';
-import type { Implementation } from '../engine/model.js';
-import { builtinNames, createImplementation } from '../engine/registry.js';
+import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
+import { Runner, runTrace, runTraceSync, type Outcome } from '../engine/runner.js';
 import { encodeToken } from '../trace/token.js';
-import type { GuestMode, Op, TraceConfig } from '../trace/types.js';
 import { traceArb, type GenOp } from './generate.js';
-import { asGenOps, runAsync, runSync, SideBySide, type Outcome } from './side-by-side.js';
+import { minimize } from './shrink.js';
 import { Coverage } from './stats.js';
 
 export interface CheckOptions {
@@ -41,6 +43,8 @@ export interface CheckOptions {
   readonly timeoutMs?: number;
   /** After shrinking, rounds of search for a strictly shorter counterexample. Default 3. */
   readonly shorterRounds?: number;
+  /** The built-in implementations `impl` may name. Default: BUILTINS (`nv2`, `nv`). */
+  readonly registry?: Registry;
 }
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
@@ -91,61 +95,27 @@ export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layou
 /** Rounds of search for a shorter counterexample after shrinking (CheckOptions.shorterRounds). */
 export const DEFAULT_SHORTER_ROUNDS = 3;
 
-const isSyncImpl = (spec: string): boolean => builtinNames().includes(spec);
-
-/** One implementation instance, driven either synchronously or not. */
-export class Driver {
-  private broken: NvcError | undefined;
-  constructor(readonly impl: Implementation, readonly sync: boolean) {}
-
-  static async create(spec: string, layout: Layout, hostEcvTraps: boolean, timeoutMs?: number): Promise<Driver> {
-    const impl = await createImplementation(spec, { layout, hostEcvTraps, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-    return new Driver(impl, isSyncImpl(spec));
-  }
-
-  /** Run; an implementation failure (crash, protocol error) becomes a violation at the op it happened on. */
-  async run(sbs: SideBySide, config: TraceConfig, ops: readonly GenOp[]): Promise<Outcome> {
-    try {
-      return this.sync ? runSync(sbs, this.impl, config, ops) : await runAsync(sbs, this.impl, config, ops);
-    } catch (e) {
-      return this.failed(sbs, e);
-    }
-  }
-
-  /** The same for a synchronous implementation, without a promise per trace. */
-  runSync(sbs: SideBySide, config: TraceConfig, ops: readonly GenOp[]): Outcome {
-    try {
-      return runSync(sbs, this.impl, config, ops);
-    } catch (e) {
-      return this.failed(sbs, e);
-    }
-  }
-
-  private failed(sbs: SideBySide, e: unknown): Outcome {
-    if (!(e instanceof NvcError)) throw e;
-    this.broken ??= e;
-    const o = sbs.outcome;
-    o.violation = { index: sbs.crashedAt ?? o.ops.length, explanation: `the implementation failed: ${e.message}` };
-    return o;
-  }
-
-  get failure(): NvcError | undefined {
-    return this.broken;
-  }
+/** An implementation instance and whether it has failed (crashed, broke the protocol) in this check. */
+export interface Driven {
+  readonly impl: Implementation;
+  failure: NvcError | undefined;
 }
 
 export async function check(options: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const layout = typeof options.layout === 'string' ? loadLayout(options.layout) : options.layout;
   const coverage = options.stats ? new Coverage() : undefined;
-  const driver = await Driver.create(options.impl, layout, options.hostEcvTraps, options.timeoutMs);
+  const impl = await createImplementation(options.impl, {
+    layout, hostEcvTraps: options.hostEcvTraps, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+  }, options.registry ?? BUILTINS);
+  const driven: Driven = { impl, failure: undefined };
   const results: PropertyResult[] = [];
   try {
     for (const name of options.properties) {
-      results.push(await checkProperty(propertyByName(name), options, layout, driver, coverage));
+      results.push(await checkProperty(propertyByName(name), options, layout, driven, coverage));
     }
   } finally {
-    await driver.impl.close?.();
+    await impl.close?.();
   }
   return {
     verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass',
@@ -153,40 +123,48 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   };
 }
 
-export function sideBySide(p: Property, o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layout: Layout, driver: Driver, coverage?: Coverage): SideBySide {
-  return new SideBySide({
-    property: p, layout, hostEcvTraps: o.hostEcvTraps, nv2: o.impl !== 'nv', hasDetail: typeof driver.impl.detail === 'function', coverage,
-  });
+/** Run one trace and remember an implementation failure. */
+export async function runDriven(d: Driven, r: Runner, config: TraceConfig, ops: readonly GenOp[]): Promise<Outcome> {
+  const o = await runTrace(r, config, ops);
+  if (o.failure) d.failure ??= o.failure;
+  return o;
 }
 
-async function checkProperty(p: Property, o: CheckOptions, layout: Layout, driver: Driver, coverage?: Coverage): Promise<PropertyResult> {
+function runDrivenSync(d: Driven, r: Runner, config: TraceConfig, ops: readonly GenOp[]): Outcome {
+  const o = runTraceSync(r, config, ops);
+  if (o.failure) d.failure ??= o.failure;
+  return o;
+}
+
+async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Driven, coverage?: Coverage): Promise<PropertyResult> {
   const t0 = performance.now();
-  const sbs = sideBySide(p, o, layout, driver, coverage);
+  const runner = new Runner(d.impl, { property: p, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
   // Shrinking and the search for shorter traces re-run failures: keep them out of --stats.
-  const quiet = coverage ? sideBySide(p, o, layout, driver) : sbs;
-  const dummy = sbs.runContext({ guest: o.guest ?? 'vhe', features: o.ecv ? ['ecv'] : [], count: 0n, init: {} });
+  const quiet = coverage ? new Runner(d.impl, { property: p }) : runner;
+  const dummy = runner.runContext({ guest: o.guest ?? 'vhe', features: o.ecv ? ['ecv'] : [], count: 0n, init: {} });
   const na = p.inapplicable?.(dummy);
   if (na) return { property: p.name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na };
   const staticFault = p.staticCheck?.(dummy);
+  const sync = d.impl.declaration.sync;
 
   let opsExecuted = 0;
   let stop = false;
   // The first failure ends the search; what follows (fast-check's shrinking, the greedy pass,
   // the search for shorter traces) re-runs failures and is kept out of --stats.
-  let current = sbs;
+  let current = runner;
   const judged = (out: Outcome): boolean => {
     opsExecuted += out.ops.length;
-    if (driver.failure) stop = true; // a broken implementation is reported as found, not shrunk against
+    if (d.failure) stop = true; // a broken implementation is reported as found, not shrunk against
     if (out.violation) current = quiet;
     return out.violation === undefined;
   };
   const predicate = async ([config, gops]: [TraceConfig, GenOp[]]): Promise<boolean> =>
-    stop || judged(await driver.run(current, config, gops));
+    stop || judged(await runDriven(d, current, config, gops));
   const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean =>
-    stop || judged(driver.runSync(current, config, gops));
+    stop || judged(runDrivenSync(d, current, config, gops));
   const arb = traceArb({ maxOps: o.maxOps, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) });
   const params = { seed: o.seed, numRuns: o.runs };
-  const details = driver.sync
+  const details = sync
     ? fc.check(fc.property(arb, syncPredicate), params)
     : await fc.check(fc.asyncProperty(arb, predicate), params);
   if (details.failed && details.counterexample === null) throw (details as { errorInstance?: unknown }).errorInstance ?? new Error('fast-check failed');
@@ -198,76 +176,22 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, drive
     return { ...base, verdict: 'pass', opsExecuted, ms };
   }
   const [config, gops] = details.counterexample[0];
-  let minimal = await minimize(quiet, driver, config, gops, (n) => (opsExecuted += n));
+  const rerun = (c: TraceConfig, g: readonly GenOp[]): Promise<Outcome> => runDriven(d, quiet, c, g);
+  let minimal = await minimize(quiet, rerun, config, gops, (n) => (opsExecuted += n));
   // fast-check stops at a local minimum. Look for a strictly shorter counterexample: traces
   // capped one op below the best, on a few derived seeds (deterministic for a given seed).
-  for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.ops.length > 1 && !driver.failure; round++) {
+  for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.ops.length > 1 && !d.failure; round++) {
     const cap = minimal.ops.length - 1;
     const shorter = traceArb({ maxOps: cap, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) });
-    const again = driver.sync
+    const again = sync
       ? fc.check(fc.property(shorter, syncPredicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) })
       : await fc.check(fc.asyncProperty(shorter, predicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) });
     if (!again.failed || !again.counterexample) continue;
     const [c2, g2] = again.counterexample[0];
-    const m2 = await minimize(quiet, driver, c2, g2, (n) => (opsExecuted += n));
+    const m2 = await minimize(quiet, rerun, c2, g2, (n) => (opsExecuted += n));
     if (m2.ops.length < minimal.ops.length) minimal = m2;
   }
   const token = encodeToken({ config: minimal.config, ops: minimal.ops }, replayInfo(o, layout, p.name));
   const explanation = (staticFault ? `${staticFault}; ` : '') + minimal.violation!.explanation;
   return { ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: minimal, explanation, token };
-}
-
-/**
- * Shrink further than fast-check can on abstract ops: drop any single concrete op whose removal
- * keeps the property failing, until none can go. Ends with a recorded run for the report.
- */
-export async function minimize(
-  sbs: SideBySide, driver: Driver, config0: TraceConfig, gops: readonly GenOp[], count: (n: number) => void,
-): Promise<Outcome> {
-  let config = config0;
-  const rerun = async (ops: readonly GenOp[]): Promise<Outcome> => {
-    const o = await driver.run(sbs, config, ops);
-    count(o.ops.length);
-    return { ...o, ops: [...o.ops] };
-  };
-  let best = await rerun(gops);
-  if (!best.violation) throw new NvcError('internal error: the counterexample did not fail again (non-deterministic implementation?)', 1);
-  let ops: Op[] = best.ops;
-  // Simpler configs, each built from the config as simplified so far: no initial registers,
-  // then count 0 (features stay: they may be pinned). Tried before and after dropping ops.
-  const key = (c: TraceConfig): string => JSON.stringify(c, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-  const simplifyConfig = async (): Promise<void> => {
-    for (const simpler of [(c: TraceConfig) => ({ ...c, init: {} }), (c: TraceConfig) => ({ ...c, count: 0n })]) {
-      const cand = simpler(config);
-      if (key(cand) === key(config)) continue;
-      const o = await driver.run(sbs, cand, asGenOps(ops));
-      count(o.ops.length);
-      if (o.violation && o.ops.length <= ops.length) {
-        config = cand;
-        best = { ...o, ops: [...o.ops] };
-        ops = best.ops;
-      }
-    }
-  };
-  await simplifyConfig();
-  for (let changed = true; changed;) {
-    changed = false;
-    for (let i = 0; i < ops.length; i++) {
-      const cand = [...ops.slice(0, i), ...ops.slice(i + 1)];
-      const o = await rerun(asGenOps(cand));
-      if (o.violation && o.ops.length < ops.length) {
-        ops = o.ops;
-        best = o;
-        changed = true;
-        i--;
-      }
-    }
-  }
-  await simplifyConfig();
-  sbs.record = true;
-  try {
-    return await rerun(asGenOps(ops));
-  } finally {
-    sbs.record = false;
-  }
 }

@@ -1,7 +1,6 @@
 /** `--stats`: what the generated traces covered, so that weak generation is visible. */
-import { irqList, TIMERS } from '../trace/types.js';
+import { irqList } from '../../models/arch/vocabulary.js';
 import type { OpContext } from '../../properties/types.js';
-import { table } from '../cli/render.js';
 
 export class Coverage {
   /** "REG vEL2 vhe" -> accesses */
@@ -23,19 +22,6 @@ export class Coverage {
     const rose = c.exp.irq & ~this.prevIrq;
     for (const t of irqList(rose)) bump(this.fired, `${t} at vEL${c.elAfter} after ${c.op.op}`);
     this.prevIrq = c.exp.irq;
-  }
-
-  render(): string {
-    const sorted = (m: Map<string, number>) => [...m].sort((a, b) => a[0].localeCompare(b[0]));
-    let s = 'coverage: ops\n' + table(['op', 'count'], sorted(this.ops).map(([k, v]) => [k, String(v)]));
-    s += '\ncoverage: register x EL x guest (accesses)\n' +
-      table(['register', 'EL', 'guest', 'count'], sorted(this.access).map(([k, v]) => [...k.split('\t'), String(v)]));
-    s += '\ncoverage: timer interrupts raised (architecture)\n' +
-      table(['timer / context / by', 'count'], sorted(this.fired).map(([k, v]) => [k, String(v)]));
-    const never = TIMERS.filter((t) => ![...this.fired.keys()].some((k) => k.startsWith(t)));
-    if (never.length) s += `never fired: ${never.join(', ')}\n`;
-    s += '\ncoverage: faults (architecture)\n' + table(['fault', 'count'], sorted(this.faults).map(([k, v]) => [k, String(v)]));
-    return s;
   }
 
   toJSON(): Record<string, Record<string, number>> {

@@ -4,10 +4,10 @@
  * {"format": "nvconform-suite/1", "name": ..., "entries": [{"name", "impl", "layout", "hostEcvTraps",
  *  "guest", "ecv", "property", "expect": "pass"|"fail", "why"}]}
  */
-import { InputError } from '../errors.js';
-import { parseJsonText } from '../trace/parse.js';
+import { InputError } from '../../models/arch/errors.js';
+import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
-import type { GuestMode } from '../trace/types.js';
+import { parseJsonText } from '../trace/parse.js';
 import { check, type CheckOptions, type CheckResult, type PropertyResult } from './check.js';
 
 export interface SuiteEntry {

@@ -1,19 +1,21 @@
 /** `nvconform check` and `nvconform replay`. */
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
-import { check, DEFAULT_CHECK_OPTIONS, Driver, replayInfo, sideBySide, type CheckOptions, type CheckResult, type PropertyResult } from '../check/check.js';
-import { asGenOps } from '../check/side-by-side.js';
-import { checkJson, configLine, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../check/report.js';
-import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
-import { formatTrace } from '../trace/format.js';
-import { decodeToken, encodeToken, isToken } from '../trace/token.js';
-import { parseTraceText } from '../trace/parse.js';
-import type { Trace } from '../trace/types.js';
-import { packageRoot, type Layout } from '../../models/layout.js';
-import { loadLayout } from '../../models/layout-load.js';
+import { InputError } from '../../models/arch/errors.js';
+import type { Layout } from '../../models/arch/layout.js';
+import type { Trace } from '../../models/arch/vocabulary.js';
+import { packageRoot } from '../../models/layouts/catalogue.js';
+import { loadLayout } from '../../models/layouts/load.js';
 import { isPropertyName, propertyByName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
-import { table } from './render.js';
-import { referenceRun } from '../engine/execute.js';
+import { check, DEFAULT_CHECK_OPTIONS, replayInfo, runDriven, type CheckOptions, type CheckResult, type Driven, type PropertyResult } from '../check/check.js';
+import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
+import { asGenOps } from '../engine/abstract-ops.js';
+import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
+import { referenceRun, Runner } from '../engine/runner.js';
+import { checkJson, configLine, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../report/check.js';
+import { table } from '../report/text.js';
+import { formatTrace } from '../trace/format.js';
+import { parseTraceText } from '../trace/parse.js';
+import { decodeToken, encodeToken, isToken } from '../trace/token.js';
 import { readText, writeText } from './io.js';
 
 export const defaultSuitePath = (): string => join(packageRoot(), 'suites', 'default.json');
@@ -90,6 +92,8 @@ export interface ReplayFlags {
   readonly properties?: readonly PropertyName[];
   readonly timeoutMs?: number;
   readonly json: boolean;
+  /** Built-in implementations a token may name. Default BUILTINS. */
+  readonly registry?: Registry;
 }
 
 function layoutFromToken(x: unknown): Layout | string | undefined {
@@ -121,23 +125,24 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
   const properties = f.properties ?? tokenProp ?? PROPERTY_NAMES;
   // A replayed trace must be valid as written (eret only at vEL2, exit only at vEL1).
   referenceRun(trace);
-  const driver = await Driver.create(impl, layout, hostEcvTraps, f.timeoutMs);
+  const implementation = await createImplementation(impl, { layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) }, f.registry ?? BUILTINS);
+  const driven: Driven = { impl: implementation, failure: undefined };
   const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties };
   const results: PropertyResult[] = [];
   const t0 = performance.now();
   try {
     for (const name of properties) {
       const p = propertyByName(name);
-      const sbs = sideBySide(p, opts, layout, driver);
-      const rc = sbs.runContext(trace.config);
+      const runner = new Runner(implementation, { property: p });
+      const rc = runner.runContext(trace.config);
       const na = p.inapplicable?.(rc);
       if (na) {
         results.push({ property: name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na });
         continue;
       }
-      sbs.record = true;
-      const out = await driver.run(sbs, trace.config, asGenOps(trace.ops));
-      sbs.record = false;
+      runner.record = true;
+      const out = await runDriven(driven, runner, trace.config, asGenOps(trace.ops));
+      runner.record = false;
       const staticFault = p.staticCheck?.(rc);
       const failed = !!out.violation || !!staticFault;
       results.push({
@@ -147,7 +152,7 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
       });
     }
   } finally {
-    await driver.impl.close?.();
+    await implementation.close?.();
   }
   const res: CheckResult = { verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass', results, options: opts, layout, ms: performance.now() - t0 };
   if (f.json) return { text: JSON.stringify(checkJson(res), null, 2) + '\n', code: res.verdict === 'pass' ? 0 : 1 };

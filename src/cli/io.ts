@@ -1,9 +1,9 @@
 /** File and stdout helpers for the CLI, with errors that name the file. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError } from '../../models/arch/errors.js';
+import type { Trace } from '../../models/arch/vocabulary.js';
 import { parseTraceText } from '../trace/parse.js';
 import { decodeToken, isToken } from '../trace/token.js';
-import type { Trace } from '../trace/types.js';
 
 export function readText(path: string): string {
   try {

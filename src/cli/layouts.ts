@@ -1,14 +1,14 @@
 /** `nvconform layouts [FILE...]` and `nvconform layouts --explore`. */
-import { hex } from '../bits.js';
-import { loadCatalogue, loadLayout } from '../../models/layout-load.js';
-import type { Layout } from '../../models/layout.js';
+import { hex } from '../../models/arch/bits.js';
+import type { Layout } from '../../models/arch/layout.js';
+import type { GuestMode } from '../../models/arch/vocabulary.js';
+import { loadCatalogue, loadLayout } from '../../models/layouts/load.js';
 import { DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
-import { counterexampleJson, renderProperty } from '../check/report.js';
+import { counterexampleJson, renderProperty } from '../report/check.js';
 import { headline, judgeLayout, trapCost, type LayoutOptions, type LayoutVerdict } from '../layouts/evaluate.js';
 import { explore, type Exploration } from '../layouts/explore.js';
 import { WORKLOADS } from '../layouts/workloads.js';
-import type { GuestMode } from '../trace/types.js';
-import { table } from './render.js';
+import { table } from '../report/text.js';
 
 export interface LayoutsCliOptions extends LayoutOptions {
   /** Guest modes to judge. Default both. */

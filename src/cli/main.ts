@@ -4,15 +4,13 @@
  * 1 when a property was refuted (check) or an implementation misbehaved.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { InputError, NvcError } from '../errors.js';
+import { InputError, NvcError } from '../../models/arch/errors.js';
 import { loadTrace } from './io.js';
 import { runCommand } from './run.js';
 import { checkCommand, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
 import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
-import '../../models/builtin.js';
-import '../plugins/index.js';
 
 function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: number }) {
   return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}) };

@@ -1,27 +1,68 @@
 /** `nvconform run TRACE`: execute one trace on one model and print every op with its observation. */
-import { hex } from '../bits.js';
-import { InputError } from '../errors.js';
-import { executeTrace, type ExecutedOp } from '../engine/execute.js';
+import { hex } from '../../models/arch/bits.js';
+import { InputError, NvcError } from '../../models/arch/errors.js';
+import type { StepDetail } from '../../models/arch/implementation.js';
+import type { El, Expectation, Observation, Op, Trace } from '../../models/arch/vocabulary.js';
+import { asGenOps } from '../engine/abstract-ops.js';
+import { BUILTINS, createImplementation, type ImplOptions, type Registry } from '../engine/registry.js';
+import { referenceRun, Runner, runTrace } from '../engine/runner.js';
+import { describeActions } from '../report/describe.js';
+import { obsText, opCells, table } from '../report/text.js';
 import { formatTrace } from '../trace/format.js';
-import type { Trace } from '../trace/types.js';
-import { obsText, opCells, table } from './render.js';
-import { describeActions } from '../engine/describe.js';
-import type { ImplOptions } from '../engine/registry.js';
 
 export interface RunOptions {
   /** Which model executes the trace: `reference` (default), or an implementation name/spec. */
   readonly model: string;
   readonly impl: ImplOptions;
-  /** Show, per op, what the hardware did and which VNCR slots changed. Default false. */
+  /** Show, per op, what the hardware did, which VNCR slots changed, and the host's timer map. Default false. */
   readonly verbose: boolean;
   /** Print the trace document with observations instead of a table. Default false. */
   readonly json: boolean;
+  /** Built-in implementations `model` may name. Default BUILTINS. */
+  readonly registry?: Registry;
+}
+
+interface ExecutedOp {
+  readonly op: Op;
+  /** The vCPU's EL before the op (per the architecture). */
+  readonly el: El;
+  readonly observation: Observation | Expectation;
+  readonly detail?: StepDetail;
+  /** The host's timer map after the op, if the implementation describes it. */
+  readonly host?: string;
+}
+
+/** Execute a trace on the reference, or on an implementation next to the reference (which validates it first). */
+async function executeTrace(trace: Trace, model: string, opts: ImplOptions, registry: Registry): Promise<{ ops: ExecutedOp[] }> {
+  const ref = referenceRun(trace);
+  if (model === 'reference') return { ops: trace.ops.map((op, i) => ({ op, el: ref[i]!.el, observation: ref[i]!.exp })) };
+  const impl = await createImplementation(model, opts, registry);
+  try {
+    const runner = new Runner(impl);
+    runner.record = true;
+    const out = await runTrace(runner, trace.config, asGenOps(trace.ops));
+    if (out.failure) {
+      // Name the op, unless the implementation's own message already does.
+      const i = runner.crashedAt;
+      const e = out.failure;
+      if (i === undefined) throw e;
+      throw new NvcError(e.message.includes(`ops[${i}]`) ? e.message : `ops[${i}]: ${e.message}`, e.exitCode);
+    }
+    return {
+      ops: out.ops.map((op, i) => ({
+        op, el: out.els[i]!, observation: out.observed[i]!,
+        ...(out.details[i] ? { detail: out.details[i]! } : {}), ...(out.hosts[i] !== undefined ? { host: out.hosts[i]! } : {}),
+      })),
+    };
+  } finally {
+    await impl.close?.();
+  }
 }
 
 export async function runCommand(trace: Trace, opts: RunOptions): Promise<string> {
-  const executed = await executeTrace(trace, opts.model, opts.impl);
-  if (opts.json) return formatTrace({ ...trace, observations: executed.map((e) => e.observation) });
-  return renderRun(trace, executed, opts);
+  const executed = await executeTrace(trace, opts.model, opts.impl, opts.registry ?? BUILTINS);
+  if (opts.json) return formatTrace({ ...trace, observations: executed.ops.map((e) => e.observation) });
+  return renderRun(trace, executed.ops, opts);
 }
 
 function renderRun(trace: Trace, executed: readonly ExecutedOp[], opts: RunOptions): string {
@@ -35,8 +76,19 @@ function renderRun(trace: Trace, executed: readonly ExecutedOp[], opts: RunOptio
   });
   const c = trace.config;
   const head = `model ${opts.model}  guest ${c.guest}  features [${c.features.join(',')}]  count ${hex(c.count)}` +
-    (opts.model === 'reference' ? '' : `  layout ${opts.impl.layout}${opts.impl.hostEcvTraps ? '  host-ecv-traps' : ''}`) + '\n';
-  return head + table(header, rows);
+    (opts.model === 'reference' ? '' : `  layout ${typeof opts.impl.layout === 'string' ? opts.impl.layout : opts.impl.layout.name}${opts.impl.hostEcvTraps ? '  host-ecv-traps' : ''}`) + '\n';
+  let s = head + table(header, rows);
+  if (opts.verbose && executed.some((e) => e.host !== undefined)) {
+    // The host's placement of the guest's timers, each time it changes.
+    s += '\nhost timer map (where the host keeps each guest timer; printed when it changes):\n';
+    let last: string | undefined;
+    for (const [i, e] of executed.entries()) {
+      if (e.host === undefined || e.host === last) continue;
+      s += `  after #${i}  ${e.host}\n`;
+      last = e.host;
+    }
+  }
+  return s;
 }
 
 export function assertModelName(name: string): void {

@@ -1,12 +1,16 @@
 /**
- * Naming implementations: `nv2`, `nv` (built in), a module plug-in path, or `exec:COMMAND`.
- * Built-ins are registered here; plug-ins and processes by src/plugins.
+ * Naming implementations: a built-in name (`nv2`, `nv`), a module plug-in path, or `exec:COMMAND`.
+ * The built-ins are an explicit table; a caller (a test with its mutants) may pass its own.
+ * Nothing is registered by importing a module.
  */
-import { InputError } from '../errors.js';
-import type { Implementation } from './model.js';
-import type { Layout } from '../../models/layout.js';
+import { InputError } from '../../models/arch/errors.js';
+import type { Implementation } from '../../models/arch/implementation.js';
+import type { Layout } from '../../models/arch/layout.js';
+import { loadLayout } from '../../models/layouts/load.js';
+import { Nv2Model } from '../../models/nv2/model.js';
+import { loadExternal } from '../plugins/index.js';
 
-/** Options every implementation takes (the CLI's `--layout` and `--host-ecv-traps`). */
+/** Options every implementation takes (the CLI's `--layout`, `--host-ecv-traps`, `--timeout`). */
 export interface ImplOptions {
   /** VNCR layout: a catalogue name, a layout file, or a loaded layout. Default `architected`. */
   readonly layout: string | Layout;
@@ -18,34 +22,33 @@ export interface ImplOptions {
 
 export const DEFAULT_IMPL_OPTIONS: ImplOptions = { layout: 'architected', hostEcvTraps: false };
 
-export type ImplFactory = (opts: ImplOptions) => Implementation | Promise<Implementation>;
+/** Makes a built-in implementation from the options, with the layout loaded. */
+export type BuiltinFactory = (opts: { readonly layout: Layout; readonly hostEcvTraps: boolean }) => Implementation;
 
-const builtins = new Map<string, ImplFactory>();
+/** Built-in implementations by name. */
+export type Registry = ReadonlyMap<string, BuiltinFactory>;
 
-export function registerBuiltin(name: string, factory: ImplFactory): void {
-  builtins.set(name, factory);
-}
+export const BUILTINS: Registry = new Map<string, BuiltinFactory>([
+  ['nv2', (o) => new Nv2Model({ layout: o.layout, hostEcvTraps: o.hostEcvTraps })],
+  ['nv', (o) => new Nv2Model({ layout: o.layout, nv2: false, hostEcvTraps: o.hostEcvTraps })],
+]);
 
-export function builtinNames(): string[] {
-  return [...builtins.keys()];
-}
+/** A registry with more built-ins (a test's mutants). */
+export const withBuiltins = (extra: Iterable<readonly [string, BuiltinFactory]>, base: Registry = BUILTINS): Registry =>
+  new Map([...base, ...extra]);
 
-/** External implementations see the layout by name (or file path). */
-export interface ExternalImplOptions {
-  readonly layout: string;
-  readonly hostEcvTraps: boolean;
-  readonly timeoutMs?: number;
-}
-type ExternalLoader = (spec: string, opts: ExternalImplOptions) => Promise<Implementation>;
-let external: ExternalLoader | undefined;
-/** Installed by the plug-in module so the engine does not import it eagerly. */
-export function setExternalLoader(l: ExternalLoader): void {
-  external = l;
-}
+const layoutOf = (l: string | Layout): Layout => (typeof l === 'string' ? loadLayout(l) : l);
 
-export async function createImplementation(spec: string, opts: ImplOptions): Promise<Implementation> {
-  const b = builtins.get(spec);
-  if (b) return b(opts);
-  if (external && (spec.startsWith('exec:') || /[./\\]/.test(spec))) return external(spec, { layout: typeof opts.layout === 'string' ? opts.layout : opts.layout.source, hostEcvTraps: opts.hostEcvTraps, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
-  throw new InputError(`--impl: unknown implementation '${spec}' (built in: ${builtinNames().join(', ')}; or a module path, or exec:COMMAND)`);
+/** Is `spec` an external implementation (a process or a module path) rather than a built-in name? */
+export const isExternalSpec = (spec: string): boolean => spec.startsWith('exec:') || /[./\\]/.test(spec);
+
+export async function createImplementation(spec: string, opts: ImplOptions, registry: Registry = BUILTINS): Promise<Implementation> {
+  const b = registry.get(spec);
+  if (b) return b({ layout: layoutOf(opts.layout), hostEcvTraps: opts.hostEcvTraps });
+  if (isExternalSpec(spec)) {
+    return loadExternal(spec, {
+      layout: layoutOf(opts.layout), hostEcvTraps: opts.hostEcvTraps, builtins: [...registry.keys()], ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+  }
+  throw new InputError(`--impl: unknown implementation '${spec}' (built in: ${[...registry.keys()].join(', ')}; or a module path, or exec:COMMAND)`);
 }

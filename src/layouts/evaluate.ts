@@ -2,10 +2,10 @@
  * Judging a layout: its verdict under each contract, in each guest mode, with the minimal
  * counterexample and what it costs in traps on the named workloads.
  */
-import { Nv2Model } from '../../models/nv2/nv2.js';
-import type { Layout } from '../../models/layout.js';
+import type { Layout } from '../../models/arch/layout.js';
+import type { GuestMode } from '../../models/arch/vocabulary.js';
+import { Nv2Model } from '../../models/nv2/model.js';
 import { check, DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
-import type { GuestMode } from '../trace/types.js';
 import { WORKLOADS, workload, type WorkloadName } from './workloads.js';
 
 export type TrapCost = Record<WorkloadName, number>;

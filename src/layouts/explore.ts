@@ -5,11 +5,11 @@
  * cheapest of them, and a minimal trace for every register that no passing set contains) comes
  * from the checker.
  */
-import { SLOT_KEYS } from '../../models/registers.js';
-import { architectedOffsetOf, architectedRegisterAt } from '../../models/vncr-offsets.js';
-import { VNCR_PAGE_BYTES, type Layout } from '../../models/layout.js';
+import { VNCR_PAGE_BYTES, type Layout } from '../../models/arch/layout.js';
+import { SLOT_KEYS } from '../../models/arch/registers.js';
+import { architectedOffsetOf, architectedRegisterAt } from '../../models/arch/vncr.js';
+import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { check, DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
-import type { GuestMode } from '../trace/types.js';
 import { trapCost, type LayoutOptions, type TrapCost } from './evaluate.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 

@@ -8,9 +8,11 @@
  * - `random`: generated accesses (fixed seed), every register and both ELs.
  */
 import fc from 'fast-check';
+import type { GuestMode, Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import { unreachable } from '../../models/arch/errors.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { resolveOp, traceArb } from '../check/generate.js';
-import type { GuestMode, Op, TraceConfig } from '../trace/types.js';
+import { traceArb } from '../check/generate.js';
+import { resolveOp } from '../engine/abstract-ops.js';
 
 export const WORKLOADS = ['linux', 'tval', 'random'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
@@ -79,5 +81,7 @@ export function workload(name: WorkloadName, guest: GuestMode): Workload {
     case 'linux': return { config, ops: hypervisorLoop(guest, 'cval', 50) };
     case 'tval': return { config, ops: hypervisorLoop(guest, 'tval', 50) };
     case 'random': return randomOps(guest, 1000);
+    default:
+      return unreachable(name, 'workload');
   }
 }

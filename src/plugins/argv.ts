@@ -4,7 +4,7 @@
  * everything except \" \\ \$ \` (a backslash before anything else stays); outside quotes a
  * backslash quotes the next character. No variables, globs, pipes or redirections.
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../../models/arch/errors.js';
 
 export function splitCommand(command: string, where: string): string[] {
   const words: string[] = [];

@@ -2,9 +2,11 @@
  * Shared by module plug-ins and processes: checking an observation in its JSON form, and
  * quoting what an implementation printed or returned in a one-line message.
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../../models/arch/errors.js';
+import type { Declaration } from '../../models/arch/implementation.js';
+import type { Layout } from '../../models/arch/layout.js';
+import type { Observation } from '../../models/arch/vocabulary.js';
 import { parseObservation } from '../trace/parse.js';
-import type { Observation } from '../trace/types.js';
 
 /** Default per-op (and per-reset) answer time of an external implementation, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -13,8 +15,8 @@ export const TIMEOUT_ENV = 'NVCONFORM_EXEC_TIMEOUT_MS';
 
 /** What the engine tells every external implementation (the CLI's `--layout` and `--host-ecv-traps`). */
 export interface ExternalBaseOptions {
-  /** VNCR layout, by catalogue name or file path. */
-  readonly layout: string;
+  /** The VNCR layout it is told it has (the implementation sees where it came from: its `source`). */
+  readonly layout: Layout;
   readonly hostEcvTraps: boolean;
 }
 
@@ -29,6 +31,8 @@ export interface ExternalOptions extends ExternalBaseOptions {
    * module plug-in it bounds only asynchronous answers (a synchronous endless loop cannot be stopped).
    */
   readonly timeoutMs?: number;
+  /** The built-in implementation names, for the message about a path that does not exist. */
+  readonly builtins?: readonly string[];
 }
 
 /** The answer time to use: the option, else the environment, else the default. InputError if malformed. */
@@ -101,4 +105,9 @@ export function checkObservation(o: unknown): { ok: Observation } | { problem: s
     if (!(err instanceof InputError)) throw err;
     return { problem: err.message.replace(/^@\./, '').replace(/^@: /, '').replace(/^@/, '') };
   }
+}
+
+/** What an external implementation declares: what it was told on the command line, and whether it reports detail. */
+export function externalDeclaration(kind: 'module' | 'process', opts: ExternalBaseOptions, detail: boolean): Declaration {
+  return { kind, sync: false, layout: opts.layout, page: true, host: { ecvTraps: opts.hostEcvTraps }, detail };
 }

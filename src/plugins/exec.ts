@@ -10,12 +10,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { ImplementationError, InputError } from '../errors.js';
-import type { Implementation } from '../engine/model.js';
+import { ImplementationError, InputError } from '../../models/arch/errors.js';
+import type { Declaration, Implementation } from '../../models/arch/implementation.js';
+import type { Observation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import { layoutSpec } from '../../models/layouts/load.js';
 import { configJson, opJson } from '../trace/format.js';
-import type { Observation, Op, TraceConfig } from '../trace/types.js';
 import { splitCommand } from './argv.js';
-import { DEFAULT_TIMEOUT_MS, checkObservation, clip, clipTail, oneLine, resolveTimeoutMs, showValue, type ExternalOptions } from './common.js';
+import { DEFAULT_TIMEOUT_MS, checkObservation, clip, clipTail, externalDeclaration, oneLine, resolveTimeoutMs, showValue, type ExternalOptions } from './common.js';
 
 /** Lines of stdout and of stderr kept for messages. */
 const KEEP_LINES = 3;
@@ -233,6 +234,7 @@ function keep(lines: string[], line: string): void {
 
 class ExecImplementation implements Implementation {
   readonly name: string;
+  readonly declaration: Declaration;
   private child: Child | undefined;
   private index = 0;
   private readonly env: NodeJS.ProcessEnv;
@@ -244,9 +246,11 @@ class ExecImplementation implements Implementation {
     private readonly timeoutMs: number,
   ) {
     this.name = label;
+    // A process reports no per-op hardware detail.
+    this.declaration = externalDeclaration('process', opts, false);
     this.env = {
       ...process.env,
-      NVCONFORM_LAYOUT: opts.layout,
+      NVCONFORM_LAYOUT: layoutSpec(opts.layout),
       NVCONFORM_HOST_ECV_TRAPS: opts.hostEcvTraps ? '1' : '0',
     };
   }

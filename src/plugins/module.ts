@@ -12,13 +12,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseHex64 } from '../bits.js';
-import { ImplementationError, InputError } from '../errors.js';
-import type { HwAction, Implementation, SlotChange, StepDetail } from '../engine/model.js';
-import { builtinNames } from '../engine/registry.js';
+import { parseHex64 } from '../../models/arch/bits.js';
+import { ImplementationError, InputError } from '../../models/arch/errors.js';
+import type { Declaration, HwAction, Implementation, SlotChange, StepDetail } from '../../models/arch/implementation.js';
+import type { Observation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import { layoutSpec } from '../../models/layouts/load.js';
 import { configJson, opJson } from '../trace/format.js';
-import type { Observation, Op, TraceConfig } from '../trace/types.js';
-import { checkObservation, firstLine, resolveTimeoutMs, showValue, type ExternalOptions } from './common.js';
+import { checkObservation, externalDeclaration, firstLine, resolveTimeoutMs, showValue, type ExternalOptions } from './common.js';
 
 /** The options object a plug-in's `createImplementation` receives. */
 export interface PluginOptions {
@@ -50,7 +50,7 @@ export async function loadModulePlugin(spec: string, opts: ExternalOptions): Pro
   const file = resolve(process.cwd(), spec);
   const ext = extname(file).toLowerCase();
   if (!existsSync(file)) {
-    throw new InputError(`${label}: no such file (an implementation is ${builtinNames().join(', ') || 'a built-in name'}, a .js/.mjs/.ts module, or exec:COMMAND)`);
+    throw new InputError(`${label}: no such file (an implementation is ${(opts.builtins ?? []).join(', ') || 'a built-in name'}, a .js/.mjs/.ts module, or exec:COMMAND)`);
   }
   if (statSync(file).isDirectory()) throw new InputError(`${label}: is a directory, expected a .js, .mjs or .ts module`);
   if (!JS_EXTS.includes(ext) && !TS_EXTS.includes(ext)) {
@@ -61,7 +61,7 @@ export async function loadModulePlugin(spec: string, opts: ExternalOptions): Pro
   if (!factory) {
     throw new InputError(`${label}: the module exports no createImplementation function (export it by name or as the default export)`);
   }
-  const options: PluginOptions = { layout: opts.layout, hostEcvTraps: opts.hostEcvTraps };
+  const options: PluginOptions = { layout: layoutSpec(opts.layout), hostEcvTraps: opts.hostEcvTraps };
   let obj: unknown;
   try {
     obj = await settle(factory(options), timeoutMs, `${label}: createImplementation() did not settle within ${timeoutMs} ms`);
@@ -77,7 +77,7 @@ export async function loadModulePlugin(spec: string, opts: ExternalOptions): Pro
       throw new InputError(`${label}: createImplementation() returned an object whose '${m}' is not a function`);
     }
   }
-  return new ModulePlugin(spec, label, obj as unknown as PluginObject, timeoutMs);
+  return new ModulePlugin(spec, label, obj as unknown as PluginObject, timeoutMs, externalDeclaration('module', opts, typeof obj.detail === 'function'));
 }
 
 async function importModule(url: string, label: string): Promise<Rec> {
@@ -155,6 +155,7 @@ class ModulePlugin implements Implementation {
     private readonly label: string,
     private readonly obj: PluginObject,
     private readonly timeoutMs: number,
+    readonly declaration: Declaration,
   ) {
     this.name = typeof obj.name === 'string' && obj.name !== '' ? obj.name : spec;
   }

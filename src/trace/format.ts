@@ -1,6 +1,7 @@
 /** Writing trace documents: lower-case hex, one op and one observation per line, stable key order. */
-import { hex } from '../bits.js';
-import { irqList, TRACE_FORMAT, type Expectation, type Observation, type Op, type Trace, type TraceConfig } from './types.js';
+import { hex } from '../../models/arch/bits.js';
+import { unreachable } from '../../models/arch/errors.js';
+import { irqList, TRACE_FORMAT, type Expectation, type Observation, type Op, type Trace, type TraceConfig } from '../../models/arch/vocabulary.js';
 
 export function configJson(c: TraceConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { guest: c.guest, features: [...c.features], count: hex(c.count) };
@@ -18,6 +19,8 @@ export function opJson(op: Op): Record<string, unknown> {
     case 'wfi': return { op: 'wfi', limit: hex(op.limit) };
     case 'eret': return { op: 'eret' };
     case 'exit': return { op: 'exit' };
+    default:
+      return unreachable(op, 'op');
   }
 }
 

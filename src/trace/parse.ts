@@ -2,13 +2,13 @@
  * Reading trace documents (nvconform-trace/1). Every malformed input is an InputError whose
  * message names the place (`ops[3].value`) and what was expected there.
  */
-import { parseHex64 } from '../bits.js';
-import { InputError } from '../errors.js';
-import { REGISTER_BY_NAME } from '../../models/registers.js';
+import { parseHex64 } from '../../models/arch/bits.js';
+import { InputError, unreachable } from '../../models/arch/errors.js';
+import { REGISTER_BY_NAME } from '../../models/arch/registers.js';
 import {
-  FEATURES, TIMER_INDEX, TRACE_FORMAT, type Expectation, type Feature, type FaultKind, type GuestMode, type Op,
+  FAULT_KINDS, FEATURES, TIMER_INDEX, TRACE_FORMAT, type Expectation, type Feature, type FaultKind, type GuestMode, type Op,
   type TimerId, type Trace, type TraceConfig,
-} from './types.js';
+} from '../../models/arch/vocabulary.js';
 
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -85,10 +85,12 @@ export function parseOp(o: Json, where: string): Op {
     case 'wfi': return { op: 'wfi', limit: hex64(o.limit, `${where}.limit`) };
     case 'eret': return { op: 'eret' };
     case 'exit': return { op: 'exit' };
+    default:
+      return unreachable(kind as never, 'op');
   }
 }
 
-const FAULTS: readonly FaultKind[] = ['undefined', 'trap'];
+const FAULTS: readonly FaultKind[] = FAULT_KINDS;
 
 export function parseObservation(o: Json, where: string): Expectation {
   if (!isObj(o)) fail(where, `expected an observation object, got ${show(o)}`);

@@ -4,10 +4,10 @@
  * `nvc1:` + base64url(deflate-raw(compact JSON)). Observations are not carried: replay recomputes them.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { InputError } from '../errors.js';
+import { InputError } from '../../models/arch/errors.js';
 import { configJson, opJson } from './format.js';
 import { parseTraceValue } from './parse.js';
-import { TRACE_FORMAT, type Trace } from './types.js';
+import { TRACE_FORMAT, type Trace } from '../../models/arch/vocabulary.js';
 
 export const TOKEN_PREFIX = 'nvc1:';
 

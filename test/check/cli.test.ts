@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTraceText, parseTraceValue } from '../../src/trace/parse.js';
 import { decodeToken } from '../../src/trace/token.js';
-import { TRACE_FORMAT } from '../../src/trace/types.js';
+import { TRACE_FORMAT } from '../../models/arch/vocabulary.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TMP = mkdtempSync(join(tmpdir(), 'nvconform-check-cli-'));

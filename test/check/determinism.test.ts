@@ -6,9 +6,8 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import '../../models/builtin.js';
 import { check, DEFAULT_CHECK_OPTIONS } from '../../src/check/check.js';
-import { checkJson } from '../../src/check/report.js';
+import { checkJson } from '../../src/report/check.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

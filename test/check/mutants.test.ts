@@ -8,23 +8,23 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import '../../models/builtin.js';
-import { loadLayout } from '../../models/layout-load.js';
-import { Nv2Model } from '../../models/nv2/nv2.js';
+import { loadLayout } from '../../models/layouts/load.js';
+import { Nv2Model } from '../../models/nv2/model.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { CTL_ISTATUS } from '../../models/registers.js';
+import { CTL_ISTATUS } from '../../models/arch/registers.js';
 import { check, DEFAULT_CHECK_OPTIONS, type CheckOptions, type CheckResult } from '../../src/check/check.js';
 import { replayCommand } from '../../src/cli/check.js';
 import { decodeToken } from '../../src/trace/token.js';
 import { parseTraceValue } from '../../src/trace/parse.js';
-import type { Op, TraceConfig } from '../../src/trace/types.js';
-import { DEFERRED_VHE, EQUIVALENT_MUTANTS, EXACT_ECV, MUTANTS, type MutantConfig } from './mutants.js';
+import type { Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import { DEFAULT_HOOKS } from '../../models/nv2/hooks.js';
+import { DEFERRED_VHE, EQUIVALENT_MUTANTS, EXACT_ECV, makeMutant, MUTANT_REGISTRY, MUTANTS, type MutantConfig } from './mutants.js';
 
 /** The longest minimal counterexample accepted (the largest observed with seed 42 is 4 ops). */
 const MAX_CE_OPS = 5;
 
 const optionsFor = (impl: string, c: MutantConfig): CheckOptions => ({
-  ...DEFAULT_CHECK_OPTIONS, impl, properties: [c.property], layout: c.layout, hostEcvTraps: c.hostEcvTraps,
+  ...DEFAULT_CHECK_OPTIONS, impl, properties: [c.property], layout: c.layout, hostEcvTraps: c.hostEcvTraps, registry: MUTANT_REGISTRY,
   ...(c.guest ? { guest: c.guest } : {}), ...(c.ecv !== undefined ? { ecv: c.ecv } : {}),
 });
 
@@ -52,13 +52,13 @@ describe('the mutant catalogue', () => {
     expect(new Set(MUTANTS.map((m) => m.hook)).size).toBeGreaterThanOrEqual(12);
   });
 
-  it.each([...MUTANTS, ...EQUIVALENT_MUTANTS].map((m) => [m.name, m] as const))('%s overrides exactly its one hook', (_n, m) => {
-    const inst = m.make({ layout: loadLayout('architected') });
+  it.each([...MUTANTS, ...EQUIVALENT_MUTANTS].map((m) => [m.name, m] as const))('%s replaces exactly its one hook', (_n, m) => {
+    expect(Object.keys(m.hooks)).toEqual([m.hook]);
+    expect(typeof DEFAULT_HOOKS[m.hook]).toBe('function');
+    const inst = makeMutant(m, { layout: loadLayout('architected') });
     expect(inst).toBeInstanceOf(Nv2Model);
-    const proto = Object.getPrototypeOf(inst) as object;
-    expect(Object.getPrototypeOf(proto)).toBe(Nv2Model.prototype);
-    expect(Object.getOwnPropertyNames(proto).filter((k) => k !== 'constructor')).toEqual([m.hook]);
-    expect(typeof (Nv2Model.prototype as unknown as Record<string, unknown>)[m.hook]).toBe('function');
+    const replaced = (Object.keys(DEFAULT_HOOKS) as (keyof typeof DEFAULT_HOOKS)[]).filter((k) => inst.hooks[k] !== DEFAULT_HOOKS[k]);
+    expect(replaced).toEqual([m.hook]);
   });
 });
 
@@ -92,7 +92,7 @@ describe.each(MUTANTS.map((m) => [m.name, m] as const))('mutant-%s', (name, m) =
     else expect(x.layout).toEqual({ name: c.layout, slots: [...loadLayout(c.layout).slots] });
 
     // Replaying it fails again at the same op ...
-    const rep = await replayCommand(p.token!, { json: true });
+    const rep = await replayCommand(p.token!, { json: true, registry: MUTANT_REGISTRY });
     expect(rep.code).toBe(1);
     const j = JSON.parse(rep.text) as { verdict: string; results: { property: string; verdict: string; divergentOp: number; counterexample: unknown }[] };
     expect(j.verdict).toBe('fail');
@@ -126,7 +126,7 @@ describe('hand-written witnesses for the mutants the generator can miss', () => 
   ] as const)('mutant-%s is refuted by deferred on fixtures/%s at op #%i; nv2 is not', async (name, file, at) => {
     const path = join(here, 'fixtures', file);
     const flags = { layout: DEFERRED_VHE.layout, properties: [DEFERRED_VHE.property], json: true };
-    const bad = await replayCommand(path, { ...flags, impl: `mutant-${name}` });
+    const bad = await replayCommand(path, { ...flags, impl: `mutant-${name}`, registry: MUTANT_REGISTRY });
     expect(bad.code).toBe(1);
     const j = JSON.parse(bad.text) as { results: { verdict: string; divergentOp: number }[] };
     expect(j.results[0]).toMatchObject({ verdict: 'fail', divergentOp: at });
@@ -146,7 +146,7 @@ describe('equivalent mutants (they differ only where the architecture says UNKNO
       impl.reset(config);
       return ops.map((op) => impl.step(op));
     };
-    const mut = run(m.make(opts));
+    const mut = run(makeMutant(m, opts));
     const good = run(new Nv2Model(opts));
     const ref = new ReferenceModel(config);
     const exp = ops.map((op) => ref.step(op));

@@ -1,7 +1,7 @@
 /**
- * Mutants of the NV2 host and hardware model: each is Nv2Model with ONE protected hook overridden
- * by a bug a host author could plausibly write. Importing this module registers every mutant as
- * a built-in implementation `mutant-<name>`, so `check` drives it synchronously like `nv2`.
+ * Mutants of the NV2 host and hardware model: each is Nv2Model with ONE named hook replaced
+ * (Nv2Options.hooks) by a bug a host author could plausibly write. MUTANT_REGISTRY offers every
+ * mutant as a built-in implementation `mutant-<name>`, so `check` drives it synchronously like `nv2`.
  *
  * Each mutant names the property that must refute it and a configuration under which the correct
  * model (`nv2`) holds that property (see test/check/no-false-alarms.test.ts):
@@ -11,206 +11,163 @@
  *   guest-hypervisor timer access traps, emulated and hardware timers must both be exact);
  * - VERBATIM: `vncr-verbatim`, layout architected.
  */
-import { registerBuiltin, type ImplOptions } from '../../src/engine/registry.js';
-import { loadLayout } from '../../models/layout-load.js';
-import { Nv2Model, type Nv2Options } from '../../models/nv2/nv2.js';
-import { CTL_ENABLE, CTL_IMASK, CTL_ISTATUS, type OffsetRule, type View } from '../../models/registers.js';
-import { conditionMet, countsUntilAsserted } from '../../models/timer.js';
-import { MASK64, low32, u64 } from '../../src/bits.js';
-import { TIMERS, type GuestMode } from '../../src/trace/types.js';
+import { MASK64, low32, u64 } from '../../models/arch/bits.js';
+import { CTL_ENABLE, CTL_IMASK, CTL_ISTATUS } from '../../models/arch/registers.js';
+import { conditionMet, countsUntilAsserted } from '../../models/arch/timer-math.js';
+import { TIMERS, type GuestMode } from '../../models/arch/vocabulary.js';
+import { DEFAULT_HOOKS, type HookName, type Nv2Hooks } from '../../models/nv2/hooks.js';
+import { guestTimerOffset } from '../../models/nv2/host/guest.js';
+import { hostEntry } from '../../models/nv2/host/page.js';
+import { evaluate } from '../../models/nv2/host/soft-timers.js';
+import { Nv2Model, type Nv2Options } from '../../models/nv2/model.js';
 import type { PropertyName } from '../../properties/index.js';
+import { withBuiltins, type Registry } from '../../src/engine/registry.js';
 
-/** The registers of one timer as the model passes them to its hooks. */
-type Regs = { ctl: bigint; cval: bigint };
-type MergeSlotArgs = Parameters<Nv2Model['mergeSlot']>;
+const D = DEFAULT_HOOKS;
 
 // ---------------------------------------------------------------------------------------------
 // Publishing ISTATUS into the VNCR page
 // ---------------------------------------------------------------------------------------------
 
-/** Publishes the interrupt level (ISTATUS && !IMASK) as ISTATUS, as KVM's kvm_timer_update_status once did. */
-class PublishLevel extends Nv2Model {
-  protected override publishedCtl(t: Regs, condOffset: bigint, timer: number): bigint {
-    const v = super.publishedCtl(t, condOffset, timer);
+/** Publishes the interrupt level (ISTATUS && !IMASK) as ISTATUS, as KVM's kvm_timer_update_status does. */
+const publishLevel: Partial<Nv2Hooks> = {
+  publishedCtl: (m, t, off) => {
+    const v = D.publishedCtl(m, t, off);
     return (v & CTL_IMASK) !== 0n ? v & ~CTL_ISTATUS : v;
-  }
-}
+  },
+};
 
 /** Never publishes ISTATUS: the page shows the stored CTL only. */
-class PublishNever extends Nv2Model {
-  protected override publishedCtl(t: Regs, condOffset: bigint, timer: number): bigint {
-    return super.publishedCtl(t, condOffset, timer) & ~CTL_ISTATUS;
-  }
-}
+const publishNever: Partial<Nv2Hooks> = { publishedCtl: (m, t, off) => D.publishedCtl(m, t, off) & ~CTL_ISTATUS };
 
 // ---------------------------------------------------------------------------------------------
 // Software timers of emulated guest timers
 // ---------------------------------------------------------------------------------------------
 
 /** Never arms a software timer: an emulated timer only fires when something else enters the host. */
-class SoftNeverArmed extends Nv2Model {
-  protected override softDeadline(_t: Regs, _off: bigint): bigint | undefined {
-    return undefined;
-  }
-}
+const softNeverArmed: Partial<Nv2Hooks> = { softDeadline: () => undefined };
 
 /** Arms the software timer one count late (deadline computed as CVAL + 1: a `>` for a `>=`). */
-class SoftLate extends Nv2Model {
-  protected override softDeadline(t: Regs, off: bigint): bigint | undefined {
-    const d = super.softDeadline(t, off);
+const softLate: Partial<Nv2Hooks> = {
+  softDeadline: (m, t, off) => {
+    const d = D.softDeadline(m, t, off);
     // (A deadline 2^64 - 1 counts away stays put: one later would wrap to now and spin.)
-    return d === undefined || u64(d - this.count) === MASK64 ? d : u64(d + 1n);
-  }
-}
+    return d === undefined || u64(d - m.state.count) === MASK64 ? d : u64(d + 1n);
+  },
+};
 
 /** A software timer fires, the host updates the line but forgets to publish ISTATUS into the page. */
-class FiredNotPublished extends Nv2Model {
-  protected override softTimerFired(_i: number): void {
-    this.hostEntry();
-    this.evaluate();
-  }
-}
+const firedNotPublished: Partial<Nv2Hooks> = {
+  softTimerFired: (m) => {
+    hostEntry(m);
+    evaluate(m);
+  },
+};
 
 /** Fence-post in the run loop: a software timer due exactly at the end of a tick is not fired. */
-class RunFencePost extends Nv2Model {
-  protected override run(by: bigint): void {
-    if (by === 0n) return super.run(by);
-    super.run(by - 1n);
-    this.count = u64(this.count + 1n);
-  }
-}
+const runFencePost: Partial<Nv2Hooks> = {
+  runTime: (m, by) => {
+    if (by === 0n) return D.runTime(m, by);
+    D.runTime(m, by - 1n);
+    m.state.count = u64(m.state.count + 1n);
+  },
+};
 
 /** The emulated interrupt level ignores IMASK. */
-class LevelIgnoresImask extends Nv2Model {
-  protected override evaluate(): void {
-    super.evaluate();
-    for (let i = 0; i < 4; i++) {
-      if (this.direct[i] !== undefined) continue;
-      const t = this.ctxt.timers[i]!;
-      this.level[i] = (t.ctl & CTL_ENABLE) !== 0n && conditionMet(this.count, this.guestTimerOffset(TIMERS[i]!), t.cval);
-    }
-  }
-}
+const levelIgnoresImask: Partial<Nv2Hooks> = {
+  emulatedLevel: (m, t, off) => (t.ctl & CTL_ENABLE) !== 0n && conditionMet(m.state.count, off, t.cval),
+};
 
 /** A blocked vCPU only wakes for its EL1 timers: the EL2 timers (hptimer, hvtimer) are forgotten. */
-class WfiIgnoresEl2Timers extends Nv2Model {
-  protected override blockUntil(limit: bigint): bigint {
+const wfiIgnoresEl2Timers: Partial<Nv2Hooks> = {
+  blockUntil: (m, limit) => {
     let best = limit;
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < TIMERS.length; i++) {
       if (TIMERS[i] === 'hptimer' || TIMERS[i] === 'hvtimer') continue; // BUG
-      const t = this.ctxt.timers[i]!;
-      const d = countsUntilAsserted(t.ctl, this.count, this.guestTimerOffset(TIMERS[i]!), t.cval);
+      const t = m.state.host.timers[i]!;
+      const d = countsUntilAsserted(t.ctl, m.state.count, guestTimerOffset(m, i), t.cval);
       if (d !== undefined && d < best) best = d;
     }
     return best;
-  }
-}
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Emulating timer register accesses
 // ---------------------------------------------------------------------------------------------
 
 /** An emulated TVAL access forgets CNTVOFF (and CNTPOFF): TVAL relative to the physical count. */
-class TvalForgetsOffset extends Nv2Model {
-  protected override emulatedAccessOffset(_rule: OffsetRule): bigint {
-    return 0n;
-  }
-}
+const tvalForgetsOffset: Partial<Nv2Hooks> = { emulatedAccessOffset: () => 0n };
 
 /** A TVAL write adds the value zero-extended instead of sign-extended. */
-class TvalZeroExtend extends Nv2Model {
-  protected override timerViewAccess(
-    t: Regs, view: View, accessOffset: bigint, condOffset: bigint, value: bigint | undefined, store: 'hw' | 'host',
-  ): bigint | undefined {
+const tvalZeroExtend: Partial<Nv2Hooks> = {
+  viewAccess: (m, t, view, accessOffset, condOffset, value, store) => {
     if (view === 'tval' && value !== undefined) {
-      t.cval = u64(this.count - accessOffset + low32(value));
+      t.cval = u64(m.state.count - accessOffset + low32(value));
       return undefined;
     }
-    return super.timerViewAccess(t, view, accessOffset, condOffset, value, store);
-  }
-}
+    return D.viewAccess(m, t, view, accessOffset, condOffset, value, store);
+  },
+};
 
 /** A TVAL read returns CVAL - (count - offset) in 64 bits, not truncated to TimerValue's 32. */
-class TvalReadUntruncated extends Nv2Model {
-  protected override timerViewAccess(
-    t: Regs, view: View, accessOffset: bigint, condOffset: bigint, value: bigint | undefined, store: 'hw' | 'host',
-  ): bigint | undefined {
-    if (view === 'tval' && value === undefined) return u64(t.cval - (this.count - accessOffset));
-    return super.timerViewAccess(t, view, accessOffset, condOffset, value, store);
-  }
-}
+const tvalReadUntruncated: Partial<Nv2Hooks> = {
+  viewAccess: (m, t, view, accessOffset, condOffset, value, store) => {
+    if (view === 'tval' && value === undefined) return u64(t.cval - (m.state.count - accessOffset));
+    return D.viewAccess(m, t, view, accessOffset, condOffset, value, store);
+  },
+};
 
 /** ISTATUS as read compares CVAL with the physical count: the timer's offset is forgotten. */
-class IstatusForgetsOffset extends Nv2Model {
-  protected override ctlWithStatus(t: Regs, _condOffset: bigint): bigint {
-    return super.ctlWithStatus(t, 0n);
-  }
-}
+const istatusForgetsOffset: Partial<Nv2Hooks> = { ctlRead: (m, t) => D.ctlRead(m, t, 0n) };
 
 /**
  * ISTATUS as read ignores ENABLE. NOT a bug: with ENABLE=0 the architecture makes ISTATUS UNKNOWN,
  * so this is an equivalent mutant, kept to show that the checker does not flag it.
  */
-class IstatusIgnoresEnable extends Nv2Model {
-  protected override ctlWithStatus(t: Regs, condOffset: bigint): bigint {
-    return super.ctlWithStatus({ ctl: t.ctl | CTL_ENABLE, cval: t.cval }, condOffset) & ~CTL_ENABLE | (t.ctl & CTL_ENABLE);
-  }
-}
+const istatusIgnoresEnable: Partial<Nv2Hooks> = {
+  ctlRead: (m, t, off) => (D.ctlRead(m, { ctl: t.ctl | CTL_ENABLE, cval: t.cval }, off) & ~CTL_ENABLE) | (t.ctl & CTL_ENABLE),
+};
 
 // ---------------------------------------------------------------------------------------------
 // The VNCR page: merging and storing
 // ---------------------------------------------------------------------------------------------
 
 /** The host ignores a CVAL the guest stored into the page. */
-class MergeIgnoresCval extends Nv2Model {
-  protected override mergeSlot(...[s, v]: MergeSlotArgs): void {
+const mergeIgnoresCval: Partial<Nv2Hooks> = {
+  mergeSlot: (m, s, v) => {
     if (s.item.kind === 'timer' && s.item.view === 'cval') return;
-    super.mergeSlot(s, v);
-  }
-}
+    D.mergeSlot(m, s, v);
+  },
+};
 
 /** The host never takes in what the guest stored into the page (everything else on entry still happens). */
-class NeverMerge extends Nv2Model {
-  protected override hostEntry(): void {
-    const slots = this.slots;
-    this.slots = [];
-    try {
-      super.hostEntry();
-    } finally {
-      this.slots = slots;
-    }
-  }
-}
+const neverMerge: Partial<Nv2Hooks> = { mergePage: () => undefined };
 
 /** The hardware masks the RES0 bits of a CTL stored into the page: the store is not verbatim. */
-class SlotMasksRes0 extends Nv2Model {
-  protected override setSlot(offset: number, key: string, value: bigint): void {
-    super.setSlot(offset, key, /_CTL_EL0$/.test(key) ? value & (CTL_ENABLE | CTL_IMASK | CTL_ISTATUS) : value);
-  }
-}
+const slotMasksRes0: Partial<Nv2Hooks> = {
+  writeSlot: (m, slot, value) =>
+    D.writeSlot(m, slot, /_CTL_EL0$/.test(m.setup.slots[slot]!.key) ? value & (CTL_ENABLE | CTL_IMASK | CTL_ISTATUS) : value),
+};
 
 // ---------------------------------------------------------------------------------------------
 // Context switches and hardware configuration
 // ---------------------------------------------------------------------------------------------
 
 /** Entering the nested guest, the host leaves the hardware CNTVOFF at 0 instead of the guest's CNTVOFF_EL2. */
-class Vel1CntvoffZero extends Nv2Model {
-  protected override applyHwConfig(): void {
-    super.applyHwConfig();
-    if (this.el === 1) this.hw.cntvoff = 0n;
-  }
-}
+const vel1CntvoffZero: Partial<Nv2Hooks> = {
+  loadHwConfig: (m) => {
+    D.loadHwConfig(m);
+    if (m.state.host.el === 1) m.state.hw.cntvoff = 0n;
+  },
+};
 
 /** Saving a context takes CTL back from the hardware timers but not CVAL. */
-class SaveLosesCval extends Nv2Model {
-  protected override saveContext(): void {
-    const stale = this.direct.map((h, i) => (h ? this.ctxt.timers[i]!.cval : undefined));
-    super.saveContext();
-    stale.forEach((cval, i) => {
-      if (cval !== undefined) this.ctxt.timers[i] = { ctl: this.ctxt.timers[i]!.ctl, cval };
-    });
-  }
-}
+const saveLosesCval: Partial<Nv2Hooks> = {
+  saveTimer: (m, i, h) => {
+    m.state.host.timers[i]!.ctl = m.state.hw.timers[h]!.ctl & (CTL_ENABLE | CTL_IMASK);
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // The catalogue
@@ -231,40 +188,44 @@ export const VERBATIM: MutantConfig = { property: 'vncr-verbatim', layout: 'arch
 
 export interface Mutant {
   readonly name: string;
-  /** The one hook overridden. */
-  readonly hook: string;
+  /** The one hook replaced. */
+  readonly hook: HookName;
   readonly bug: string;
   /** Where it must be caught: `deferred` on the architected page, `architectural` with exact ECV traps, ... */
   readonly caughtBy: readonly MutantConfig[];
-  readonly make: (o: Nv2Options) => Nv2Model;
+  /** The replaced hook. */
+  readonly hooks: Partial<Nv2Hooks>;
 }
 
+/** The mutant as a model. */
+export const makeMutant = (m: Mutant, o: Nv2Options): Nv2Model => new Nv2Model({ ...o, hooks: m.hooks });
+
 export const MUTANTS: readonly Mutant[] = [
-  { name: 'publish-level', hook: 'publishedCtl', bug: 'publishes ISTATUS && !IMASK as ISTATUS', caughtBy: [DEFERRED_VHE], make: (o) => new PublishLevel(o) },
-  { name: 'publish-never', hook: 'publishedCtl', bug: 'never publishes ISTATUS into the page', caughtBy: [DEFERRED_VHE], make: (o) => new PublishNever(o) },
-  { name: 'soft-never-armed', hook: 'softDeadline', bug: 'never arms a software timer', caughtBy: [DEFERRED_VHE, EXACT_ECV], make: (o) => new SoftNeverArmed(o) },
-  { name: 'soft-late', hook: 'softDeadline', bug: 'arms the software timer one count late', caughtBy: [DEFERRED_VHE, EXACT_ECV], make: (o) => new SoftLate(o) },
-  { name: 'fired-not-published', hook: 'softTimerFired', bug: 'a fired software timer does not publish ISTATUS', caughtBy: [DEFERRED_VHE], make: (o) => new FiredNotPublished(o) },
-  { name: 'run-fence-post', hook: 'run', bug: 'a software timer due at the last count of a tick is not fired', caughtBy: [DEFERRED_VHE, EXACT_ECV], make: (o) => new RunFencePost(o) },
-  { name: 'level-ignores-imask', hook: 'evaluate', bug: 'the emulated line ignores IMASK', caughtBy: [DEFERRED_VHE, EXACT_ECV], make: (o) => new LevelIgnoresImask(o) },
-  { name: 'wfi-ignores-el2-timers', hook: 'blockUntil', bug: 'a blocked vCPU is not woken by hptimer/hvtimer', caughtBy: [EXACT_ECV], make: (o) => new WfiIgnoresEl2Timers(o) },
-  { name: 'tval-forgets-offset', hook: 'emulatedAccessOffset', bug: 'an emulated TVAL access ignores CNTVOFF/CNTPOFF', caughtBy: [EXACT_ECV], make: (o) => new TvalForgetsOffset(o) },
-  { name: 'tval-zero-extend', hook: 'timerViewAccess', bug: 'a TVAL write is zero-extended', caughtBy: [EXACT_ECV], make: (o) => new TvalZeroExtend(o) },
-  { name: 'tval-read-untruncated', hook: 'timerViewAccess', bug: 'a TVAL read is not truncated to 32 bits', caughtBy: [EXACT_ECV], make: (o) => new TvalReadUntruncated(o) },
-  { name: 'istatus-forgets-offset', hook: 'ctlWithStatus', bug: 'ISTATUS compares CVAL with the physical count', caughtBy: [EXACT_ECV], make: (o) => new IstatusForgetsOffset(o) },
-  { name: 'merge-ignores-cval', hook: 'mergeSlot', bug: "ignores the guest's CVAL store into the page", caughtBy: [DEFERRED_VHE], make: (o) => new MergeIgnoresCval(o) },
-  { name: 'never-merge', hook: 'hostEntry', bug: 'never takes in the page on a host entry', caughtBy: [DEFERRED_VHE], make: (o) => new NeverMerge(o) },
-  { name: 'slot-masks-res0', hook: 'setSlot', bug: 'a CTL store into the page drops RES0 bits', caughtBy: [VERBATIM], make: (o) => new SlotMasksRes0(o) },
-  { name: 'vel1-cntvoff-zero', hook: 'applyHwConfig', bug: 'hardware CNTVOFF left 0 while the nested guest runs', caughtBy: [EXACT_ECV], make: (o) => new Vel1CntvoffZero(o) },
-  { name: 'save-loses-cval', hook: 'saveContext', bug: 'a context save does not read CVAL back from the hardware', caughtBy: [EXACT_ECV], make: (o) => new SaveLosesCval(o) },
+  { name: 'publish-level', hook: 'publishedCtl', bug: 'publishes ISTATUS && !IMASK as ISTATUS', caughtBy: [DEFERRED_VHE], hooks: publishLevel },
+  { name: 'publish-never', hook: 'publishedCtl', bug: 'never publishes ISTATUS into the page', caughtBy: [DEFERRED_VHE], hooks: publishNever },
+  { name: 'soft-never-armed', hook: 'softDeadline', bug: 'never arms a software timer', caughtBy: [DEFERRED_VHE, EXACT_ECV], hooks: softNeverArmed },
+  { name: 'soft-late', hook: 'softDeadline', bug: 'arms the software timer one count late', caughtBy: [DEFERRED_VHE, EXACT_ECV], hooks: softLate },
+  { name: 'fired-not-published', hook: 'softTimerFired', bug: 'a fired software timer does not publish ISTATUS', caughtBy: [DEFERRED_VHE], hooks: firedNotPublished },
+  { name: 'run-fence-post', hook: 'runTime', bug: 'a software timer due at the last count of a tick is not fired', caughtBy: [DEFERRED_VHE, EXACT_ECV], hooks: runFencePost },
+  { name: 'level-ignores-imask', hook: 'emulatedLevel', bug: 'the emulated line ignores IMASK', caughtBy: [DEFERRED_VHE, EXACT_ECV], hooks: levelIgnoresImask },
+  { name: 'wfi-ignores-el2-timers', hook: 'blockUntil', bug: 'a blocked vCPU is not woken by hptimer/hvtimer', caughtBy: [EXACT_ECV], hooks: wfiIgnoresEl2Timers },
+  { name: 'tval-forgets-offset', hook: 'emulatedAccessOffset', bug: 'an emulated TVAL access ignores CNTVOFF/CNTPOFF', caughtBy: [EXACT_ECV], hooks: tvalForgetsOffset },
+  { name: 'tval-zero-extend', hook: 'viewAccess', bug: 'a TVAL write is zero-extended', caughtBy: [EXACT_ECV], hooks: tvalZeroExtend },
+  { name: 'tval-read-untruncated', hook: 'viewAccess', bug: 'a TVAL read is not truncated to 32 bits', caughtBy: [EXACT_ECV], hooks: tvalReadUntruncated },
+  { name: 'istatus-forgets-offset', hook: 'ctlRead', bug: 'ISTATUS compares CVAL with the physical count', caughtBy: [EXACT_ECV], hooks: istatusForgetsOffset },
+  { name: 'merge-ignores-cval', hook: 'mergeSlot', bug: "ignores the guest's CVAL store into the page", caughtBy: [DEFERRED_VHE], hooks: mergeIgnoresCval },
+  { name: 'never-merge', hook: 'mergePage', bug: 'never takes in the page on a host entry', caughtBy: [DEFERRED_VHE], hooks: neverMerge },
+  { name: 'slot-masks-res0', hook: 'writeSlot', bug: 'a CTL store into the page drops RES0 bits', caughtBy: [VERBATIM], hooks: slotMasksRes0 },
+  { name: 'vel1-cntvoff-zero', hook: 'loadHwConfig', bug: 'hardware CNTVOFF left 0 while the nested guest runs', caughtBy: [EXACT_ECV], hooks: vel1CntvoffZero },
+  { name: 'save-loses-cval', hook: 'saveTimer', bug: 'a context save does not read CVAL back from the hardware', caughtBy: [EXACT_ECV], hooks: saveLosesCval },
 ];
 
 /** Equivalent mutants: they differ from the model only where the architecture leaves a result UNKNOWN. */
 export const EQUIVALENT_MUTANTS: readonly Mutant[] = [
-  { name: 'istatus-ignores-enable', hook: 'ctlWithStatus', bug: 'ISTATUS ignores ENABLE (UNKNOWN when ENABLE=0)', caughtBy: [], make: (o) => new IstatusIgnoresEnable(o) },
+  { name: 'istatus-ignores-enable', hook: 'ctlRead', bug: 'ISTATUS ignores ENABLE (UNKNOWN when ENABLE=0)', caughtBy: [], hooks: istatusIgnoresEnable },
 ];
 
-const factory = (m: Mutant) => (o: ImplOptions): Nv2Model =>
-  m.make({ layout: typeof o.layout === 'string' ? loadLayout(o.layout) : o.layout, hostEcvTraps: o.hostEcvTraps });
-
-for (const m of [...MUTANTS, ...EQUIVALENT_MUTANTS]) registerBuiltin(`mutant-${m.name}`, factory(m));
+/** Every mutant as a built-in implementation `mutant-<name>`, beside nv2 and nv. */
+export const MUTANT_REGISTRY: Registry = withBuiltins([...MUTANTS, ...EQUIVALENT_MUTANTS].map((m) => [
+  `mutant-${m.name}`, (o: { layout: Nv2Options['layout']; hostEcvTraps: boolean }) => makeMutant(m, { layout: o.layout, hostEcvTraps: o.hostEcvTraps }),
+] as const));

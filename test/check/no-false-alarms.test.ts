@@ -4,7 +4,6 @@
  * under (test/check/mutants.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import '../../models/builtin.js';
 import { check, DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../../src/check/check.js';
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];

@@ -5,7 +5,7 @@
  * It prints one line per mutant and configuration: seeds caught and the longest counterexample.
  */
 import { describe, expect, it } from 'vitest';
-import { MUTANTS } from './mutants.js';
+import { MUTANT_REGISTRY, MUTANTS } from './mutants.js';
 import { check, DEFAULT_CHECK_OPTIONS } from '../../src/check/check.js';
 
 const seeds = Number(process.env.NVCONFORM_SWEEP ?? 0);
@@ -18,7 +18,7 @@ describe.skipIf(!seeds)(`mutant seed sweep over ${seeds} seeds`, () => {
         let longest = 0;
         for (let seed = 1; seed <= seeds; seed++) {
           const r = await check({
-            ...DEFAULT_CHECK_OPTIONS, impl: `mutant-${m.name}`, seed, properties: [c.property], layout: c.layout,
+            ...DEFAULT_CHECK_OPTIONS, impl: `mutant-${m.name}`, registry: MUTANT_REGISTRY, seed, properties: [c.property], layout: c.layout,
             hostEcvTraps: c.hostEcvTraps, ...(c.guest ? { guest: c.guest } : {}), ...(c.ecv !== undefined ? { ecv: c.ecv } : {}),
           });
           const p = r.results[0]!;

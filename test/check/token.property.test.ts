@@ -7,11 +7,12 @@ import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { REGISTER_NAMES } from '../../models/registers.js';
-import { InputError } from '../../src/errors.js';
-import { resolveOp, traceArb, type GenOp } from '../../src/check/generate.js';
+import { REGISTER_NAMES } from '../../models/arch/registers.js';
+import { InputError } from '../../models/arch/errors.js';
+import { traceArb, type GenOp } from '../../src/check/generate.js';
+import { resolveOp } from '../../src/engine/abstract-ops.js';
 import { decodeToken, encodeToken, TOKEN_PREFIX, type DecodedToken } from '../../src/trace/token.js';
-import type { Op, TraceConfig } from '../../src/trace/types.js';
+import type { Op, TraceConfig } from '../../models/arch/vocabulary.js';
 
 const MASK64 = (1n << 64n) - 1n;
 const u64 = fc.bigInt({ min: 0n, max: MASK64 });

@@ -4,7 +4,6 @@
  * layout is not.
  */
 import { describe, expect, it } from 'vitest';
-import '../../models/builtin.js';
 import { check, DEFAULT_CHECK_OPTIONS } from '../../src/check/check.js';
 import { replayCommand } from '../../src/cli/check.js';
 import { decodeToken } from '../../src/trace/token.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referenceRun } from '../../src/engine/execute.js';
+import { referenceRun } from '../../src/engine/runner.js';
 import { observationJson } from '../../src/trace/format.js';
 import { parseTraceText } from '../../src/trace/parse.js';
 import { encodeToken } from '../../src/trace/token.js';

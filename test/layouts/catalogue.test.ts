@@ -7,11 +7,11 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { InputError } from '../../src/errors.js';
-import { catalogueNames, packageRoot } from '../../models/layout.js';
-import { clearLayoutCache, loadCatalogue, loadLayout } from '../../models/layout-load.js';
-import { SLOT_KEYS } from '../../models/registers.js';
-import { architectedOffsetOf, architectedRegisterAt, VNCR_OFFSETS } from '../../models/vncr-offsets.js';
+import { InputError } from '../../models/arch/errors.js';
+import { catalogueNames, packageRoot } from '../../models/layouts/catalogue.js';
+import { clearLayoutCache, loadCatalogue, loadLayout } from '../../models/layouts/load.js';
+import { SLOT_KEYS } from '../../models/arch/registers.js';
+import { architectedOffsetOf, architectedRegisterAt, VNCR_OFFSETS } from '../../models/arch/vncr.js';
 
 const examples = join(packageRoot(), 'examples', 'layouts');
 

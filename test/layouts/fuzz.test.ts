@@ -6,11 +6,11 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { stringify } from 'yaml';
-import { InputError } from '../../src/errors.js';
-import { parseLayoutText } from '../../models/layout-file.js';
-import type { Layout } from '../../models/layout.js';
-import { SLOT_KEYS } from '../../models/registers.js';
-import { architectedOffsetOf, architectedRegisterAt } from '../../models/vncr-offsets.js';
+import { InputError } from '../../models/arch/errors.js';
+import { parseLayoutText } from '../../models/layouts/file.js';
+import type { Layout } from '../../models/arch/layout.js';
+import { SLOT_KEYS } from '../../models/arch/registers.js';
+import { architectedOffsetOf, architectedRegisterAt } from '../../models/arch/vncr.js';
 
 const SOURCE = 'fuzz/layout.yaml';
 

@@ -3,8 +3,8 @@
  * InputError whose one-line message names the file, the line and the path (with the slot index).
  */
 import { describe, expect, test } from 'vitest';
-import { InputError } from '../../src/errors.js';
-import { parseLayoutText } from '../../models/layout-file.js';
+import { InputError } from '../../models/arch/errors.js';
+import { parseLayoutText } from '../../models/layouts/file.js';
 
 /** The 1-based line of the `nth` (0-based) line containing `token`. */
 function lineOf(text: string, token: string, nth = 0): number {

@@ -8,9 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { Nv2Model } from '../../models/nv2/nv2.js';
-import { loadLayout } from '../../models/layout-load.js';
-import type { Op, TraceConfig } from '../../src/trace/types.js';
+import { Nv2Model } from '../../models/nv2/model.js';
+import { loadLayout } from '../../models/layouts/load.js';
+import type { Op, TraceConfig } from '../../models/arch/vocabulary.js';
 import { actionTags, cfg, expectExact, firstDivergence, model, mrs, msr, nvModel, runBoth, showRun, tick, V } from './helpers.js';
 
 describe('(a) architected layout, vhe, no ECV traps: a CTL store to the page does not move the line until the next trap', () => {

@@ -5,12 +5,12 @@
  * the expectation's `unknown` mask.
  */
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { Nv2Model } from '../../models/nv2/nv2.js';
-import { loadLayout } from '../../models/layout-load.js';
-import type { StepDetail } from '../../src/engine/model.js';
+import { Nv2Model } from '../../models/nv2/model.js';
+import { loadLayout } from '../../models/layouts/load.js';
+import type { StepDetail } from '../../models/arch/implementation.js';
 import {
   defaultConfig, irqList, type El, type Expectation, type Observation, type Op, type TraceConfig,
-} from '../../src/trace/types.js';
+} from '../../models/arch/vocabulary.js';
 
 export const M64 = 1n << 64n;
 export const MASK64 = M64 - 1n;

@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import type { Observation, Op, TraceConfig } from '../../src/trace/types.js';
+import type { Observation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
 import {
   HP, HV, M64, P, V, actionTags, cfg, eret, exit, expectExact, model, mrs, msr, nvModel, preempt, runBoth, showRun, tick, wfi,
   type Step,

@@ -10,8 +10,8 @@
  * change, that op is named in `lag` and checked to show the previous (stale) line, never another.
  */
 import { describe, expect, it } from 'vitest';
-import type { Nv2Model } from '../../models/nv2/nv2.js';
-import { TIMER_INDEX, type GuestMode, type Op, type TimerId, type TraceConfig } from '../../src/trace/types.js';
+import type { Nv2Model } from '../../models/nv2/model.js';
+import { TIMER_INDEX, type GuestMode, type Op, type TimerId, type TraceConfig } from '../../models/arch/vocabulary.js';
 import {
   agrees, cfg, eret, exit, model, mrs, msr, nvModel, runBoth, showObs, showOp, showRun, tick, wfi,
 } from './helpers.js';

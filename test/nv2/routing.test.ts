@@ -6,9 +6,10 @@
  * EL1PTEN [11], ECV [12], EL1TVT [13], EL1TVCT [14], EL1NVPCT [15], EL1NVVCT [16].
  */
 import { describe, expect, it } from 'vitest';
-import { loadLayout } from '../../models/layout-load.js';
-import type { Layout } from '../../models/layout.js';
-import { REGISTERS, REGISTER_BY_NAME } from '../../models/registers.js';
+import { loadLayout } from '../../models/layouts/load.js';
+import type { Layout } from '../../models/arch/layout.js';
+import { REGISTERS, REGISTER_BY_NAME } from '../../models/arch/registers.js';
+import { TIMER_INDEX, type TimerId } from '../../models/arch/timers.js';
 import { route, type Route, type RouteContext } from '../../models/nv2/routing.js';
 
 const ARCH = loadLayout('architected');
@@ -67,7 +68,7 @@ const expectUndef = (name: string, c: RouteContext): void => {
 };
 const expectHw = (name: string, c: RouteContext, timer: string, view: string, offset: string): void => {
   const r = routeRW(name, c);
-  expect(r, `${name}`).toEqual({ kind: 'hw', meaning: { kind: 'timer', timer, view, offset } });
+  expect(r, `${name}`).toEqual({ kind: 'hw', meaning: { kind: 'timer', timer, ti: TIMER_INDEX[timer as TimerId], view, offset } });
 };
 
 // Every combination of trap bits and of FEAT_ECV present / absent, for "never" / "always" rows.

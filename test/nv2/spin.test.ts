@@ -1,21 +1,18 @@
 /** A host model whose software timer never moves forward is reported, not left to spin. */
 import { describe, expect, it } from 'vitest';
-import { Nv2Model } from '../../models/nv2/nv2.js';
-import { loadLayout } from '../../models/layout-load.js';
-import { ImplementationError } from '../../src/errors.js';
+import { Nv2Model } from '../../models/nv2/model.js';
+import { loadLayout } from '../../models/layouts/load.js';
+import { ImplementationError } from '../../models/arch/errors.js';
 import { check, DEFAULT_CHECK_OPTIONS } from '../../src/check/check.js';
-import { registerBuiltin } from '../../src/engine/registry.js';
+import { withBuiltins } from '../../src/engine/registry.js';
 
 /** Re-arms every software timer for the current count: the classic "deadline already passed" bug. */
-class Spinner extends Nv2Model {
-  protected override softDeadline(t: { ctl: bigint; cval: bigint }, _off: bigint): bigint | undefined {
-    return (t.ctl & 1n) !== 0n ? this.count : undefined;
-  }
-}
+const spinner = (layout = loadLayout('architected')): Nv2Model =>
+  new Nv2Model({ layout, hooks: { softDeadline: (m, t) => ((t.ctl & 1n) !== 0n ? m.state.count : undefined) } });
 
 describe('a spinning host', () => {
   it('raises an ImplementationError naming the tick instead of looping', () => {
-    const m = new Spinner({ layout: loadLayout('architected') });
+    const m = spinner();
     m.reset({ guest: 'vhe', features: [], count: 0n, init: {} });
     m.step({ op: 'msr', reg: 'CNTV_CTL_EL02', value: 1n });
     m.step({ op: 'mrs', reg: 'CNTV_TVAL_EL02' }); // a trap: the host arms its software timer
@@ -23,8 +20,8 @@ describe('a spinning host', () => {
   });
 
   it('is reported by check as a failure of the implementation, with a trace', async () => {
-    registerBuiltin('test-spinner', (o) => new Spinner({ layout: typeof o.layout === 'string' ? loadLayout(o.layout) : o.layout }));
-    const r = await check({ ...DEFAULT_CHECK_OPTIONS, impl: 'test-spinner', guest: 'vhe', properties: ['deferred'], runs: 100 });
+    const registry = withBuiltins([['test-spinner', (o) => spinner(o.layout)]]);
+    const r = await check({ ...DEFAULT_CHECK_OPTIONS, impl: 'test-spinner', registry, guest: 'vhe', properties: ['deferred'], runs: 100 });
     const p = r.results[0]!;
     expect(p.verdict).toBe('fail');
     expect(p.explanation).toMatch(/software timer firings within one tick/);

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadLayout } from '../../models/layouts/load.js';
 import { loadExternal, splitCommand } from '../../src/plugins/index.js';
-import '../../models/builtin.js';
 import { createImplementation, type ImplOptions } from '../../src/engine/registry.js';
-import type { Implementation } from '../../src/engine/model.js';
-import { ImplementationError, InputError, NvcError } from '../../src/errors.js';
-import { defaultConfig, type Op } from '../../src/trace/types.js';
+import type { Implementation } from '../../models/arch/implementation.js';
+import { ImplementationError, InputError, NvcError } from '../../models/arch/errors.js';
+import { defaultConfig, type Op } from '../../models/arch/vocabulary.js';
 import { exampleTraces, firstDivergence, loadTrace, traceArb } from './util.js';
 
 const OPTS: ImplOptions = { layout: 'architected', hostEcvTraps: false };
@@ -33,7 +33,7 @@ async function failure(p: Promise<unknown>): Promise<NvcError> {
 
 /** A misbehaving process with a short timeout. */
 const misbehave = (args: string, timeoutMs = 2000): Promise<Implementation> =>
-  loadExternal(`${MIS} ${args}`, { layout: 'architected', hostEcvTraps: false, timeoutMs });
+  loadExternal(`${MIS} ${args}`, { layout: loadLayout('architected'), hostEcvTraps: false, timeoutMs });
 
 /** reset, then `n` ticks; rejects with the first error. */
 async function run(impl: Implementation, n: number, op: Op = TICK): Promise<void> {
@@ -100,7 +100,7 @@ describe('process lifecycle', () => {
   });
 
   it('passes the options to the child in the environment', async () => {
-    const impl = await loadExternal(`${MIS} envcheck`, { layout: 'cval-only', hostEcvTraps: true });
+    const impl = await loadExternal(`${MIS} envcheck`, { layout: loadLayout('cval-only'), hostEcvTraps: true });
     const e = await failure(run(impl, 1));
     expect(e.message).toMatch(/reported an error at ops\[0\]: cval-only 1$/);
     await impl.close?.();

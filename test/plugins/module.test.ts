@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadLayout } from '../../models/layouts/load.js';
 import { loadExternal } from '../../src/plugins/index.js';
-import '../../models/builtin.js';
 import { createImplementation, type ImplOptions } from '../../src/engine/registry.js';
-import type { Implementation } from '../../src/engine/model.js';
-import { ImplementationError, InputError, NvcError } from '../../src/errors.js';
-import { defaultConfig, type Op } from '../../src/trace/types.js';
+import type { Implementation } from '../../models/arch/implementation.js';
+import { ImplementationError, InputError, NvcError } from '../../models/arch/errors.js';
+import { defaultConfig, type Op } from '../../models/arch/vocabulary.js';
 import { exampleTraces, firstDivergence, loadTrace, traceArb } from './util.js';
 
 const OPTS: ImplOptions = { layout: 'architected', hostEcvTraps: false };
@@ -133,7 +133,7 @@ describe('plug-ins that break the contract: ImplementationError (exit 1) naming 
   });
 
   it('an asynchronous step() that never settles times out', async () => {
-    const impl = await loadExternal(`${F}/async-hang.mjs`, { layout: 'architected', hostEcvTraps: false, timeoutMs: 200 });
+    const impl = await loadExternal(`${F}/async-hang.mjs`, { layout: loadLayout('architected'), hostEcvTraps: false, timeoutMs: 200 });
     const t0 = Date.now();
     const e = await failure(runOps(impl, 3));
     expect(Date.now() - t0).toBeLessThan(2000);
@@ -182,7 +182,7 @@ describe('modules that are not plug-ins: InputError (exit 2), one line', () => {
   });
 
   it('a bad timeoutMs option or NVCONFORM_EXEC_TIMEOUT_MS', async () => {
-    const e = await failure(loadExternal('examples/plugin/trap-all-host.mjs', { layout: 'architected', hostEcvTraps: false, timeoutMs: -1 }));
+    const e = await failure(loadExternal('examples/plugin/trap-all-host.mjs', { layout: loadLayout('architected'), hostEcvTraps: false, timeoutMs: -1 }));
     expect(e).toBeInstanceOf(InputError);
     process.env.NVCONFORM_EXEC_TIMEOUT_MS = 'soon';
     try {

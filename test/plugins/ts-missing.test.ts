@@ -2,7 +2,7 @@
 import { expect, it, vi } from 'vitest';
 import '../../src/plugins/index.js';
 import { createImplementation } from '../../src/engine/registry.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../models/arch/errors.js';
 
 vi.mock('typescript', () => {
   throw new Error("Cannot find package 'typescript'");

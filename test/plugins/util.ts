@@ -3,10 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { REGISTER_NAMES } from '../../models/registers.js';
-import type { Implementation } from '../../src/engine/model.js';
+import { REGISTER_NAMES } from '../../models/arch/registers.js';
+import type { Implementation } from '../../models/arch/implementation.js';
 import { parseTraceText } from '../../src/trace/parse.js';
-import type { Expectation, Observation, Op, Trace, TraceConfig } from '../../src/trace/types.js';
+import type { Expectation, Observation, Op, Trace, TraceConfig } from '../../models/arch/vocabulary.js';
 
 const MASK = (1n << 64n) - 1n;
 

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { hex } from '../../src/bits.js';
+import { hex } from '../../models/arch/bits.js';
 import { parseTraceText } from '../../src/trace/parse.js';
-import { irqList, type Expectation, type Op } from '../../src/trace/types.js';
+import { irqList, type Expectation, type Op } from '../../models/arch/vocabulary.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/arch/', import.meta.url));
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REGISTER_NAMES } from '../../models/registers.js';
+import { REGISTER_NAMES } from '../../models/arch/registers.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { InputError } from '../../src/errors.js';
-import { defaultConfig, type Expectation, type GuestMode, type Op, type TraceConfig } from '../../src/trace/types.js';
+import { InputError } from '../../models/arch/errors.js';
+import { defaultConfig, type Expectation, type GuestMode, type Op, type TraceConfig } from '../../models/arch/vocabulary.js';
 import { HP, HV, MASK, P, V, eret, lo32, mod64, mrs, rd, rdx, sx32, tick, wfi, wr } from './util.js';
 
 const EDGES = [0n, 1n, 2n, 0x7fff_ffffn, 0x8000_0000n, 0xffff_ffffn, 0x1_0000_0000n, 0x7fff_ffff_ffff_ffffn,

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { InputError } from '../../src/errors.js';
-import type { GuestMode } from '../../src/trace/types.js';
+import { InputError } from '../../models/arch/errors.js';
+import type { GuestMode } from '../../models/arch/vocabulary.js';
 import {
   HP, HV, MASK, M32, M64, P, V, eret, exit, lo32, mk, mrs, msr, preempt, rd, rdx, run, tick, wfi, wr,
 } from './util.js';

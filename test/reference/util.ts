@@ -1,6 +1,6 @@
 /** Small helpers for driving the reference model through its public API in tests. */
 import { ReferenceModel } from '../../models/reference/reference.js';
-import { defaultConfig, type Expectation, type Op, type TraceConfig } from '../../src/trace/types.js';
+import { defaultConfig, type Expectation, type Op, type TraceConfig } from '../../models/arch/vocabulary.js';
 
 export const M64 = 1n << 64n;
 export const MASK = M64 - 1n;

@@ -5,12 +5,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REGISTER_NAMES } from '../../models/registers.js';
-import { InputError } from '../../src/errors.js';
+import { REGISTER_NAMES } from '../../models/arch/registers.js';
+import { InputError } from '../../models/arch/errors.js';
 import { formatTrace } from '../../src/trace/format.js';
 import { parseTraceText, parseTraceValue } from '../../src/trace/parse.js';
 import { decodeToken, encodeToken } from '../../src/trace/token.js';
-import type { Expectation, Feature, GuestMode, Op, Trace, TraceConfig } from '../../src/trace/types.js';
+import type { Expectation, Feature, GuestMode, Op, Trace, TraceConfig } from '../../models/arch/vocabulary.js';
 
 const FMT = 'nvconform-trace/1';
 const MASK = (1n << 64n) - 1n;

@@ -1,8 +1,12 @@
 /**
  * The interface every implementation under test speaks: the built-in NV2 and NV models, a
- * module plug-in, or an external process. One instance runs one trace at a time.
+ * module plug-in, or an external process. One instance runs one trace at a time. An
+ * implementation also *declares* what it is — its VNCR layout, whether it serves slots from a page,
+ * its host's trap policy, whether it answers synchronously — and the properties derive the contract
+ * they judge it by from that declaration alone.
  */
-import type { Observation, Op, TraceConfig } from '../trace/types.js';
+import type { Layout } from './layout.js';
+import type { Observation, Op, TraceConfig } from './vocabulary.js';
 
 /** What the (modelled) hardware and host did for one guest op: for reports and for `vncr-verbatim`. */
 export type HwAction =
@@ -30,15 +34,39 @@ export interface StepDetail {
   readonly vncr: readonly SlotChange[];
 }
 
+/** The host policy an implementation declares, as far as the contract depends on it. */
+export interface HostDeclaration {
+  /** The physical CPU has FEAT_ECV and the host uses its trap bits to make page-held timers exact. */
+  readonly ecvTraps: boolean;
+}
+
+export type ImplementationKind = 'builtin' | 'module' | 'process';
+
+export interface Declaration {
+  readonly kind: ImplementationKind;
+  /** reset() and step() return plain values, never promises: the runner drives it without awaiting. */
+  readonly sync: boolean;
+  /** The VNCR layout: which registers it serves from its page (for an implementation without a page, the layout it was given). */
+  readonly layout: Layout;
+  /** It uses FEAT_NV2 and serves the layout's slots from a VNCR page; false: FEAT_NV only, every EL2 access traps. */
+  readonly page: boolean;
+  readonly host: HostDeclaration;
+  /** It reports per-op hardware detail (detail()). */
+  readonly detail: boolean;
+}
+
 export interface Implementation {
   /** A short name for reports ("nv2", "nv", a plug-in's name). */
   readonly name: string;
+  readonly declaration: Declaration;
   /** Start a new trace from its config; may be called many times on one instance. */
   reset(config: TraceConfig): void | Promise<void>;
   /** Execute one op and return what the guest observed. */
   step(op: Op): Observation | Promise<Observation>;
   /** Optional: what the hardware did for the last op. */
   detail?(): StepDetail | undefined;
+  /** Optional: the host's internal placement after the last op, one printable line (the timer map). */
+  describeHost?(): string;
   /** Optional: release resources (a child process). */
   close?(): void | Promise<void>;
 }

@@ -1,22 +1,9 @@
 /**
- * VNCR layouts: which timer registers have a slot in the VNCR page, and at which byte offset.
- * A slot is keyed by the EL0 name of the EL1 timer register (or CNTVOFF_EL2 / CNTPOFF_EL2); the
- * register table says which names it serves under which HCR_EL2.NV1.
+ * The layout catalogue: models/layouts/NAME.json, found from the package root at run time.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-export const VNCR_PAGE_BYTES = 4096;
-
-export interface Layout {
-  readonly name: string;
-  readonly description: string;
-  /** Slot key -> byte offset in the VNCR page. */
-  readonly slots: ReadonlyMap<string, number>;
-  /** Where the layout came from (catalogue file or user file), for messages. */
-  readonly source: string;
-}
 
 /** The package root (the folder with package.json), found from this module's location. */
 export function packageRoot(): string {
@@ -31,6 +18,7 @@ export function packageRoot(): string {
 
 export const catalogueDir = (): string => join(packageRoot(), 'models', 'layouts');
 
+/** The catalogue's layout names, the architected one first. */
 export function catalogueNames(): string[] {
   return readdirSync(catalogueDir())
     .filter((f) => f.endsWith('.json'))

@@ -22,10 +22,10 @@ import {
   type Document,
   type YAMLMap,
 } from 'yaml';
-import { InputError } from '../src/errors.js';
-import { REGISTER_BY_NAME, SLOT_KEYS } from './registers.js';
-import { VNCR_PAGE_BYTES, type Layout } from './layout.js';
-import { architectedOffsetOf, architectedRegisterAt } from './vncr-offsets.js';
+import { InputError } from '../arch/errors.js';
+import { REGISTER_BY_NAME, SLOT_KEYS } from '../arch/registers.js';
+import { VNCR_PAGE_BYTES, type Layout } from '../arch/layout.js';
+import { architectedOffsetOf, architectedRegisterAt } from '../arch/vncr.js';
 
 export const LAYOUT_FORMAT = 'nvconform-layout/1';
 

@@ -1,18 +1,16 @@
 /**
- * The public trace vocabulary (shared/spec/trace-format.md, nvconform-trace/1) as closed unions.
+ * The public trace vocabulary (docs/trace-format.md, nvconform-trace/1) as closed unions: what a
+ * guest can do (ops) and see (observations), and the configuration of its virtual CPU.
  * Everything here is plain data; 64-bit quantities are bigints in [0, 2^64).
  */
+import type { TimerId } from './timers.js';
+
+export { TIMERS, TIMER_INDEX, TIMER_PPI, irqList, type TimerId } from './timers.js';
 
 export type GuestMode = 'vhe' | 'nvhe';
+export const GUEST_MODES: readonly GuestMode[] = ['vhe', 'nvhe'];
 export type Feature = 'ecv';
 export const FEATURES: readonly Feature[] = ['ecv'];
-
-/** The four timers, in the sorted order the `irq` list uses. Index = bit in an irq mask. */
-export const TIMERS = ['hptimer', 'hvtimer', 'ptimer', 'vtimer'] as const;
-export type TimerId = (typeof TIMERS)[number];
-export const TIMER_INDEX: Readonly<Record<TimerId, number>> = { hptimer: 0, hvtimer: 1, ptimer: 2, vtimer: 3 };
-/** Interrupt IDs (PPIs) of the timers, as KVM assigns them by default. */
-export const TIMER_PPI: Readonly<Record<TimerId, number>> = { hptimer: 26, hvtimer: 28, ptimer: 30, vtimer: 27 };
 
 /** The vCPU's exception level as the guest believes it: the guest hypervisor at vEL2, its nested guest at vEL1. */
 export type El = 1 | 2;
@@ -35,11 +33,13 @@ export type Op =
   | { readonly op: 'eret' }
   | { readonly op: 'exit' };
 export type OpKind = Op['op'];
+export const OP_KINDS: readonly OpKind[] = ['msr', 'mrs', 'tick', 'preempt', 'wfi', 'eret', 'exit'];
 
 export type FaultKind = 'undefined' | 'trap';
+export const FAULT_KINDS: readonly FaultKind[] = ['undefined', 'trap'];
 
 /**
- * What one op produced. `irq` is a 4-bit mask over TIMERS (bit i = TIMERS[i] asserted).
+ * What one op produced. `irq` is a mask over TIMERS (bit i = TIMERS[i] asserted).
  * An implementation's observation never has `unknown`.
  */
 export interface Observation {
@@ -62,14 +62,9 @@ export interface Trace {
 
 export const TRACE_FORMAT = 'nvconform-trace/1';
 
-export function irqList(mask: number): TimerId[] {
-  const out: TimerId[] = [];
-  for (let i = 0; i < TIMERS.length; i++) if (mask & (1 << i)) out.push(TIMERS[i]!);
-  return out;
-}
-
 export function defaultConfig(over: Partial<TraceConfig> = {}): TraceConfig {
   return { guest: 'vhe', features: [], count: 0n, init: {}, ...over };
 }
 
 export const hasFeature = (c: TraceConfig, f: Feature): boolean => c.features.includes(f);
+

@@ -8,9 +8,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../src/errors.js';
-import { catalogueDir, catalogueNames, type Layout } from './layout.js';
-import { parseLayoutText } from './layout-file.js';
+import { InputError } from '../arch/errors.js';
+import type { Layout } from '../arch/layout.js';
+import { catalogueDir, catalogueNames } from './catalogue.js';
+import { parseLayoutText } from './file.js';
 
 const cache = new Map<string, Layout>();
 
@@ -71,4 +72,9 @@ export function loadCatalogue(): Layout[] {
 /** Forget cached layouts (for tests that rewrite a file). */
 export function clearLayoutCache(): void {
   cache.clear();
+}
+
+/** How a layout is named on a command line: its catalogue name, or the file it was read from. */
+export function layoutSpec(l: Layout): string {
+  return /^models\/layouts\/[^/]+\.json$/.test(l.source) && l.source === `models/layouts/${l.name}.json` ? l.name : l.source;
 }

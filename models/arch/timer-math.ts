@@ -3,7 +3,7 @@
  * the reference uses them for the architecture, the NV2 model for the real hardware timers.
  */
 import { CTL_ENABLE, CTL_IMASK } from './registers.js';
-import { low32, sext32, u64 } from '../src/bits.js';
+import { low32, sext32, u64 } from './bits.js';
 
 // Constants hoisted out of the functions below: every bigint operation allocates.
 const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;

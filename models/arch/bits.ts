@@ -24,3 +24,17 @@ export function parseHex64(s: unknown): bigint | undefined {
   if (typeof s !== 'string' || !HEX64.test(s)) return undefined;
   return BigInt(s);
 }
+
+/** Hex with UNKNOWN nibbles shown as `x` (a nibble partly unknown shows as `?`); all 64 bits unknown: `UNKNOWN`. */
+export function maskedHex(value: bigint, unknown: bigint): string {
+  if (unknown === MASK64) return 'UNKNOWN';
+  let s = '';
+  let v = value, u = unknown;
+  do {
+    const nib = Number(v & 15n), un = Number(u & 15n);
+    s = (un === 15 ? 'x' : un !== 0 ? '?' : nib.toString(16)) + s;
+    v >>= 4n;
+    u >>= 4n;
+  } while (v !== 0n || u !== 0n);
+  return '0x' + s;
+}

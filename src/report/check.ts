@@ -1,12 +1,12 @@
 /** Rendering check results: a report a person can read, and the `--json` document. */
-import { hex } from '../bits.js';
-import { describeActions } from '../engine/describe.js';
-import { observationJson, traceJson } from '../trace/format.js';
-import { obsText, opCells, table } from '../cli/render.js';
-import type { CheckResult, PropertyResult } from './check.js';
-import type { Outcome } from './side-by-side.js';
-import { PROPERTY_NAMES } from '../../properties/types.js';
+import { hex } from '../../models/arch/bits.js';
 import { propertyByName } from '../../properties/index.js';
+import type { CheckResult, PropertyResult } from '../check/check.js';
+import type { Outcome } from '../engine/runner.js';
+import { observationJson, traceJson } from '../trace/format.js';
+import { renderCoverage } from './coverage.js';
+import { describeActions } from './describe.js';
+import { obsText, opCells, table } from './text.js';
 
 export function implLine(r: Pick<CheckResult, 'options' | 'layout'>): string {
   const o = r.options;
@@ -74,7 +74,7 @@ export function renderCheck(r: CheckResult): string {
     `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
   for (const p of r.results) s += renderProperty(p, r) + '\n';
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));
-  if (r.coverage) s += '\n' + r.coverage.render();
+  if (r.coverage) s += '\n' + renderCoverage(r.coverage);
   s += `\nverdict: ${r.verdict}\n`;
   s += perfLine(perfOf(r.results, r.ms));
   return s;
@@ -115,4 +115,3 @@ export function checkJson(r: CheckResult): Record<string, unknown> {
   };
 }
 
-export { PROPERTY_NAMES };

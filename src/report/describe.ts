@@ -1,7 +1,7 @@
 /** Human-readable text for hardware actions. */
 import { match } from 'ts-pattern';
-import { hex } from '../bits.js';
-import type { HwAction, StepDetail } from './model.js';
+import { hex } from '../../models/arch/bits.js';
+import type { HwAction, StepDetail } from '../../models/arch/implementation.js';
 
 export function describeAction(a: HwAction): string {
   return match(a)

@@ -1,6 +1,7 @@
 /** Plain-text tables for terminals and logs. */
-import { hex } from '../bits.js';
-import { irqList, type Expectation, type Observation, type Op } from '../trace/types.js';
+import { hex, maskedHex } from '../../models/arch/bits.js';
+import { unreachable } from '../../models/arch/errors.js';
+import { irqList, type Expectation, type Observation, type Op } from '../../models/arch/vocabulary.js';
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -18,6 +19,8 @@ export function opCells(op: Op): [string, string, string] {
     case 'wfi': return ['wfi', '', hex(op.limit)];
     case 'eret': return ['eret', '', ''];
     case 'exit': return ['exit', '', ''];
+    default:
+      return unreachable(op, 'op');
   }
 }
 
@@ -34,16 +37,4 @@ export function obsText(o: Observation | Expectation): string {
   return parts.join(' ');
 }
 
-/** Hex with UNKNOWN nibbles shown as `x` (a nibble partly unknown shows as `?`). */
-export function maskedHex(value: bigint, unknown: bigint): string {
-  if (unknown === (1n << 64n) - 1n) return 'UNKNOWN';
-  let s = '';
-  let v = value, u = unknown;
-  do {
-    const nib = Number(v & 15n), un = Number(u & 15n);
-    s = (un === 15 ? 'x' : un !== 0 ? '?' : nib.toString(16)) + s;
-    v >>= 4n;
-    u >>= 4n;
-  } while (v !== 0n || u !== 0n);
-  return '0x' + s;
-}
+export { maskedHex };

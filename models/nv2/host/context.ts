@@ -1,0 +1,76 @@
+/**
+ * The context switch: the guest timers the map puts on the hardware are loaded into the hardware
+ * EL1 timers on entry to a context and saved back into the host's copy on leaving it; the
+ * hardware CNTHCTL_EL2, offsets and CNTKCTL_EL1 are set from the map.
+ */
+import { CTL_WRITABLE } from '../../arch/registers.js';
+import { NTIMERS } from '../../arch/timers.js';
+import type { El } from '../../arch/vocabulary.js';
+import type { Nv2Machine } from '../machine.js';
+import { guestFacts, note } from './guest.js';
+import { afterHostWork, hostEntry } from './page.js';
+import { timerMap } from './timer-map.js';
+
+/** The guest register the hardware CNTKCTL_EL1 holds in this context is read back from it. */
+export function syncHwResident(m: Nv2Machine): void {
+  const map = m.state.host.map;
+  if (map) m.state.host.sys[map.cntkctl] = m.state.hw.cntkctl;
+}
+
+/** Hook default — one hardware timer back into the host's copy of guest timer `i`. */
+export function saveTimer(m: Nv2Machine, i: number, h: number): void {
+  // In place: nothing keeps a reference to a context's registers across a context switch.
+  const from = m.state.hw.timers[h]!;
+  const to = m.state.host.timers[i]!;
+  to.ctl = from.ctl & CTL_WRITABLE;
+  to.cval = from.cval;
+}
+
+/** Hardware timers and registers back into the host's copy of the guest state; nothing is on the hardware afterwards. */
+export function saveContext(m: Nv2Machine): void {
+  syncHwResident(m);
+  const map = m.state.host.map;
+  if (map) for (let i = 0; i < NTIMERS; i++) if (map.on[i]! >= 0) m.hooks.saveTimer(m, i, map.on[i]!);
+  m.state.host.map = undefined;
+}
+
+/** Hook default — the hardware CNTHCTL_EL2 and offset registers, as the map says. */
+export function loadHwConfig(m: Nv2Machine): void {
+  const map = m.state.host.map!, hw = m.state.hw, sys = m.state.host.sys, c = m.setup.table.core;
+  hw.cnthctl = map.cnthctl;
+  hw.cntvoff = map.cntvoff === 'guest' ? sys[c.cntvoff]! : 0n;
+  hw.cntpoff = map.cntpoff === 'guest' ? sys[c.cntpoff]! : 0n;
+}
+
+/** Derive the timer map of the current context from the guest's state, and load what it puts on the hardware. */
+export function loadContext(m: Nv2Machine): void {
+  const host = m.state.host;
+  const map = timerMap(m.setup, host.el, guestFacts(m));
+  host.map = map;
+  for (let i = 0; i < NTIMERS; i++) {
+    const h = map.on[i]!;
+    if (h < 0) continue;
+    const from = host.timers[i]!;
+    const to = m.state.hw.timers[h]!;
+    to.ctl = from.ctl & CTL_WRITABLE;
+    to.cval = from.cval;
+  }
+  m.hooks.loadHwConfig(m);
+  m.state.hw.cntkctl = host.sys[map.cntkctl]!;
+}
+
+/** Re-derive the map and the hardware configuration from the guest's current state. */
+export function reconfigure(m: Nv2Machine): void {
+  saveContext(m);
+  loadContext(m);
+}
+
+/** eret / exit: switch the timers from one context to the other. */
+export function switchTo(m: Nv2Machine, el: El): void {
+  hostEntry(m);
+  saveContext(m);
+  m.state.host.el = el;
+  note(m, el === 1 ? 'switch timers to the nested guest' : 'switch timers to the guest hypervisor');
+  loadContext(m);
+  afterHostWork(m);
+}

@@ -1,0 +1,47 @@
+/** The guest's state as the host keeps it: effective values, offsets, and where a timer's registers live now. */
+import { e2h1Bit } from '../../arch/cnthctl.js';
+import { resolveOffset, type OffsetRule } from '../../arch/offsets.js';
+import { TIMER_CONDITION } from '../../arch/timers.js';
+import type { Nv2Machine, TimerRegs } from '../machine.js';
+import type { GuestFacts } from './timer-map.js';
+
+const ECV = e2h1Bit('ECV');
+
+/** The effective bits of guest storage register `si`. */
+export const guestEffective = (m: Nv2Machine, si: number): bigint => m.state.host.sys[si]! & m.setup.writable[si]!;
+
+/** CNTPOFF_EL2 is in force for the guest: its virtual CPU has FEAT_ECV and its CNTHCTL_EL2.ECV is 1. */
+export const guestPoffInForce = (m: Nv2Machine): boolean =>
+  m.setup.guestEcv && (guestEffective(m, m.setup.table.core.cnthctl) & ECV) !== 0n;
+
+/** The offset `rule` selects in the guest's view (the architecture's, on the host's copy of the guest state). */
+export function guestOffset(m: Nv2Machine, rule: OffsetRule): bigint {
+  const sys = m.state.host.sys, c = m.setup.table.core;
+  return resolveOffset(rule, sys[c.cntvoff]!, sys[c.cntpoff]!, rule === 'cntpoff' && guestPoffInForce(m));
+}
+
+/** The offset in guest timer `i`'s condition. */
+export const guestTimerOffset = (m: Nv2Machine, i: number): bigint => guestOffset(m, TIMER_CONDITION[i]!);
+
+/** What the timer map depends on. */
+export function guestFacts(m: Nv2Machine): GuestFacts {
+  return {
+    cntvoff: m.state.host.sys[m.setup.table.core.cntvoff]!,
+    poff: guestOffset(m, 'cntpoff'),
+    cnthctl: guestEffective(m, m.setup.table.core.cnthctl),
+  };
+}
+
+/** The hardware timer guest timer `i` is on in the current context, or -1. */
+export const hwTimerOf = (m: Nv2Machine, i: number): number => m.state.host.map?.on[i] ?? -1;
+
+/** The registers of guest timer `i` wherever they live now: on a hardware timer or in the host's copy. */
+export function timerRegs(m: Nv2Machine, i: number): TimerRegs {
+  const h = hwTimerOf(m, i);
+  return h >= 0 ? m.state.hw.timers[h]! : m.state.host.timers[i]!;
+}
+
+/** The host's log of what it did during the current op. */
+export function note(m: Nv2Machine, what: string): void {
+  m.log.actions.push({ kind: 'host', what });
+}

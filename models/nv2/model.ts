@@ -1,0 +1,294 @@
+/**
+ * The NV2 implementation model: FEAT_NV2 hardware, a VNCR page, and a host hypervisor (L0)
+ * modelled on Linux KVM's nested timer design (facts §3-4, nv2-contract.md).
+ *
+ * The guest hypervisor runs at real EL1 with HCR_EL2.{NV2,NV1,NV} = {1,0,1} (vhe) or {1,1,1}
+ * (nvhe); its nested guest at EL1 with NV=0. Every guest access is routed by routing.ts under the
+ * hardware configuration of the host's timer map (host/timer-map.ts): a VNCR slot (a verbatim
+ * 64-bit load/store, nothing else happens), a hardware EL1 timer register, or a trap into the host,
+ * which emulates it (host/emulate.ts). The host switches contexts on eret/exit (host/context.ts),
+ * merges the page and publishes ISTATUS at every entry (host/page.ts), and runs software timers for
+ * the timers it emulates (host/soft-timers.ts). The whole state is one plain record (machine.ts).
+ *
+ * With `nv2: false` the same host runs on FEAT_NV alone (no page): the trap-cost baseline.
+ */
+import { unreachable } from '../arch/errors.js';
+import type { Declaration, Implementation, StepDetail } from '../arch/implementation.js';
+import type { Layout } from '../arch/layout.js';
+import { MASK32, u64 } from '../arch/bits.js';
+import { CTL_ISTATUS, REGISTER_TABLE, featureTest, writableBits, type RegisterTable } from '../arch/registers.js';
+import { cloneState, stateKey } from '../arch/state.js';
+import { NTIMERS } from '../arch/timers.js';
+import type { Observation, Op, TraceConfig } from '../arch/vocabulary.js';
+import { hwAccess, hwLine } from './hardware.js';
+import { DEFAULT_HOOKS, type Nv2Hooks } from './hooks.js';
+import { loadContext, saveContext, switchTo } from './host/context.js';
+import { trapFromVel1, trapFromVel2 } from './host/emulate.js';
+import { note } from './host/guest.js';
+import { afterHostWork, hostEntry } from './host/page.js';
+import { describeTimerMap, type TimerMap } from './host/timer-map.js';
+import type { Nv2Machine, Nv2Setup, Nv2State, OpLog, Slot, SlotItem, TrapCounters } from './machine.js';
+import { layoutSlots } from './routing.js';
+
+export { RUN_FIRING_LIMIT } from './host/soft-timers.js';
+export type { TrapCounters } from './machine.js';
+
+export interface Nv2Options {
+  /** The VNCR layout. Ignored when `nv2` is false. */
+  readonly layout: Layout;
+  /** HCR_EL2.NV2: false gives the FEAT_NV-only host (every EL2 access traps). Default true. */
+  readonly nv2?: boolean;
+  /** The physical CPU has FEAT_ECV and the host sets its traps to make VNCR-held timers exact. Default false. */
+  readonly hostEcvTraps?: boolean;
+  /** Name in reports. Default "nv2" or "nv". */
+  readonly name?: string;
+  /** The register table the machine implements. Default: REGISTER_TABLE. */
+  readonly table?: RegisterTable;
+  /** Replace some of the model's named behaviours (for test mutants). Default: none replaced. */
+  readonly hooks?: Partial<Nv2Hooks>;
+}
+
+/** A snapshot of the model: its state without the (derived, shared) timer map, plus the map by reference. */
+interface Nv2Snapshot {
+  readonly state: Omit<Nv2State, 'host'> & { readonly host: Omit<Nv2State['host'], 'map'> };
+  readonly map: TimerMap | undefined;
+  readonly config: TraceConfig;
+}
+
+export class Nv2Model implements Implementation, Nv2Machine {
+  readonly name: string;
+  readonly declaration: Declaration;
+  readonly hooks: Nv2Hooks;
+  readonly counters: TrapCounters = { accesses: 0, traps: 0, vncr: 0, hw: 0 };
+  log: OpLog = { actions: [], vncr: [] };
+  setup!: Nv2Setup;
+  state!: Nv2State;
+  /** The trace being run. */
+  config!: TraceConfig;
+  private readonly layout: Layout;
+  private readonly nv2: boolean;
+  private readonly hostEcvTraps: boolean;
+  private readonly table: RegisterTable;
+  /** Setups by guest mode and features: the timer maps and routes derived for one are reused by every trace of it. */
+  private readonly setups = new Map<string, Nv2Setup>();
+  private readonly irq = (m: Nv2Machine): number => (m as Nv2Model).irqMask();
+
+  constructor(opts: Nv2Options) {
+    this.layout = opts.layout;
+    this.nv2 = opts.nv2 ?? true;
+    this.hostEcvTraps = opts.hostEcvTraps ?? false;
+    this.table = opts.table ?? REGISTER_TABLE;
+    this.name = opts.name ?? (this.nv2 ? 'nv2' : 'nv');
+    this.hooks = { ...DEFAULT_HOOKS, ...opts.hooks };
+    this.declaration = {
+      kind: 'builtin', sync: true, layout: this.layout, page: this.nv2, host: { ecvTraps: this.hostEcvTraps }, detail: true,
+    };
+  }
+
+  // =====================================================================================
+  // Implementation interface
+  // =====================================================================================
+
+  reset(config: TraceConfig): void {
+    this.config = config;
+    this.setup = this.setupFor(config);
+    const s = this.setup;
+    const host = {
+      el: 2 as const,
+      timers: Array.from({ length: NTIMERS }, () => ({ ctl: 0n, cval: 0n })),
+      sys: this.table.storage.map(() => 0n),
+      level: new Array<boolean>(NTIMERS).fill(false),
+      soft: new Array<bigint | undefined>(NTIMERS).fill(undefined),
+      published: s.slots.map((): bigint | undefined => undefined),
+      map: undefined,
+    };
+    for (const [name, value] of Object.entries(config.init)) {
+      const mn = this.table.byName.get(name)!.vel2[config.guest];
+      if (mn.kind === 'timer' && mn.view !== 'tval') {
+        const t = host.timers[mn.ti]!;
+        if (mn.view === 'ctl') t.ctl = value & MASK32 & ~CTL_ISTATUS;
+        else t.cval = value;
+      } else if (mn.kind === 'storage') host.sys[mn.si] = value;
+    }
+    this.state = {
+      count: config.count,
+      hw: { timers: Array.from({ length: NTIMERS }, () => ({ ctl: 0n, cval: 0n })), cntvoff: 0n, cntpoff: 0n, cnthctl: 0n, cntkctl: 0n, page: s.slots.map(() => 0n) },
+      host,
+    };
+    this.counters.accesses = this.counters.traps = this.counters.vncr = this.counters.hw = 0;
+    this.log = { actions: [], vncr: [] };
+    loadContext(this);
+    afterHostWork(this);
+    this.log = { actions: [], vncr: [] };
+  }
+
+  step(op: Op): Observation {
+    this.log = { actions: [], vncr: [] };
+    switch (op.op) {
+      case 'msr': return this.access(op.reg, op.value);
+      case 'mrs': return this.access(op.reg, undefined);
+      case 'tick':
+        this.hooks.runTime(this, op.by);
+        return { irq: this.irqMask() };
+      case 'preempt':
+        note(this, 'vcpu put (preempted)');
+        hostEntry(this);
+        saveContext(this);
+        this.state.count = u64(this.state.count + op.by);
+        note(this, 'vcpu load');
+        loadContext(this);
+        afterHostWork(this);
+        return { irq: this.irqMask() };
+      case 'wfi': {
+        this.log.actions.push({ kind: 'trap', why: 'WFI (HCR_EL2.TWI)' });
+        hostEntry(this);
+        saveContext(this);
+        const elapsed = this.hooks.blockUntil(this, op.limit);
+        this.state.count = u64(this.state.count + elapsed);
+        note(this, `vcpu blocked ${elapsed} counts, then loaded`);
+        loadContext(this);
+        afterHostWork(this);
+        return { irq: this.irqMask(), elapsed };
+      }
+      case 'eret':
+        this.log.actions.push({ kind: 'trap', why: 'ERET (HCR_EL2.NV)' });
+        switchTo(this, 1);
+        return { irq: this.irqMask() };
+      case 'exit':
+        note(this, 'exception from the nested guest, injected into vEL2');
+        switchTo(this, 2);
+        return { irq: this.irqMask() };
+      default:
+        return unreachable(op, 'op');
+    }
+  }
+
+  detail(): StepDetail {
+    return { actions: this.log.actions, vncr: this.log.vncr };
+  }
+
+  /** The host's timer map now, one line. */
+  describeHost(): string {
+    const map = this.state.host.map;
+    return map ? describeTimerMap(map, this.setup) : 'no context loaded';
+  }
+
+  /** The current timer map (undefined only inside a context switch). */
+  timerMap(): TimerMap | undefined {
+    return this.state.host.map;
+  }
+
+  /** The VNCR page's slots of the layout, for inspection. */
+  pageSlots(): { key: string; offset: number; value: bigint }[] {
+    return this.setup.slots.map((s, i) => ({ key: s.key, offset: s.offset, value: this.state.hw.page[i]! }));
+  }
+
+  /** A copy of the whole state, for restore(). */
+  snapshot(): Nv2Snapshot {
+    const { host, ...rest } = this.state;
+    const { map, ...h } = host;
+    return { state: cloneState({ ...rest, host: h }), map, config: this.config };
+  }
+
+  restore(snap: Nv2Snapshot): void {
+    this.config = snap.config;
+    this.setup = this.setupFor(snap.config);
+    const s = cloneState(snap.state);
+    this.state = { ...s, host: { ...s.host, map: snap.map } };
+  }
+
+  /** A canonical text of the state (the timer map is derived from it, so it is left out). */
+  key(): string {
+    const { host, ...rest } = this.state;
+    const { map: _map, ...h } = host;
+    return stateKey({ ...rest, host: h });
+  }
+
+  // =====================================================================================
+  // Guest accesses
+  // =====================================================================================
+
+  irqMask(): number {
+    const map = this.state.host.map;
+    let mask = 0;
+    for (let i = 0; i < NTIMERS; i++) {
+      const h = map ? map.on[i]! : -1;
+      if (h >= 0 ? hwLine(this, h) : this.state.host.level[i]) mask |= 1 << i;
+    }
+    return mask;
+  }
+
+  private access(name: string, value: bigint | undefined): Observation {
+    const row = this.table.byName.get(name)!;
+    const write = value !== undefined;
+    const el = this.state.host.el;
+    if (el === 2) this.counters.accesses++;
+    const r = this.state.host.map!.routes.route(row, write);
+    switch (r.kind) {
+      case 'undefined':
+        this.log.actions.push({ kind: 'undefined' });
+        return { irq: this.irqMask(), fault: 'undefined' };
+      case 'vncr':
+        if (el === 2) this.counters.vncr++;
+        this.log.actions.push({ kind: 'vncr', offset: r.offset, key: r.key, write });
+        if (write) {
+          this.hooks.writeSlot(this, r.slot, value);
+          return { irq: this.irqMask() };
+        }
+        return { irq: this.irqMask(), value: this.state.hw.page[r.slot]! };
+      case 'hw': {
+        if (el === 2) this.counters.hw++;
+        this.log.actions.push({ kind: 'hw', reg: name, write });
+        const out = hwAccess(this, r.meaning, value);
+        return out === undefined ? { irq: this.irqMask() } : { irq: this.irqMask(), value: out };
+      }
+      case 'trap':
+        this.log.actions.push({ kind: 'trap', why: r.why });
+        if (el === 2) {
+          this.counters.traps++;
+          return trapFromVel2(this, row, value, this.irq);
+        }
+        return trapFromVel1(this, row, value, this.irq);
+      default:
+        return unreachable(r, 'route');
+    }
+  }
+
+  // =====================================================================================
+  // Per-trace setup
+  // =====================================================================================
+
+  private setupFor(config: TraceConfig): Nv2Setup {
+    const k = `${config.guest} ${config.features.join(',')}`;
+    const hit = this.setups.get(k);
+    if (hit) return hit;
+    const guestHas = featureTest(config.features);
+    const guestEcv = guestHas('ecv');
+    const setup: Nv2Setup = {
+      table: this.table, guest: config.guest, guestHas,
+      // A virtual CPU with FEAT_ECV needs it in hardware; ECV traps need it too.
+      physEcv: guestEcv || this.hostEcvTraps,
+      nv2: this.nv2, layout: this.layout, policy: { ecvTraps: this.hostEcvTraps },
+      name: this.name, nv1: config.guest === 'nvhe' ? 1 : 0, guestEcv,
+      writable: this.table.storage.map((st) => writableBits(st, config.guest, guestHas)),
+      slots: this.nv2 ? deriveSlots(this.table, this.layout, config.guest, guestHas) : [],
+    };
+    this.setups.set(k, setup);
+    return setup;
+  }
+}
+
+/** The slots of the layout and the guest state each holds while vEL2 runs (from the register table). */
+function deriveSlots(table: RegisterTable, layout: Layout, guest: TraceConfig['guest'], guestHas: (f: 'ecv') => boolean): Slot[] {
+  const nv1 = guest === 'nvhe' ? 1 : 0;
+  return layoutSlots(layout).map(([key, offset]): Slot => {
+    const row = table.rows.find((r) => r.slot?.key === key && (r.slot.nv1 === 'any' || r.slot.nv1 === nv1));
+    const m = row ? row.vel2[guest] : undefined;
+    const usable = row && !(row.feature && !guestHas(row.feature));
+    const item: SlotItem = !m || !usable ? { kind: 'orphan' }
+      : m.kind === 'timer' ? { kind: 'timer', ti: m.ti, view: m.view, offset: m.offset }
+      : m.kind === 'storage' ? { kind: 'storage', si: m.si } : { kind: 'orphan' };
+    return { key, offset, item };
+  });
+}
+

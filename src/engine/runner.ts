@@ -1,0 +1,190 @@
+/**
+ * The one runner: the reference and an implementation side by side, op by op, under one property
+ * (or none). Every caller — check, replay, run, layouts, bench and the tests — goes through
+ * `runTrace`, synchronous and asynchronous implementations alike: the loop stays synchronous while
+ * the implementation answers with plain values and continues on a promise only when it returns one.
+ */
+import { InputError, NvcError } from '../../models/arch/errors.js';
+import type { Implementation, StepDetail } from '../../models/arch/implementation.js';
+import type { Route, RouteTable } from '../../models/nv2/routing.js';
+import { declaredVel2Routes } from '../../models/nv2/contract.js';
+import { ReferenceModel } from '../../models/reference/reference.js';
+import type { El, Expectation, Observation, Op, Trace, TraceConfig } from '../../models/arch/vocabulary.js';
+import type { Judge, OpContext, Property, RunContext, Violation } from '../../properties/types.js';
+import { resolveOp, type GenOp } from './abstract-ops.js';
+
+/** Everything one run produced, up to the first violation. */
+export interface Outcome {
+  readonly config: TraceConfig;
+  readonly ops: Op[];
+  /** The following are filled only while recording. */
+  readonly els: El[];
+  readonly expected: Expectation[];
+  readonly observed: Observation[];
+  readonly details: (StepDetail | undefined)[];
+  /** The host's placement after each op (implementations that describe it), while recording. */
+  readonly hosts: (string | undefined)[];
+  violation: Violation | undefined;
+  /** The implementation failed (threw an NvcError) on op `crashedAt` (ops.length-1) or at reset. */
+  failure?: NvcError;
+}
+
+export interface RunnerOptions {
+  /** The property judged; undefined: nothing is judged (`run`). */
+  readonly property?: Property;
+  /** Called with every judged op (coverage). Default none. */
+  readonly observe?: (c: OpContext) => void;
+}
+
+const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
+
+/** The per-trace work of a side-by-side run, independent of how the implementation answers. */
+export class Runner {
+  private ref!: ReferenceModel;
+  private judge: Judge | undefined;
+  private routes!: RouteTable;
+  outcome!: Outcome;
+  /** Record every op's details (for reports); off while searching, for speed. */
+  record = false;
+  /** Index of the op the implementation failed on in this run, if it did. */
+  crashedAt: number | undefined;
+
+  constructor(readonly impl: Implementation, readonly options: RunnerOptions = {}) {}
+
+  runContext(config: TraceConfig): RunContext {
+    return { config, declaration: this.impl.declaration };
+  }
+
+  begin(config: TraceConfig): void {
+    this.ref = new ReferenceModel(config);
+    const p = this.options.property;
+    this.judge = p?.judge(this.runContext(config));
+    this.judge?.begin?.(this.ref);
+    this.routes = declaredVel2Routes(this.impl.declaration, config);
+    this.outcome = { config, ops: [], els: [], expected: [], observed: [], details: [], hosts: [], violation: undefined };
+    this.crashedAt = undefined;
+  }
+
+  /** The concrete op for an abstract one here, or undefined to skip it. */
+  resolve(g: GenOp): Op | undefined {
+    return resolveOp(g, this.ref);
+  }
+
+  /**
+   * The implementation failed (threw) on `op`: keep the op in the trace, so that the trace
+   * reproduces the failure, and remember where. There is no observation for it.
+   */
+  crashed(op: Op): void {
+    const o = this.outcome;
+    this.crashedAt = o.ops.length;
+    const el = this.ref.el;
+    const exp = this.ref.step(op);
+    o.ops.push(op);
+    if (this.record) {
+      o.els.push(el);
+      o.expected.push(exp);
+    }
+  }
+
+  /** An implementation failure becomes a violation at the op it happened on; anything else is the checker's own error. */
+  failed(e: unknown): Outcome {
+    if (!(e instanceof NvcError)) throw e;
+    const o = this.outcome;
+    o.failure = e;
+    o.violation = { index: this.crashedAt ?? o.ops.length, explanation: `the implementation failed: ${e.message}` };
+    return o;
+  }
+
+  /** Judge one op the implementation has executed. Returns the violation, if any. */
+  judgeOp(op: Op, obs: Observation): Violation | undefined {
+    const el = this.ref.el;
+    const exp = this.ref.step(op);
+    const o = this.outcome;
+    const index = o.ops.length;
+    o.ops.push(op);
+    const detail = this.impl.detail?.();
+    if (this.record) {
+      o.els.push(el);
+      o.expected.push(exp);
+      o.observed.push(obs);
+      o.details.push(detail);
+      o.hosts.push(this.impl.describeHost?.());
+    }
+    const judge = this.judge;
+    if (!judge && !this.options.observe) return undefined;
+    let row, meaning, r: Route | undefined;
+    if (op.op === 'msr' || op.op === 'mrs') {
+      row = this.ref.table.byName.get(op.reg)!;
+      meaning = el === 2 ? row.vel2[this.ref.config.guest] : row.vel1;
+      if (el === 2) r = this.routes.route(row, op.op === 'msr');
+    }
+    const c: OpContext = { index, op, el, elAfter: this.ref.el, exp, obs, detail, ref: this.ref, row, meaning, route: r };
+    this.options.observe?.(c);
+    const v = judge?.step(c);
+    if (v) o.violation = v;
+    return v;
+  }
+}
+
+/**
+ * Run abstract ops through the implementation next to the reference. Returns the outcome at
+ * once for an implementation that answers synchronously, a promise otherwise. An implementation
+ * failure (an NvcError from reset or step) ends the run as a violation at that op.
+ */
+export function runTrace(r: Runner, config: TraceConfig, ops: readonly GenOp[]): Outcome | Promise<Outcome> {
+  r.begin(config);
+  let reset: void | Promise<void>;
+  try {
+    reset = r.impl.reset(config);
+  } catch (e) {
+    return r.failed(e);
+  }
+  if (isPromise(reset)) return reset.then(() => loop(r, ops, 0), (e: unknown) => r.failed(e));
+  return loop(r, ops, 0);
+}
+
+function loop(r: Runner, ops: readonly GenOp[], from: number): Outcome | Promise<Outcome> {
+  for (let i = from; i < ops.length; i++) {
+    const op = r.resolve(ops[i]!);
+    if (!op) continue;
+    let obs: Observation | Promise<Observation>;
+    try {
+      obs = r.impl.step(op);
+    } catch (e) {
+      r.crashed(op);
+      return r.failed(e);
+    }
+    if (isPromise(obs)) {
+      return obs.then(
+        (o) => (r.judgeOp(op, o) ? r.outcome : loop(r, ops, i + 1)),
+        (e: unknown) => {
+          r.crashed(op);
+          return r.failed(e);
+        },
+      );
+    }
+    if (r.judgeOp(op, obs)) break;
+  }
+  return r.outcome;
+}
+
+/** runTrace for an implementation that declares itself synchronous. */
+export function runTraceSync(r: Runner, config: TraceConfig, ops: readonly GenOp[]): Outcome {
+  const o = runTrace(r, config, ops);
+  if (isPromise(o)) throw new Error(`implementation ${r.impl.name} declared itself synchronous but answered with a promise`);
+  return o;
+}
+
+/** Run the reference on a trace. Throws InputError naming the op for an op that is not valid where it stands. */
+export function referenceRun(trace: Pick<Trace, 'config' | 'ops'>): { el: El; exp: Expectation }[] {
+  const ref = new ReferenceModel(trace.config);
+  return trace.ops.map((op, i) => {
+    const el = ref.el;
+    try {
+      return { el, exp: ref.step(op) };
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`ops[${i}]: ${e.message}`);
+      throw e;
+    }
+  });
+}
