@@ -12,6 +12,7 @@
  * forgets an offset still fails.
  */
 import { hex } from '../models/arch/bits.js';
+import { unreachable } from '../models/arch/errors.js';
 import { CTL_ENABLE, CTL_IMASK, CTL_ISTATUS } from '../models/arch/registers.js';
 import { conditionMet, lineAsserted } from '../models/arch/timer-math.js';
 import { TIMERS } from '../models/arch/vocabulary.js';
@@ -40,6 +41,8 @@ function certainEntry(c: OpContext): boolean {
     case 'eret': case 'exit': case 'wfi': case 'preempt': return true;
     case 'tick': return false;
     case 'msr': case 'mrs': return c.el === 1 || c.exp.fault === 'trap' || c.route?.kind === 'trap';
+    default:
+      return unreachable(c.op, 'op');
   }
 }
 

@@ -1,5 +1,6 @@
 /** Phrases for explanations: what an op was, how it was served, what a timer's state is. */
 import { hex, u64 } from '../models/arch/bits.js';
+import { unreachable } from '../models/arch/errors.js';
 import { CTL_ENABLE, CTL_IMASK } from '../models/arch/registers.js';
 import { TIMERS, TIMER_INDEX, type TimerId } from '../models/arch/vocabulary.js';
 import type { ReferenceModel } from '../models/reference/reference.js';
@@ -22,6 +23,8 @@ export function servedPhrase(c: OpContext): string {
       case 'hw': return 'served by the hardware register';
       case 'trap': return 'trapped to the host';
       case 'undefined': return 'UNDEFINED in hardware';
+      default:
+        return unreachable(a, 'hardware action');
     }
   }
   // An implementation that reports no hardware detail: say nothing about how it served the access.

@@ -17,6 +17,7 @@
  * offsets, §1.4 counters, §1.5 CNTHCTL_EL2 layouts, §2 E2H redirection, §3 NV/NV2 routing.
  */
 import { cnthctlField, cnthctlWritable, fieldBit, type CnthctlFieldName } from './cnthctl.js';
+import { unreachable } from './errors.js';
 import type { OffsetRule } from './offsets.js';
 import { TIMER_INDEX, type TimerId } from './timers.js';
 import type { Feature, GuestMode } from './vocabulary.js';
@@ -261,6 +262,8 @@ export function buildRegisterTable(rowSpecs: readonly RegisterRowSpec[], storage
         return { ...m, si };
       }
       case 'counter': case 'undefined': return m;
+      default:
+        return unreachable(m, 'meaning');
     }
   };
   const rows: RegisterRow[] = rowSpecs.map((r) => ({

@@ -3,8 +3,6 @@
  * guest can do (ops) and see (observations), and the configuration of its virtual CPU.
  * Everything here is plain data; 64-bit quantities are bigints in [0, 2^64).
  */
-import type { TimerId } from './timers.js';
-
 export { TIMERS, TIMER_INDEX, TIMER_PPI, irqList, type TimerId } from './timers.js';
 
 export type GuestMode = 'vhe' | 'nvhe';

@@ -15,7 +15,7 @@ const SETUPS = new WeakMap<Declaration, Map<string, HostSetup>>();
 /** The host setup a declaration implies for a guest mode and feature set (stable objects, so maps are cached). */
 export function declaredSetup(d: Declaration, config: Pick<TraceConfig, 'guest' | 'features'>): HostSetup {
   let byKey = SETUPS.get(d);
-  if (!byKey) SETUPS.set(d, (byKey = new Map()));
+  if (!byKey) SETUPS.set(d, (byKey = new Map<string, HostSetup>()));
   const k = `${config.guest} ${config.features.join(',')}`;
   let s = byKey.get(k);
   if (!s) {

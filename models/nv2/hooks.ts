@@ -10,7 +10,8 @@ import { ctlRead, viewAccess, writeSlot } from './hardware.js';
 import { loadHwConfig, saveTimer } from './host/context.js';
 import { emulatedAccessOffset } from './host/emulate.js';
 import { mergePage, mergeSlot, publishedCtl } from './host/page.js';
-import { blockUntil, emulatedLevel, runTime, softDeadline, softTimerFired } from './host/soft-timers.js';
+import { softTimerFired } from './host/entry.js';
+import { blockUntil, emulatedLevel, runTime, softDeadline } from './host/soft-timers.js';
 import type { Nv2Machine, Slot, TimerRegs } from './machine.js';
 
 export interface Nv2Hooks {

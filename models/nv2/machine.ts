@@ -11,7 +11,7 @@
 import type { HwAction, SlotChange } from '../arch/implementation.js';
 import type { OffsetRule } from '../arch/offsets.js';
 import type { View } from '../arch/registers.js';
-import type { El, Feature } from '../arch/vocabulary.js';
+import type { El } from '../arch/vocabulary.js';
 import type { Nv2Hooks } from './hooks.js';
 import type { HostSetup, TimerMap } from './host/timer-map.js';
 

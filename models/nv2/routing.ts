@@ -99,7 +99,7 @@ const MAX_TABLES_PER_LAYOUT = 256;
 /** The memoised routing table of a context; equal contexts (field by field) share one table. */
 export function routeTable(ctx: RouteContext): RouteTable {
   let byKey = ctx.layout ? TABLES.get(ctx.layout) : TABLES_NO_LAYOUT;
-  if (!byKey) TABLES.set(ctx.layout!, (byKey = new Map()));
+  if (!byKey) TABLES.set(ctx.layout!, (byKey = new Map<string, RouteTable>()));
   const key = `${ctx.nv ? 1 : 0}${ctx.nv2 ? 1 : 0}${ctx.nv1}${ctx.physEcv ? 1 : 0}${ctx.cnthctl.toString(16)}`;
   let t = byKey.get(key);
   if (!t) {

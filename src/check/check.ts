@@ -4,7 +4,7 @@
  * minimal trace with its replay token.
  */
 import fc from 'fast-check';
-import { NvcError } from '../../models/arch/errors.js';
+import { type NvcError } from '../../models/arch/errors.js';
 import type { Implementation } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
 import type { GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
@@ -167,7 +167,11 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   const details = sync
     ? fc.check(fc.property(arb, syncPredicate), params)
     : await fc.check(fc.asyncProperty(arb, predicate), params);
-  if (details.failed && details.counterexample === null) throw (details as { errorInstance?: unknown }).errorInstance ?? new Error('fast-check failed');
+  if (details.failed && details.counterexample === null) {
+    // fast-check caught an exception that is not a counterexample: the checker's own failure.
+    const e = (details as { errorInstance?: unknown }).errorInstance;
+    throw e instanceof Error ? e : new Error(`fast-check failed: ${String(e)}`);
+  }
 
   const base = { property: p.name, runs: details.numRuns, shrinks: details.numShrinks };
   if (!details.failed || !details.counterexample) {

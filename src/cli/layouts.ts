@@ -3,7 +3,7 @@ import { hex } from '../../models/arch/bits.js';
 import type { Layout } from '../../models/arch/layout.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { loadCatalogue, loadLayout } from '../../models/layouts/load.js';
-import { DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
+import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
 import { counterexampleJson, renderProperty } from '../report/check.js';
 import { headline, judgeLayout, trapCost, type LayoutOptions, type LayoutVerdict } from '../layouts/evaluate.js';
 import { explore, type Exploration } from '../layouts/explore.js';
@@ -90,7 +90,7 @@ export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: stri
     for (const w of WORKLOADS) s += `    ${w}: {${e.cheapest[w].slots.join(', ')}} ${e.cheapest[w].trapsPer1000}\n`;
     s += '  registers no conformant set contains, and why:\n';
     for (const x of e.excluded) {
-      s += `\n  ${x.reg} (shown with layout ${x.layout.name}):\n` + indent(renderProperty(x.result as PropertyResult, {
+      s += `\n  ${x.reg} (shown with layout ${x.layout.name}):\n` + indent(renderProperty(x.result, {
         options: { ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', hostEcvTraps: o.hostEcvTraps, seed: o.seed }, layout: x.layout,
       }), '  ');
     }

@@ -143,7 +143,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     buffered += s;
   });
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     process.stdout.write(buffered);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
@@ -162,6 +162,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => {
+void main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

@@ -51,7 +51,7 @@ async function executeTrace(trace: Trace, model: string, opts: ImplOptions, regi
     return {
       ops: out.ops.map((op, i) => ({
         op, el: out.els[i]!, observation: out.observed[i]!,
-        ...(out.details[i] ? { detail: out.details[i]! } : {}), ...(out.hosts[i] !== undefined ? { host: out.hosts[i]! } : {}),
+        ...(out.details[i] ? { detail: out.details[i] } : {}), ...(out.hosts[i] !== undefined ? { host: out.hosts[i] } : {}),
       })),
     };
   } finally {

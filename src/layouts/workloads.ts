@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import type { GuestMode, Op, TraceConfig } from '../../models/arch/vocabulary.js';
-import { unreachable } from '../../models/arch/errors.js';
+import { match } from 'ts-pattern';
 import { ReferenceModel } from '../../models/reference/reference.js';
 import { traceArb } from '../check/generate.js';
 import { resolveOp } from '../engine/abstract-ops.js';
@@ -77,11 +77,10 @@ function randomOps(guest: GuestMode, minAccesses: number): Workload {
 
 export function workload(name: WorkloadName, guest: GuestMode): Workload {
   const config: TraceConfig = { guest, features: [], count: 0x1000n, init: {} };
-  switch (name) {
-    case 'linux': return { config, ops: hypervisorLoop(guest, 'cval', 50) };
-    case 'tval': return { config, ops: hypervisorLoop(guest, 'tval', 50) };
-    case 'random': return randomOps(guest, 1000);
-    default:
-      return unreachable(name, 'workload');
-  }
+  return match(name)
+    .returnType<Workload>()
+    .with('linux', () => ({ config, ops: hypervisorLoop(guest, 'cval', 50) }))
+    .with('tval', () => ({ config, ops: hypervisorLoop(guest, 'tval', 50) }))
+    .with('random', () => randomOps(guest, 1000))
+    .exhaustive();
 }

@@ -82,7 +82,7 @@ export function firstLine(e: unknown): string {
 
 /** Collapse control characters so that text fits on one line. */
 export function oneLine(s: string): string {
-  // eslint-disable-next-line no-control-regex
+   
   return s.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }
 

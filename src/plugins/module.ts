@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type * as TsModule from 'typescript';
 import { parseHex64 } from '../../models/arch/bits.js';
 import { ImplementationError, InputError } from '../../models/arch/errors.js';
 import type { Declaration, HwAction, Implementation, SlotChange, StepDetail } from '../../models/arch/implementation.js';
@@ -90,7 +91,7 @@ async function importModule(url: string, label: string): Promise<Rec> {
 
 /** Transpile a single-file TypeScript plug-in to a temporary .mjs file and import that. */
 async function importTypeScript(file: string, label: string): Promise<Rec> {
-  type TS = typeof import('typescript');
+  type TS = typeof TsModule;
   let ts: TS;
   try {
     const m = (await import('typescript')) as TS & { default?: TS };

@@ -26,7 +26,7 @@ export function traceTable(o: Outcome, indent = '  '): string {
     const d = o.details[i];
     return [
       (i === bad ? '>' : ' ') + String(i), o.els[i] ? `vEL${o.els[i]}` : '', kind, reg, value,
-      o.expected[i] ? obsText(o.expected[i]!) : '', o.observed[i] ? obsText(o.observed[i]!) : '(no answer)', d ? describeActions(d) : '',
+      o.expected[i] ? obsText(o.expected[i]) : '', o.observed[i] ? obsText(o.observed[i]) : '(no answer)', d ? describeActions(d) : '',
     ];
   });
   if (bad !== undefined && bad >= o.ops.length) rows.push(['>' + String(bad), '', '(implementation failed)', '', '', '', '', '']);

@@ -1,6 +1,6 @@
 /** Plain-text tables for terminals and logs. */
 import { hex, maskedHex } from '../../models/arch/bits.js';
-import { unreachable } from '../../models/arch/errors.js';
+import { match } from 'ts-pattern';
 import { irqList, type Expectation, type Observation, type Op } from '../../models/arch/vocabulary.js';
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -11,17 +11,14 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 export function opCells(op: Op): [string, string, string] {
-  switch (op.op) {
-    case 'msr': return ['msr', op.reg, hex(op.value)];
-    case 'mrs': return ['mrs', op.reg, ''];
-    case 'tick': return ['tick', '', hex(op.by)];
-    case 'preempt': return ['preempt', '', hex(op.by)];
-    case 'wfi': return ['wfi', '', hex(op.limit)];
-    case 'eret': return ['eret', '', ''];
-    case 'exit': return ['exit', '', ''];
-    default:
-      return unreachable(op, 'op');
-  }
+  return match(op)
+    .returnType<[string, string, string]>()
+    .with({ op: 'msr' }, (o) => ['msr', o.reg, hex(o.value)])
+    .with({ op: 'mrs' }, (o) => ['mrs', o.reg, ''])
+    .with({ op: 'tick' }, { op: 'preempt' }, (o) => [o.op, '', hex(o.by)])
+    .with({ op: 'wfi' }, (o) => ['wfi', '', hex(o.limit)])
+    .with({ op: 'eret' }, { op: 'exit' }, (o) => [o.op, '', ''])
+    .exhaustive();
 }
 
 /** One observation (or expectation) as a short string: `value=0x5 irq=[vtimer]`, with x for UNKNOWN digits' bits. */

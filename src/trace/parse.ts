@@ -6,7 +6,7 @@ import { parseHex64 } from '../../models/arch/bits.js';
 import { InputError, unreachable } from '../../models/arch/errors.js';
 import { REGISTER_BY_NAME } from '../../models/arch/registers.js';
 import {
-  FAULT_KINDS, FEATURES, TIMER_INDEX, TRACE_FORMAT, type Expectation, type Feature, type FaultKind, type GuestMode, type Op,
+  FAULT_KINDS, FEATURES, TIMER_INDEX, TRACE_FORMAT, type Expectation, type Feature, type FaultKind, type Op,
   type TimerId, type Trace, type TraceConfig,
 } from '../../models/arch/vocabulary.js';
 
@@ -61,7 +61,7 @@ export function parseConfig(c: Json, where = 'config'): TraceConfig {
       init[k] = hex64(v, `${where}.init.${k}`);
     }
   }
-  return { guest: c.guest as GuestMode, features, count, init };
+  return { guest: c.guest, features, count, init };
 }
 
 const OP_FIELDS: Readonly<Record<Op['op'], readonly string[]>> = {

@@ -47,5 +47,5 @@ export function decodeToken(token: string): DecodedToken {
   }
   if (d.x === undefined) return trace;
   if (typeof d.x !== 'object' || d.x === null || Array.isArray(d.x)) throw new InputError(`replay token: corrupt (bad options)`);
-  return { ...trace, extra: d.x as TokenExtra };
+  return { ...trace, extra: d.x };
 }

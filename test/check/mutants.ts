@@ -17,7 +17,7 @@ import { conditionMet, countsUntilAsserted } from '../../models/arch/timer-math.
 import { TIMERS, type GuestMode } from '../../models/arch/vocabulary.js';
 import { DEFAULT_HOOKS, type HookName, type Nv2Hooks } from '../../models/nv2/hooks.js';
 import { guestTimerOffset } from '../../models/nv2/host/guest.js';
-import { hostEntry } from '../../models/nv2/host/page.js';
+import { hostEntry } from '../../models/nv2/host/entry.js';
 import { evaluate } from '../../models/nv2/host/soft-timers.js';
 import { Nv2Model, type Nv2Options } from '../../models/nv2/model.js';
 import type { PropertyName } from '../../properties/index.js';

@@ -139,7 +139,7 @@ describe('corrupted tokens are InputErrors, never anything else', () => {
         x: { impl: 'nv2' },
       };
       const keys = path.split('.');
-      let at = doc as Record<string, unknown>;
+      let at = doc;
       for (const k of keys.slice(0, -1)) at = at[k] as Record<string, unknown>;
       at[keys.at(-1)!] = v;
       decodeOrInputError(rawToken(JSON.stringify(doc)));

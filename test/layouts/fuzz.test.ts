@@ -115,7 +115,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 function mutate(doc: Doc, muts: readonly Mutation[]): unknown {
-  const d = structuredClone(doc) as Doc;
+  const d = structuredClone<Doc>(doc);
   const slots = d.slots as unknown[];
   for (const m of muts) {
     const n = slots.length;

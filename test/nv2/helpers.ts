@@ -59,7 +59,7 @@ export function runBoth(config: TraceConfig, ops: readonly Op[], impl: Nv2Model)
   return ops.map((op) => {
     const el = ref.el;
     const exp = ref.step(op);
-    const obs = impl.step(op) as Observation;
+    const obs = impl.step(op);
     return { op, el, exp, obs, detail: impl.detail() };
   });
 }

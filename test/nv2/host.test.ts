@@ -347,7 +347,7 @@ describe('ISTATUS published into the VNCR page', () => {
     const changes: unknown[][] = [];
     for (const op of ops) {
       ref.step(op);
-      res.push(impl.step(op) as Observation);
+      res.push(impl.step(op));
       slotAfter.push(slot());
       changes.push([...impl.detail().vncr]);
     }

@@ -25,7 +25,7 @@ const opText = (op: Op): string =>
 /** The ways `got` disagrees with the hand-written `want`, as readable strings (empty: agrees). */
 function disagreements(want: Expectation, got: Expectation): string[] {
   const out: string[] = [];
-  if (got.irq !== want.irq) out.push(`irq: want [${irqList(want.irq)}] got [${irqList(got.irq)}]`);
+  if (got.irq !== want.irq) out.push(`irq: want [${irqList(want.irq).join(',')}] got [${irqList(got.irq).join(',')}]`);
   if (got.fault !== want.fault) out.push(`fault: want ${want.fault ?? 'none'} got ${got.fault ?? 'none'}`);
   if (got.elapsed !== want.elapsed) {
     out.push(`elapsed: want ${want.elapsed === undefined ? 'none' : hex(want.elapsed)} got ${got.elapsed === undefined ? 'none' : hex(got.elapsed)}`);

@@ -5,7 +5,7 @@
  * the small independent helpers in util.ts, never by the model's own arithmetic.
  */
 import { describe, expect, it } from 'vitest';
-import { ReferenceModel } from '../../models/reference/reference.js';
+import { type ReferenceModel } from '../../models/reference/reference.js';
 import { InputError } from '../../models/arch/errors.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import {

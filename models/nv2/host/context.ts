@@ -5,10 +5,8 @@
  */
 import { CTL_WRITABLE } from '../../arch/registers.js';
 import { NTIMERS } from '../../arch/timers.js';
-import type { El } from '../../arch/vocabulary.js';
 import type { Nv2Machine } from '../machine.js';
-import { guestFacts, note } from './guest.js';
-import { afterHostWork, hostEntry } from './page.js';
+import { guestFacts } from './guest.js';
 import { timerMap } from './timer-map.js';
 
 /** The guest register the hardware CNTKCTL_EL1 holds in this context is read back from it. */
@@ -59,18 +57,3 @@ export function loadContext(m: Nv2Machine): void {
   m.state.hw.cntkctl = host.sys[map.cntkctl]!;
 }
 
-/** Re-derive the map and the hardware configuration from the guest's current state. */
-export function reconfigure(m: Nv2Machine): void {
-  saveContext(m);
-  loadContext(m);
-}
-
-/** eret / exit: switch the timers from one context to the other. */
-export function switchTo(m: Nv2Machine, el: El): void {
-  hostEntry(m);
-  saveContext(m);
-  m.state.host.el = el;
-  note(m, el === 1 ? 'switch timers to the nested guest' : 'switch timers to the guest hypervisor');
-  loadContext(m);
-  afterHostWork(m);
-}

@@ -10,9 +10,8 @@ import { trapFires, type DefinedMeaning, type RegisterRow } from '../../arch/reg
 import type { Observation } from '../../arch/vocabulary.js';
 import { hwTimerOffset } from '../hardware.js';
 import type { Nv2Machine } from '../machine.js';
-import { reconfigure, switchTo } from './context.js';
 import { guestEffective, guestOffset, guestTimerOffset, hwTimerOf, note, timerRegs } from './guest.js';
-import { afterHostWork, hostEntry } from './page.js';
+import { afterHostWork, hostEntry, reconfigure, switchTo } from './entry.js';
 
 /** The host's irq mask, supplied by the model (hardware lines and emulated levels). */
 export type IrqOf = (m: Nv2Machine) => number;

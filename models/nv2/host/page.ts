@@ -8,18 +8,8 @@ import { unreachable } from '../../arch/errors.js';
 import { CTL_WRITABLE } from '../../arch/registers.js';
 import { HOST_CTL_BITS } from '../hardware.js';
 import type { Nv2Machine, Slot, TimerRegs } from '../machine.js';
-import { reconfigure, syncHwResident } from './context.js';
 import { guestOffset, guestTimerOffset, hwTimerOf, timerRegs } from './guest.js';
 import { hwTimerOffset } from '../hardware.js';
-import { evaluate } from './soft-timers.js';
-
-/** Entering the host from the running guest hypervisor: take in the page, then re-derive the placement. */
-export function hostEntry(m: Nv2Machine): void {
-  if (m.state.host.el !== 2) return;
-  syncHwResident(m);
-  m.hooks.mergePage(m);
-  reconfigure(m);
-}
 
 /** Hook default — every slot whose value differs from what the host last published was stored by the guest. */
 export function mergePage(m: Nv2Machine): void {
@@ -103,8 +93,3 @@ export function publish(m: Nv2Machine): void {
   }
 }
 
-/** After the host handled something: re-evaluate emulated timers and publish into the page. */
-export function afterHostWork(m: Nv2Machine): void {
-  evaluate(m);
-  publish(m);
-}

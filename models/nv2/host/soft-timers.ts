@@ -10,7 +10,6 @@ import { countsUntilAsserted, countsUntilConditionChanges, lineAsserted } from '
 import { NTIMERS, TIMERS } from '../../arch/timers.js';
 import type { Nv2Machine, TimerRegs } from '../machine.js';
 import { guestTimerOffset, hwTimerOf, note } from './guest.js';
-import { afterHostWork, hostEntry } from './page.js';
 
 /** Software timer firings one tick may cause before the host is judged to be spinning. */
 export const RUN_FIRING_LIMIT = 64;
@@ -74,12 +73,6 @@ export function runTime(m: Nv2Machine, by: bigint): void {
     m.hooks.softTimerFired(m, best);
   }
   s.count = u64(s.count + remaining);
-}
-
-/** Hook default — a software timer expired: the host runs (an exit), re-reads the guest's state, updates lines and the page. */
-export function softTimerFired(m: Nv2Machine, _i: number): void {
-  hostEntry(m);
-  afterHostWork(m);
 }
 
 /** Hook default — how long a blocked vCPU sleeps: until the earliest of its timers can fire, at most `limit`. */

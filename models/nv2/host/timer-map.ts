@@ -112,7 +112,7 @@ const MAPS = new WeakMap<HostSetup, Map<string, TimerMap>>();
 /** The timer map of context `el` for the guest state `g`. */
 export function timerMap(s: HostSetup, el: El, g: GuestFacts): TimerMap {
   let byKey = MAPS.get(s);
-  if (!byKey) MAPS.set(s, (byKey = new Map()));
+  if (!byKey) MAPS.set(s, (byKey = new Map<string, TimerMap>()));
   // The facts the derivation looks at: which guest offsets are zero or equal (vEL2), the trap bits (vEL1).
   const key = el === 2 ? `2 ${g.cntvoff === 0n} ${g.poff === 0n} ${g.cntvoff === g.poff}` : `1 ${g.cnthctl.toString(16)}`;
   let m = byKey.get(key);
