@@ -20,7 +20,6 @@ export interface GenOptions {
   readonly maxOps: number;
 }
 
-const regClass = (r: RegisterRow): ValueClass => r.values;
 
 const abs = (v: bigint): ValueSpec => ({ k: 'abs', v });
 const now = (d: bigint): ValueSpec => ({ k: 'now', d });
@@ -61,6 +60,9 @@ const VALUE_ARBS: Readonly<Record<ValueClass, fc.Arbitrary<ValueSpec>>> = {
   ),
   counter: fc.constantFrom(0n, 1n).map(abs),
 };
+
+/** The values the generator writes to a register: its row's value class. */
+export const valueArbFor = (r: Pick<RegisterRow, 'values'>): fc.Arbitrary<ValueSpec> => VALUE_ARBS[r.values];
 
 const isEl1TimerView = (r: RegisterRow): boolean => r.family === 'CNTP' || r.family === 'CNTV';
 const isEl2TimerView = (r: RegisterRow): boolean => r.family === 'CNTHP' || r.family === 'CNTHV';
@@ -110,7 +112,7 @@ const aliasArb = fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight:
 
 function opArb(reg: fc.Arbitrary<RegisterRow>): fc.Arbitrary<GenOp> {
   return fc.oneof(
-    { weight: 10, arbitrary: fc.tuple(reg.chain((r) => VALUE_ARBS[regClass(r)].map((val) => [r, val] as const)), aliasArb).map(([[r, val], alias]): GenOp => ({ k: 'msr', reg: r.name, val, alias })) },
+    { weight: 10, arbitrary: fc.tuple(reg.chain((r) => valueArbFor(r).map((val) => [r, val] as const)), aliasArb).map(([[r, val], alias]): GenOp => ({ k: 'msr', reg: r.name, val, alias })) },
     { weight: 8, arbitrary: fc.tuple(reg, aliasArb).map(([r, alias]): GenOp => ({ k: 'mrs', reg: r.name, alias })) },
     { weight: 4, arbitrary: timeArb.map((by): GenOp => ({ k: 'tick', by })) },
     { weight: 1, arbitrary: timeArb.map((limit): GenOp => ({ k: 'wfi', limit })) },
@@ -130,9 +132,9 @@ export const genOpArb: fc.Arbitrary<GenOp> = opArb(REG_ARB);
  * pass over concrete ops can still drop either write.
  */
 function armArb(rows: readonly RegisterRow[]): fc.Arbitrary<GenOp[]> | undefined {
-  const cval = rows.find((r) => regClass(r) === 'cval');
-  const ctl = rows.find((r) => regClass(r) === 'ctl');
-  const tval = rows.find((r) => regClass(r) === 'tval');
+  const cval = rows.find((r) => r.values === 'cval');
+  const ctl = rows.find((r) => r.values === 'ctl');
+  const tval = rows.find((r) => r.values === 'tval');
   if (!cval || !ctl) return undefined;
   // Often followed by what hypervisors do next: read back the time left (TVAL), or be preempted.
   const after: fc.Arbitrary<GenOp[]> = fc.constantFrom<GenOp[]>(
@@ -149,7 +151,7 @@ function armArb(rows: readonly RegisterRow[]): fc.Arbitrary<GenOp[]> | undefined
 
 /** "Poll the timer": let a few counts pass, then read CTL (ISTATUS), as a guest waiting for expiry does. */
 function pollArb(rows: readonly RegisterRow[]): fc.Arbitrary<GenOp[]> | undefined {
-  const ctl = rows.find((r) => regClass(r) === 'ctl');
+  const ctl = rows.find((r) => r.values === 'ctl');
   if (!ctl) return undefined;
   return fc.bigInt({ min: 0n, max: 8n }).map((by): GenOp[] => [{ k: 'tick', by }, { k: 'mrs', reg: ctl.name }]);
 }

@@ -4,6 +4,7 @@
  * Expected values come from the independent helpers in util.ts.
  */
 import fc from 'fast-check';
+import { opArb as anyOpArb, validConfigArb } from '../support/arbitraries.js';
 import { describe, expect, it } from 'vitest';
 import { REGISTER_NAMES } from '../../models/arch/registers.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
@@ -214,21 +215,8 @@ describe('CVAL/TVAL laws (property)', () => {
 });
 
 // ---- determinism ----
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('msr' as const), reg: fc.constantFrom(...REGISTER_NAMES), value: u64 }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('mrs' as const), reg: fc.constantFrom(...REGISTER_NAMES) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('tick' as const), by: smallOrBig }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('preempt' as const), by: smallOrBig }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('wfi' as const), limit: smallOrBig }) },
-  { weight: 1, arbitrary: fc.constant<Op>({ op: 'eret' }) },
-  { weight: 1, arbitrary: fc.constant<Op>({ op: 'exit' }) },
-);
-const configArb: fc.Arbitrary<TraceConfig> = fc.record({
-  guest: fc.constantFrom<GuestMode>('vhe', 'nvhe'),
-  features: fc.constantFrom<('ecv')[]>([], ['ecv']),
-  count: u64,
-  init: fc.record({ CNTVOFF_EL2: u64 }, { requiredKeys: [] }),
-});
+const opArb = anyOpArb({ values: u64, times: smallOrBig });
+const configArb = validConfigArb;
 
 type Outcome = Expectation | { error: string };
 function runAll(config: TraceConfig, ops: readonly Op[]): Outcome[] {

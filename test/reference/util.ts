@@ -1,36 +1,13 @@
-/** Small helpers for driving the reference model through its public API in tests. */
+/** Helpers for driving the reference model through its public API in tests (the shared vocabulary is in ../support). */
 import { ReferenceModel } from '../../models/reference/reference.js';
 import { defaultConfig, type Expectation, type Op, type TraceConfig } from '../../models/arch/vocabulary.js';
 
-export const M64 = 1n << 64n;
-export const MASK = M64 - 1n;
-export const M32 = 1n << 32n;
-
-/** irq mask bits: bit0 hptimer, bit1 hvtimer, bit2 ptimer, bit3 vtimer. */
-export const HP = 1;
-export const HV = 2;
-export const P = 4;
-export const V = 8;
-
-/** Independent restatements of the 64/32-bit arithmetic (deliberately not imported from src/bits). */
-export const mod64 = (x: bigint): bigint => ((x % M64) + M64) % M64;
-export const lo32 = (x: bigint): bigint => ((x % M32) + M32) % M32;
-export const sx32 = (x: bigint): bigint => {
-  const l = lo32(x);
-  return l >= 1n << 31n ? mod64(l - M32) : l;
-};
+export { HP, HV, M32, M64, MASK, P, V, eret, exit, lo32, mod64, mrs, msr, preempt, sx32, tick, wfi } from '../support/ops.js';
+import { mrs, msr } from '../support/ops.js';
 
 export function mk(over: Partial<TraceConfig> = {}): ReferenceModel {
   return new ReferenceModel(defaultConfig(over));
 }
-
-export const msr = (reg: string, value: bigint): Op => ({ op: 'msr', reg, value });
-export const mrs = (reg: string): Op => ({ op: 'mrs', reg });
-export const tick = (by: bigint): Op => ({ op: 'tick', by });
-export const preempt = (by: bigint): Op => ({ op: 'preempt', by });
-export const wfi = (limit: bigint): Op => ({ op: 'wfi', limit });
-export const eret: Op = { op: 'eret' };
-export const exit: Op = { op: 'exit' };
 
 /** Read a register that must not fault; returns the whole expectation. */
 export function rdx(m: ReferenceModel, reg: string): Expectation {

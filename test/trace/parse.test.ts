@@ -4,13 +4,12 @@
  * arbitrary JSON never makes the parser throw anything but InputError.
  */
 import fc from 'fast-check';
+import { anyTraceArb, opArb as anyOpArb, u64Arb } from '../support/arbitraries.js';
 import { describe, expect, it } from 'vitest';
-import { REGISTER_NAMES } from '../../models/arch/registers.js';
 import { InputError } from '../../models/arch/errors.js';
 import { formatTrace } from '../../src/trace/format.js';
 import { parseTraceText, parseTraceValue } from '../../src/trace/parse.js';
 import { decodeToken, encodeToken } from '../../src/trace/token.js';
-import type { Expectation, Feature, GuestMode, Op, Trace, TraceConfig } from '../../models/arch/vocabulary.js';
 
 const FMT = 'nvconform-trace/1';
 const MASK = (1n << 64n) - 1n;
@@ -181,39 +180,8 @@ describe('parseTraceText accepts well-formed input', () => {
 });
 
 // ---- round trips ----
-const u64 = fc.oneof(fc.bigInt({ min: 0n, max: MASK }), fc.constantFrom(0n, 1n, 0xffff_ffffn, 1n << 63n, MASK));
-const regArb = fc.constantFrom(...REGISTER_NAMES);
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant('msr' as const), reg: regArb, value: u64 }),
-  fc.record({ op: fc.constant('mrs' as const), reg: regArb }),
-  fc.record({ op: fc.constant('tick' as const), by: u64 }),
-  fc.record({ op: fc.constant('preempt' as const), by: u64 }),
-  fc.record({ op: fc.constant('wfi' as const), limit: u64 }),
-  fc.constant<Op>({ op: 'eret' }),
-  fc.constant<Op>({ op: 'exit' }),
-);
-const configArb: fc.Arbitrary<TraceConfig> = fc.record({
-  guest: fc.constantFrom<GuestMode>('vhe', 'nvhe'),
-  features: fc.constantFrom<Feature[]>([], ['ecv']),
-  count: u64,
-  init: fc.dictionary(regArb, u64, { maxKeys: 4 }),
-});
-const obsArb: fc.Arbitrary<Expectation> = fc
-  .record({
-    irq: fc.integer({ min: 0, max: 15 }),
-    value: fc.option(u64, { nil: undefined }),
-    unknown: fc.option(u64.filter((x) => x !== 0n), { nil: undefined }),
-    fault: fc.option(fc.constantFrom('undefined' as const, 'trap' as const), { nil: undefined }),
-    elapsed: fc.option(u64, { nil: undefined }),
-  })
-  .map((o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as unknown as Expectation);
-const traceArb: fc.Arbitrary<Trace> = fc
-  .record({ config: configArb, ops: fc.array(opArb, { maxLength: 25 }), withObs: fc.boolean() })
-  .chain(({ config, ops, withObs }) =>
-    withObs
-      ? fc.array(obsArb, { minLength: ops.length, maxLength: ops.length }).map((observations) => ({ config, ops, observations }))
-      : fc.constant({ config, ops }),
-  );
+const traceArb = anyTraceArb;
+const opArb = anyOpArb({ values: u64Arb, times: u64Arb });
 
 describe('round trips (property)', () => {
   it('formatTrace then parseTraceText gives the same trace', () => {
