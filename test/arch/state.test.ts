@@ -19,16 +19,16 @@ interface Snapshotting<S> extends Model {
 }
 
 const makers: Record<string, (c: TraceConfig) => Snapshotting<unknown>> = {
-  reference: (c) => new ReferenceModel(c) as Snapshotting<unknown>,
+  reference: (c) => new ReferenceModel(c),
   nv2: (c) => {
     const m = new Nv2Model({ layout: loadLayout('architected') });
     m.reset(c);
-    return m as Snapshotting<unknown>;
+    return m;
   },
   'nv2 with ECV traps': (c) => {
     const m = new Nv2Model({ layout: loadLayout('timers-only'), hostEcvTraps: true });
     m.reset(c);
-    return m as Snapshotting<unknown>;
+    return m;
   },
 };
 
