@@ -1,0 +1,16 @@
+// Mutation testing of the models and properties (`npm run mutation`; not in CI: it takes a while).
+// The score and the survivors worth a look are in docs/architecture.md.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.config.ts' },
+  mutate: ['models/**/*.ts', 'properties/**/*.ts'],
+  coverageAnalysis: 'perTest',
+  reporters: ['clear-text', 'progress', 'json', 'html'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  concurrency: 2,
+  timeoutMS: 30000,
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
