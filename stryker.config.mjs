@@ -3,13 +3,13 @@
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'vitest.config.ts' },
+  vitest: { configFile: 'vitest.mutation.config.ts' },
   mutate: ['models/**/*.ts', 'properties/**/*.ts'],
   coverageAnalysis: 'perTest',
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  concurrency: 2,
+  concurrency: 1,
   timeoutMS: 30000,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
