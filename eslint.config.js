@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.stryker-tmp/**', 'reports/**', 'examples/**', 'xcheck/**', 'test/**/fixtures/**', '**/*.mjs', '**/*.js', '**/*.cjs', 'eslint.config.js', 'vitest.config.ts', 'stryker.config.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.stryker-tmp/**', 'reports/**', 'examples/**', 'xcheck/**', 'test/**/fixtures/**', '**/*.mjs', '**/*.js', '**/*.cjs', 'eslint.config.js', 'vitest.config.ts', 'vitest.mutation.config.ts', 'stryker.config.mjs'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

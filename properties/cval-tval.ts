@@ -21,7 +21,20 @@ interface Anchor {
 }
 
 class CvalTvalJudge implements Judge {
-  private readonly anchor: (Anchor | undefined)[] = TIMERS.map(() => undefined);
+  private anchor: (Anchor | undefined)[] = TIMERS.map(() => undefined);
+
+  snapshot(): unknown {
+    return this.anchor.slice();
+  }
+
+  restore(s: unknown): void {
+    this.anchor = (s as (Anchor | undefined)[]).slice();
+  }
+
+  /** The anchored comparators (where they came from only shapes the explanation). */
+  key(): string {
+    return this.anchor.map((a) => (a ? `${a.cval.toString(16)}${a.low32Only ? 'l' : ''}` : '-')).join(',');
+  }
 
   step(c: OpContext) {
     const m = c.meaning;

@@ -61,6 +61,34 @@ class DeferredJudge implements Judge {
     this.restart(ref);
   }
 
+  snapshot(): unknown {
+    return { versions: this.versions.map((vs) => vs.slice()), wrote: this.wroteIstatus.map((w) => [...w]), lastEntry: this.lastEntry };
+  }
+
+  restore(s: unknown): void {
+    const x = s as { versions: Version[][]; wrote: bigint[][]; lastEntry: number };
+    for (let i = 0; i < TIMERS.length; i++) {
+      const vs = this.versions[i]!;
+      vs.length = 0;
+      vs.push(...x.versions[i]!);
+      const w = this.wroteIstatus[i]!;
+      w.clear();
+      for (const b of x.wrote[i]!) w.add(b);
+    }
+    this.lastEntry = x.lastEntry;
+  }
+
+  /** The versions and written ISTATUS values of the page-held timers (the others are always the reference's current state). */
+  key(): string {
+    let k = '';
+    for (let i = 0; i < TIMERS.length; i++) {
+      if (!this.held[i]) continue;
+      for (const v of this.versions[i]!) k += `${v.ctl.toString(16)}/${v.cval.toString(16)}/${v.off.toString(16)},`;
+      k += [...this.wroteIstatus[i]!].sort().join('.') + ';';
+    }
+    return k;
+  }
+
   /** One version per timer, the reference's current one; no ISTATUS written. */
   private restart(ref: ReferenceModel): void {
     for (let i = 0; i < TIMERS.length; i++) {

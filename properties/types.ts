@@ -48,6 +48,15 @@ export interface Judge {
   begin?(ref: ReferenceModel): void;
   /** undefined: the op is fine. */
   step(c: OpContext): Violation | undefined;
+  /**
+   * For the exhaustive search, a judge with history gives a copy of it (`snapshot`), returns to
+   * one (`restore`), and a canonical text of the part that decides future verdicts (`key`; what
+   * only shapes an explanation, such as the index of the last host entry, is left out).
+   * A judge without these has no history.
+   */
+  snapshot?(): unknown;
+  restore?(s: unknown): void;
+  key?(): string;
 }
 
 export interface Property {

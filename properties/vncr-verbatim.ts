@@ -10,8 +10,22 @@ import type { Judge, OpContext, Property, Violation } from './types.js';
 
 class VerbatimJudge implements Judge {
   /** What the page holds, as far as the implementation has reported it. */
-  private readonly shadow = new Map<number, bigint>();
+  private shadow = new Map<number, bigint>();
   private prevIrq: number | undefined;
+
+  snapshot(): unknown {
+    return { shadow: new Map(this.shadow), prevIrq: this.prevIrq };
+  }
+
+  restore(s: unknown): void {
+    const x = s as { shadow: Map<number, bigint>; prevIrq: number | undefined };
+    this.shadow = new Map(x.shadow);
+    this.prevIrq = x.prevIrq;
+  }
+
+  key(): string {
+    return `${[...this.shadow].sort((a, b) => a[0] - b[0]).map(([o, v]) => `${o}:${v.toString(16)}`).join(',')}|${this.prevIrq ?? '-'}`;
+  }
 
   step(c: OpContext): Violation | undefined {
     const v = this.check(c);

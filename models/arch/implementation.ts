@@ -67,6 +67,15 @@ export interface Implementation {
   detail?(): StepDetail | undefined;
   /** Optional: the host's internal placement after the last op, one printable line (the timer map). */
   describeHost?(): string;
+  /**
+   * Optional, for the exhaustive search: a copy of the whole state (`snapshot`), a return to one
+   * (`restore`, the snapshot stays valid), and a canonical text of the state (`key`: equal states,
+   * equal keys; without it states are never merged). An implementation without snapshot/restore
+   * is explored by replaying prefixes.
+   */
+  snapshot?(): unknown;
+  restore?(s: unknown): void | Promise<void>;
+  key?(): string;
   /** Optional: release resources (a child process). */
   close?(): void | Promise<void>;
 }

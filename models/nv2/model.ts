@@ -17,7 +17,6 @@ import type { Declaration, Implementation, StepDetail } from '../arch/implementa
 import type { Layout } from '../arch/layout.js';
 import { MASK32, u64 } from '../arch/bits.js';
 import { CTL_ISTATUS, REGISTER_TABLE, featureTest, writableBits, type RegisterTable } from '../arch/registers.js';
-import { cloneState, stateKey } from '../arch/state.js';
 import { NTIMERS } from '../arch/timers.js';
 import type { Observation, Op, TraceConfig } from '../arch/vocabulary.js';
 import { hwAccess, hwLine } from './hardware.js';
@@ -27,7 +26,7 @@ import { trapFromVel1, trapFromVel2 } from './host/emulate.js';
 import { note } from './host/guest.js';
 import { afterHostWork, hostEntry, switchTo } from './host/entry.js';
 import { describeTimerMap, type TimerMap } from './host/timer-map.js';
-import type { Nv2Machine, Nv2Setup, Nv2State, OpLog, Slot, SlotItem, TrapCounters } from './machine.js';
+import type { Nv2Machine, Nv2Setup, Nv2State, OpLog, Slot, SlotItem, TimerRegs, TrapCounters } from './machine.js';
 import { layoutSlots } from './routing.js';
 
 export { RUN_FIRING_LIMIT } from './host/soft-timers.js';
@@ -50,9 +49,23 @@ export interface Nv2Options {
 
 /** A snapshot of the model: its state without the (derived, shared) timer map, plus the map by reference. */
 interface Nv2Snapshot {
-  readonly state: Omit<Nv2State, 'host'> & { readonly host: Omit<Nv2State['host'], 'map'> };
-  readonly map: TimerMap | undefined;
+  readonly state: Nv2State;
   readonly config: TraceConfig;
+}
+
+const copyTimers = (ts: readonly TimerRegs[]): TimerRegs[] => ts.map((t) => ({ ctl: t.ctl, cval: t.cval }));
+
+/** A copy of the state; the timer map is shared (it is an immutable, derived value). */
+function copyState(s: Nv2State): Nv2State {
+  const hw = s.hw, host = s.host;
+  return {
+    count: s.count,
+    hw: { timers: copyTimers(hw.timers), cntvoff: hw.cntvoff, cntpoff: hw.cntpoff, cnthctl: hw.cnthctl, cntkctl: hw.cntkctl, page: hw.page.slice() },
+    host: {
+      el: host.el, timers: copyTimers(host.timers), sys: host.sys.slice(), level: host.level.slice(), soft: host.soft.slice(),
+      published: host.published.slice(), map: host.map,
+    },
+  };
 }
 
 export class Nv2Model implements Implementation, Nv2Machine {
@@ -183,25 +196,24 @@ export class Nv2Model implements Implementation, Nv2Machine {
     return this.setup.slots.map((s, i) => ({ key: s.key, offset: s.offset, value: this.state.hw.page[i]! }));
   }
 
-  /** A copy of the whole state, for restore(). */
+  /** A copy of the whole state, for restore() (the timer map is shared: it is immutable). */
   snapshot(): Nv2Snapshot {
-    const { host, ...rest } = this.state;
-    const { map, ...h } = host;
-    return { state: cloneState({ ...rest, host: h }), map, config: this.config };
+    return { state: copyState(this.state), config: this.config };
   }
 
+  /** Return to a snapshot (which stays valid: it is copied again). */
   restore(snap: Nv2Snapshot): void {
     this.config = snap.config;
     this.setup = this.setupFor(snap.config);
-    const s = cloneState(snap.state);
-    this.state = { ...s, host: { ...s.host, map: snap.map } };
+    this.state = copyState(snap.state);
   }
 
-  /** A canonical text of the state (the timer map is derived from it, so it is left out). */
+  /** A canonical text of the state (the timer map is derived from the rest, so it is left out). */
   key(): string {
-    const { host, ...rest } = this.state;
-    const { map: _map, ...h } = host;
-    return stateKey({ ...rest, host: h });
+    const { count, hw, host } = this.state;
+    const t = (ts: readonly TimerRegs[]): string => ts.map((x) => `${x.ctl.toString(16)}:${x.cval.toString(16)}`).join(',');
+    return `${host.el}|${count.toString(16)}|${t(hw.timers)}|${hw.cntvoff.toString(16)},${hw.cntpoff.toString(16)},${hw.cnthctl.toString(16)},${hw.cntkctl.toString(16)}|` +
+      `${hw.page.join(',')}|${t(host.timers)}|${host.sys.join(',')}|${host.level.map(Number).join('')}|${host.soft.join(',')}|${host.published.join(',')}`;
   }
 
   // =====================================================================================

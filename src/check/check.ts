@@ -15,8 +15,11 @@ import { BUILTINS, createImplementation, type Registry } from '../engine/registr
 import { Runner, runTrace, runTraceSync, type Outcome } from '../engine/runner.js';
 import { encodeToken } from '../trace/token.js';
 import { traceArb, type GenOp } from './generate.js';
+import { cellOf, reachableCells } from './cells.js';
+import { directedArb, directedExamples } from './directed.js';
+import { exhaustive, type ExhaustiveResult } from './exhaustive.js';
 import { minimize } from './shrink.js';
-import { Coverage } from './stats.js';
+import { Coverage, type Phase } from './stats.js';
 
 export interface CheckOptions {
   /** Implementation: `nv2` (default), `nv`, a plug-in module path, or `exec:COMMAND`. */
@@ -45,7 +48,18 @@ export interface CheckOptions {
   readonly shorterRounds?: number;
   /** The built-in implementations `impl` may name. Default: BUILTINS (`nv2`, `nv`). */
   readonly registry?: Registry;
+  /**
+   * The exhaustive phase explores every trace of at most this many ops over the alphabet before the
+   * random phase; 0 skips it. Default DEFAULT_DEPTH for an implementation with snapshots, else
+   * DEFAULT_REPLAY_DEPTH (it is explored by replaying prefixes).
+   */
+  readonly depth?: number;
 }
+
+/** The exhaustive phase's depth by default (CheckOptions.depth). */
+export const DEFAULT_DEPTH = 2;
+/** ...for an implementation without snapshot/restore, explored by replaying prefixes. */
+export const DEFAULT_REPLAY_DEPTH = 1;
 
 export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
   impl: 'nv2', layout: 'architected', hostEcvTraps: false, runs: 300, seed: 42, maxOps: 40,
@@ -55,8 +69,10 @@ export const DEFAULT_CHECK_OPTIONS: CheckOptions = {
 export interface PropertyResult {
   readonly property: PropertyName;
   readonly verdict: 'pass' | 'fail' | 'n/a';
-  /** Traces generated before the verdict (fast-check's numRuns). */
+  /** Traces generated before the verdict (fast-check's numRuns), the directed ones included. */
   readonly runs: number;
+  /** ...of which aimed at a coverage cell the exhaustive phase did not reach (run first). */
+  readonly directed?: number;
   readonly shrinks: number;
   /** Ops stepped on both sides, shrinking included. */
   readonly opsExecuted: number;
@@ -64,7 +80,14 @@ export interface PropertyResult {
   readonly counterexample?: Outcome;
   readonly explanation?: string;
   readonly token?: string;
+  /** The exhaustive phase: its scope and what it covered (absent when skipped). */
+  readonly exhaustive?: ExhaustiveSummary;
+  /** Which phase found the counterexample. */
+  readonly phase?: Phase;
 }
+
+/** What the exhaustive phase covered: every trace of at most `completedDepth` ops over `alphabet`. */
+export type ExhaustiveSummary = Omit<ExhaustiveResult, 'counterexample' | 'ms'>;
 
 export interface CheckResult {
   readonly verdict: 'pass' | 'fail';
@@ -104,7 +127,7 @@ export interface Driven {
 export async function check(options: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const layout = typeof options.layout === 'string' ? loadLayout(options.layout) : options.layout;
-  const coverage = options.stats ? new Coverage() : undefined;
+  const coverage = options.stats ? new Coverage({ ...(options.guest ? { guest: options.guest } : {}), ...(options.ecv !== undefined ? { ecv: options.ecv } : {}) }) : undefined;
   const impl = await createImplementation(options.impl, {
     layout, hostEcvTraps: options.hostEcvTraps, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   }, options.registry ?? BUILTINS);
@@ -147,7 +170,38 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   const staticFault = p.staticCheck?.(dummy);
   const sync = d.impl.declaration.sync;
 
-  let opsExecuted = 0;
+  // Phase 1: every trace of at most `depth` ops over the alphabet.
+  const canSnapshot = typeof d.impl.snapshot === 'function' && typeof d.impl.restore === 'function';
+  const depth = o.depth ?? (canSnapshot ? DEFAULT_DEPTH : DEFAULT_REPLAY_DEPTH);
+  let exh: ExhaustiveSummary | undefined;
+  // The cells the exhaustive phase reaches; the random phase aims traces at the others.
+  const reached = new Set<string>();
+  if (depth > 0) {
+    if (coverage) coverage.phase = 'exhaustive';
+    const r = await exhaustive(d.impl, p, {
+      depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+      observe: (c) => {
+        const k = cellOf(c);
+        if (k !== undefined) reached.add(k);
+        coverage?.record(c);
+      },
+    });
+    if (coverage) coverage.phase = 'random';
+    const { counterexample: ce, ms: _ms, ...summary } = r;
+    exh = summary;
+    if (ce) {
+      if (ce.failure) d.failure ??= ce.failure;
+      const token = encodeToken({ config: ce.config, ops: ce.ops }, replayInfo(o, layout, p.name));
+      const explanation = (staticFault ? `${staticFault}; ` : '') + ce.violation!.explanation;
+      return {
+        property: p.name, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: r.transitions + ce.ops.length, ms: performance.now() - t0,
+        counterexample: ce, explanation, token, exhaustive: exh, phase: 'exhaustive',
+      };
+    }
+  }
+  const withExh = exh ? { exhaustive: exh } : {};
+
+  let opsExecuted = exh?.transitions ?? 0;
   let stop = false;
   // The first failure ends the search; what follows (fast-check's shrinking, the greedy pass,
   // the search for shorter traces) re-runs failures and is kept out of --stats.
@@ -162,8 +216,14 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
     stop || judged(await runDriven(d, current, config, gops));
   const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean =>
     stop || judged(runDrivenSync(d, current, config, gops));
-  const arb = traceArb({ maxOps: o.maxOps, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) });
-  const params = { seed: o.seed, numRuns: o.runs };
+  const pins = { ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) };
+  const focused = traceArb({ maxOps: o.maxOps, ...pins });
+  const unreached = reachableCells(pins).filter((k) => !reached.has(k));
+  const directed = directedArb(unreached, { ...pins, maxOps: o.maxOps });
+  const arb = directed ? fc.oneof({ weight: 3, arbitrary: focused }, { weight: 1, arbitrary: directed }) : focused;
+  // One trace aimed at each cell the exhaustive phase did not reach comes first, on top of the random runs.
+  const examples = directedExamples(unreached, pins).map((e): [[TraceConfig, GenOp[]]] => [e]);
+  const params = { seed: o.seed, numRuns: o.runs + examples.length, examples };
   const details = sync
     ? fc.check(fc.property(arb, syncPredicate), params)
     : await fc.check(fc.asyncProperty(arb, predicate), params);
@@ -173,11 +233,11 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
     throw e instanceof Error ? e : new Error(`fast-check failed: ${String(e)}`);
   }
 
-  const base = { property: p.name, runs: details.numRuns, shrinks: details.numShrinks };
+  const base = { property: p.name, runs: details.numRuns, shrinks: details.numShrinks, directed: Math.min(examples.length, details.numRuns) };
   if (!details.failed || !details.counterexample) {
     const ms = performance.now() - t0;
-    if (staticFault) return { ...base, verdict: 'fail', opsExecuted, ms, explanation: staticFault };
-    return { ...base, verdict: 'pass', opsExecuted, ms };
+    if (staticFault) return { ...base, verdict: 'fail', opsExecuted, ms, explanation: staticFault, ...withExh };
+    return { ...base, verdict: 'pass', opsExecuted, ms, ...withExh };
   }
   const [config, gops] = details.counterexample[0];
   const rerun = (c: TraceConfig, g: readonly GenOp[]): Promise<Outcome> => runDriven(d, quiet, c, g);
@@ -197,5 +257,5 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   }
   const token = encodeToken({ config: minimal.config, ops: minimal.ops }, replayInfo(o, layout, p.name));
   const explanation = (staticFault ? `${staticFault}; ` : '') + minimal.violation!.explanation;
-  return { ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: minimal, explanation, token };
+  return { ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: minimal, explanation, token, ...withExh, phase: 'random' };
 }

@@ -9,6 +9,7 @@ import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { parseJsonText } from '../trace/parse.js';
 import { check, type CheckOptions, type CheckResult, type PropertyResult } from './check.js';
+import { Coverage } from './stats.js';
 
 export interface SuiteEntry {
   readonly name: string;
@@ -69,12 +70,14 @@ export interface SuiteEntryResult {
 
 export interface SuiteResult {
   readonly suite: Suite;
+  /** With `stats`: every entry's coverage together. */
+  readonly coverage?: Coverage;
   readonly entries: SuiteEntryResult[];
   readonly asExpected: boolean;
   readonly ms: number;
 }
 
-export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats'>): Promise<SuiteResult> {
+export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth'>): Promise<SuiteResult> {
   const t0 = performance.now();
   const out: SuiteEntryResult[] = [];
   for (const e of suite.entries) {
@@ -86,5 +89,10 @@ export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | '
     const got = result.verdict === 'fail' ? 'fail' : 'pass';
     out.push({ entry: e, check: r, result, asExpected: got === e.expect });
   }
-  return { suite, entries: out, asExpected: out.every((e) => e.asExpected), ms: performance.now() - t0 };
+  let coverage: Coverage | undefined;
+  if (base.stats) {
+    coverage = new Coverage('none');
+    for (const e of out) if (e.check.coverage) coverage.add(e.check.coverage);
+  }
+  return { suite, entries: out, asExpected: out.every((e) => e.asExpected), ms: performance.now() - t0, ...(coverage ? { coverage } : {}) };
 }

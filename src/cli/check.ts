@@ -12,6 +12,7 @@ import { asGenOps } from '../engine/abstract-ops.js';
 import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
 import { referenceRun, Runner } from '../engine/runner.js';
 import { checkJson, configLine, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../report/check.js';
+import { renderCells } from '../report/coverage.js';
 import { table } from '../report/text.js';
 import { formatTrace } from '../trace/format.js';
 import { parseTraceText } from '../trace/parse.js';
@@ -37,7 +38,7 @@ export async function checkCommand(o: CheckOptions & { json: boolean; out?: stri
 }
 
 export async function suiteCommand(
-  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats'> & { json: boolean; out?: string },
+  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth'> & { json: boolean; out?: string },
 ): Promise<{ text: string; code: number }> {
   const file = path ?? defaultSuitePath();
   const suite = parseSuite(readText(file), path ?? 'suites/default.json');
@@ -65,6 +66,7 @@ export function renderSuite(r: SuiteResult): string {
     s += `\n#${i} ${e.entry.name} (${e.entry.property}${e.asExpected ? ', expected' : ', NOT expected'}): ${e.entry.why}\n`;
     s += renderProperty(e.result, e.check);
   }
+  if (r.coverage) s += '\n' + renderCells(r.coverage);
   const unexpected = r.entries.filter((e) => !e.asExpected).length;
   s += `\nverdict: ${r.asExpected ? 'every verdict as expected' : `${unexpected} verdict${unexpected === 1 ? '' : 's'} NOT as expected`}\n`;
   s += perfLine(perfOf(r.entries.map((e) => e.result), r.ms));

@@ -9,7 +9,7 @@ import { loadTrace } from './io.js';
 import { runCommand } from './run.js';
 import { checkCommand, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
-import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
+import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 
 function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: number }) {
@@ -20,6 +20,12 @@ function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: numb
 function positiveInt(flag: string) {
   return (v: string): number => {
     if (!/^[0-9]+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${flag} expects a positive integer`);
+    return Number(v);
+  };
+}
+function natInt(flag: string) {
+  return (v: string): number => {
+    if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) > 32) throw new InvalidArgumentError(`${flag} expects a whole number from 0 to 32`);
     return Number(v);
   };
 }
@@ -71,14 +77,15 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
     .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
     .option('--property <name>', `property to check, repeatable: ${PROPERTY_NAMES.join(', ')} (default all)`, collectProperty)
-    .option('--stats', 'print what the generated traces covered')
+    .option('--depth <k>', `exhaustive phase: every trace of at most K ops over the alphabet, then the random phase; 0 skips it (default ${DEFAULT_DEPTH})`, natInt('--depth'))
+    .option('--stats', 'print what the exhaustive and random phases covered')
     .option('--json', 'print one JSON document')
     .option('--out <file>', 'write the minimal failing trace (expected observations) to FILE, and the implementation\'s observations next to it (FILE with .json replaced by .observed.json)')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
     .exitOverride()
     .action(async (o) => {
-      const base = { runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}) };
+      const base = { runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}) };
       const single = o.impl !== undefined || o.layout !== undefined || o.guest !== undefined || o.ecv !== undefined || o.hostEcvTraps !== undefined || o.property !== undefined;
       const res = single && o.suite === undefined
         ? await checkCommand({

@@ -4,7 +4,10 @@
  * runs, so every generated trace is valid at each step (eret only at vEL2, exit only at vEL1:
  * others are dropped) and shrinking can remove any op without making the trace invalid.
  */
-import { u64 } from '../../models/arch/bits.js';
+import { MASK64, u64 } from '../../models/arch/bits.js';
+import { CTL_ENABLE } from '../../models/arch/registers.js';
+import { countsUntilConditionChanges } from '../../models/arch/timer-math.js';
+import { NTIMERS } from '../../models/arch/timers.js';
 import { unreachable } from '../../models/arch/errors.js';
 import type { RegisterTable } from '../../models/arch/registers.js';
 import type { Op } from '../../models/arch/vocabulary.js';
@@ -13,13 +16,17 @@ import type { ReferenceModel } from '../../models/reference/reference.js';
 export type ValueSpec =
   | { readonly k: 'abs'; readonly v: bigint }
   /** Relative to the count the accessed timer compares against (count - its offset); for offsets, to the count. */
-  | { readonly k: 'now'; readonly d: bigint };
+  | { readonly k: 'now'; readonly d: bigint }
+  /** A value that depends on the guest mode (a CNTHCTL_EL2 pattern in the layout of its E2H). */
+  | { readonly k: 'guest'; readonly vhe: bigint; readonly nvhe: bigint };
 
 export type GenOp =
   /** `alias`: at vEL1, use the nested guest's own name for the same timer view (CNTV_CTL_EL02 -> CNTV_CTL_EL0). */
   | { readonly k: 'msr'; readonly reg: string; readonly val: ValueSpec; readonly alias?: boolean }
   | { readonly k: 'mrs'; readonly reg: string; readonly alias?: boolean }
   | { readonly k: 'tick'; readonly by: bigint }
+  /** Let time pass until `rel` counts from the next change of any enabled timer's condition (0: exactly there). */
+  | { readonly k: 'tickTo'; readonly rel: bigint }
   | { readonly k: 'preempt'; readonly by: bigint }
   | { readonly k: 'wfi'; readonly limit: bigint }
   | { readonly k: 'eret' }
@@ -31,6 +38,12 @@ export function resolveOp(g: GenOp, ref: ReferenceModel): Op | undefined {
     case 'eret': return ref.el === 2 ? { op: 'eret' } : undefined;
     case 'exit': return ref.el === 1 ? { op: 'exit' } : undefined;
     case 'tick': return { op: 'tick', by: g.by };
+    case 'tickTo': {
+      const d = nextChange(ref);
+      if (d === undefined) return undefined;
+      const by = d + g.rel;
+      return by < 0n || by > MASK64 ? undefined : { op: 'tick', by };
+    }
     case 'preempt': return { op: 'preempt', by: g.by };
     case 'wfi': return { op: 'wfi', limit: g.limit };
     case 'mrs': return { op: 'mrs', reg: nameAt(g, ref) };
@@ -64,8 +77,20 @@ function nameAt(g: { readonly reg: string; readonly alias?: boolean }, ref: Refe
   return g.alias && ref.el === 1 ? (el1Alias(ref.table, g.reg) ?? g.reg) : g.reg;
 }
 
+/** Counts until the next change of any enabled timer's condition, or undefined when no timer is enabled. */
+function nextChange(ref: ReferenceModel): bigint | undefined {
+  let best: bigint | undefined;
+  for (let i = 0; i < NTIMERS; i++) {
+    if ((ref.state.ctl[i]! & CTL_ENABLE) === 0n) continue;
+    const d = countsUntilConditionChanges(ref.count, ref.timerOffset(i), ref.state.cval[i]!);
+    if (best === undefined || d < best) best = d;
+  }
+  return best;
+}
+
 function resolveValue(reg: string, s: ValueSpec, ref: ReferenceModel): bigint {
   if (s.k === 'abs') return s.v;
+  if (s.k === 'guest') return ref.config.guest === 'vhe' ? s.vhe : s.nvhe;
   const row = ref.table.byName.get(reg)!;
   const m = ref.el === 2 ? row.vel2[ref.config.guest] : row.vel1;
   const base = m.kind === 'timer' ? u64(ref.count - ref.timerOffset(m.ti)) : ref.count;

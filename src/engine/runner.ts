@@ -13,6 +13,13 @@ import type { El, Expectation, Observation, Op, Trace, TraceConfig } from '../..
 import type { Judge, OpContext, Property, RunContext, Violation } from '../../properties/types.js';
 import { resolveOp, type GenOp } from './abstract-ops.js';
 
+export interface RunnerSnapshot {
+  readonly config: TraceConfig;
+  readonly ref: ReturnType<ReferenceModel['snapshot']>;
+  readonly judge: unknown;
+  readonly index: number;
+}
+
 /** Everything one run produced, up to the first violation. */
 export interface Outcome {
   readonly config: TraceConfig;
@@ -48,6 +55,8 @@ export class Runner {
   record = false;
   /** Index of the op the implementation failed on in this run, if it did. */
   crashedAt: number | undefined;
+  /** Ops before this run's first (after restore(): the snapshot's depth). */
+  private base = 0;
 
   constructor(readonly impl: Implementation, readonly options: RunnerOptions = {}) {}
 
@@ -63,6 +72,32 @@ export class Runner {
     this.routes = declaredVel2Routes(this.impl.declaration, config);
     this.outcome = { config, ops: [], els: [], expected: [], observed: [], details: [], hosts: [], violation: undefined };
     this.crashedAt = undefined;
+    this.base = 0;
+  }
+
+  /** The reference's and the judge's state after the ops so far (the implementation's is its own). */
+  snapshot(): RunnerSnapshot {
+    return { config: this.ref.config, ref: this.ref.snapshot(), judge: this.judge?.snapshot?.(), index: this.base + this.outcome.ops.length };
+  }
+
+  /** Return to a snapshot; the outcome starts empty at the snapshot's op index. */
+  restore(s: RunnerSnapshot): void {
+    if (this.ref.config !== s.config) this.begin(s.config);
+    this.ref.restore(s.ref);
+    if (s.judge !== undefined) this.judge?.restore?.(s.judge);
+    this.base = s.index;
+    this.outcome = { config: this.ref.config, ops: [], els: [], expected: [], observed: [], details: [], hosts: [], violation: undefined };
+    this.crashedAt = undefined;
+  }
+
+  /** A canonical text of the reference's state and the judge's verdict-relevant history. */
+  key(): string {
+    return `${this.ref.key()}#${this.judge?.key?.() ?? ''}`;
+  }
+
+  /** The reference, as it stands after the ops so far. */
+  get reference(): ReferenceModel {
+    return this.ref;
   }
 
   /** The concrete op for an abstract one here, or undefined to skip it. */
@@ -76,7 +111,7 @@ export class Runner {
    */
   crashed(op: Op): void {
     const o = this.outcome;
-    this.crashedAt = o.ops.length;
+    this.crashedAt = this.base + o.ops.length;
     const el = this.ref.el;
     const exp = this.ref.step(op);
     o.ops.push(op);
@@ -91,7 +126,7 @@ export class Runner {
     if (!(e instanceof NvcError)) throw e;
     const o = this.outcome;
     o.failure = e;
-    o.violation = { index: this.crashedAt ?? o.ops.length, explanation: `the implementation failed: ${e.message}` };
+    o.violation = { index: this.crashedAt ?? this.base + o.ops.length, explanation: `the implementation failed: ${e.message}` };
     return o;
   }
 
@@ -100,7 +135,7 @@ export class Runner {
     const el = this.ref.el;
     const exp = this.ref.step(op);
     const o = this.outcome;
-    const index = o.ops.length;
+    const index = this.base + o.ops.length;
     o.ops.push(op);
     const detail = this.impl.detail?.();
     if (this.record) {

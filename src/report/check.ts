@@ -1,7 +1,7 @@
 /** Rendering check results: a report a person can read, and the `--json` document. */
 import { hex } from '../../models/arch/bits.js';
 import { propertyByName } from '../../properties/index.js';
-import type { CheckResult, PropertyResult } from '../check/check.js';
+import type { CheckResult, ExhaustiveSummary, PropertyResult } from '../check/check.js';
 import type { Outcome } from '../engine/runner.js';
 import { observationJson, traceJson } from '../trace/format.js';
 import { renderCoverage } from './coverage.js';
@@ -34,13 +34,30 @@ export function traceTable(o: Outcome, indent = '  '): string {
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
 }
 
+const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+/** The exhaustive phase's claim, in words: `every trace of ≤ 2 ops over nvconform-alphabet/1 (6 families, 4 configs): 37840 traces, 9087 states`. */
+export function scopeText(e: ExhaustiveSummary): string {
+  return `every trace of ≤ ${plural(e.completedDepth, 'op')} over ${e.alphabet} (${plural(e.families, 'family').replace('familys', 'families')}, ${plural(e.roots, 'config')}): ` +
+    `${e.traces} traces, ${e.states} states${e.merged ? '' : ' (not merged: no state keys)'}`;
+}
+
 export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options' | 'layout'>): string {
   if (r.verdict === 'n/a') return `- ${r.property}: n/a (${r.explanation})\n`;
-  if (r.verdict === 'pass') return `+ ${r.property}: pass (${r.runs} traces)\n`;
+  const e = r.exhaustive;
+  if (r.verdict === 'pass') {
+    const random = r.directed ? `${plural(r.directed, 'directed trace')} and ${plural(r.runs - r.directed, 'random trace')}` : plural(r.runs, 'random trace');
+    return e ? `+ ${r.property}: pass: no counterexample among ${scopeText(e)}; then ${random}\n` : `+ ${r.property}: pass (${random})\n`;
+  }
   let s = `x ${r.property}: FAIL`;
   const ce = r.counterexample;
   if (!ce) return s + `\n  why      ${r.explanation}\n`;
-  s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): minimal trace of ${ce.ops.length} op${ce.ops.length === 1 ? '' : 's'}\n`;
+  if (r.phase === 'exhaustive' && e) {
+    s += ` in the exhaustive phase: a shortest counterexample, ${plural(ce.ops.length, 'op')} (${e.completedDepth ? `none among ${scopeText(e)}` : 'the first op'})\n`;
+  } else {
+    s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): minimal trace of ${ce.ops.length} op${ce.ops.length === 1 ? '' : 's'}\n`;
+    if (e) s += `  scope    no counterexample among ${scopeText(e)}\n`;
+  }
   s += `  property ${r.property}: ${propertyByName(r.property).summary}\n`;
   s += `  config   ${configLine(ce.config)}\n`;
   s += `  impl     ${implLine(c)}\n`;
@@ -91,11 +108,14 @@ export function propertyJson(p: PropertyResult): Record<string, unknown> {
     property: p.property,
     verdict: p.verdict,
     runs: p.runs,
+    directed: p.directed ?? 0,
     counterexample: p.counterexample ? counterexampleJson(p.counterexample) : null,
     token: p.token ?? null,
     explanation: p.explanation ?? null,
     ...(p.counterexample ? { divergentOp: p.counterexample.violation?.index ?? null, expected: p.counterexample.expected.map(observationJson) } : {}),
     shrinks: p.shrinks,
+    exhaustive: p.exhaustive ?? null,
+    phase: p.phase ?? null,
   };
 }
 

@@ -57,7 +57,8 @@ describe('check of one failing configuration, and replay', () => {
   it('exits 1 and prints the counterexample with a > row, why, and a replay token', () => {
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^x deferred: FAIL after \d+ traces? \(\d+ shrinks\): minimal trace of [1-3] ops?$/m);
+    // Found by the exhaustive phase (a shortest counterexample) or by the random phase (then shrunk).
+    expect(r.stdout).toMatch(/^x deferred: FAIL (after \d+ traces? \(\d+ shrinks\): minimal trace of [1-3] ops?|in the exhaustive phase: a shortest counterexample, [1-3] ops? \(.*\))$/m);
     expect(r.stdout).toMatch(/^ {2}impl {5}nv2, layout tval-in-vncr, host-ecv-traps off$/m);
     expect(markedRows(r.stdout)).toHaveLength(1);
     expect(r.stdout).toMatch(/^ {2}why {6}op #\d+ /m);
@@ -103,7 +104,7 @@ describe('check --json', () => {
     expect(j.results).toHaveLength(1);
     const p = j.results[0]!;
     expect(p).toMatchObject({ property: 'deferred', verdict: 'fail' });
-    expect(p.runs).toBeGreaterThan(0);
+    expect(['exhaustive', 'random']).toContain((p as unknown as { phase: string }).phase);
     expect(p.explanation).toMatch(/^op #\d+ /);
     expect(p.counterexample.format).toBe(TRACE_FORMAT);
     const t = parseTraceValue(p.counterexample);
@@ -121,7 +122,11 @@ describe('check --json', () => {
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as { verdict: string; results: Record<string, unknown>[] };
     expect(j.verdict).toBe('pass');
-    expect(j.results[0]).toMatchObject({ property: 'no-tval-in-vncr', verdict: 'pass', runs: 20, counterexample: null, token: null, explanation: null });
+    expect(j.results[0]).toMatchObject({ property: 'no-tval-in-vncr', verdict: 'pass', counterexample: null, token: null, explanation: null, phase: null });
+    const p = j.results[0] as { runs: number; directed: number; exhaustive: { completedDepth: number; traces: number; states: number; alphabet: string } };
+    expect(p.runs - p.directed).toBe(20);
+    expect(p.exhaustive).toMatchObject({ completedDepth: 2, alphabet: 'nvconform-alphabet/1' });
+    expect(p.exhaustive.traces).toBeGreaterThan(p.exhaustive.states);
   });
 });
 
@@ -160,7 +165,8 @@ describe('check --stats', () => {
   it('prints the coverage tables', () => {
     const r = cli('check', '--guest', 'vhe', '--property', 'deferred', '--runs', '50', '--stats');
     expect(r.status, r.stderr).toBe(0);
-    for (const h of ['coverage: ops', 'coverage: register x EL x guest (accesses)', 'coverage: timer interrupts raised (architecture)', 'coverage: faults (architecture)']) {
+    expect(r.stdout).toMatch(/^coverage: cells \(register x EL x guest x trap state x offset x near a wrap\): \d+ reachable; \d+ hit by the exhaustive phase, \d+ by the random phase, \d+ missed$/m);
+    for (const h of ['coverage: ops (random phase)', 'coverage: register x EL x guest (accesses, random phase)', 'coverage: timer interrupts raised (architecture)', 'coverage: faults (architecture)']) {
       expect(r.stdout).toContain(`\n${h}\n`);
     }
     expect(r.stdout).toMatch(/^op\s+count$/m);
@@ -173,7 +179,8 @@ describe('check --stats', () => {
     const r = cli('check', '--guest', 'vhe', '--property', 'deferred', '--runs', '20', '--stats', '--json');
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as { coverage: Record<string, Record<string, number>> };
-    expect(Object.keys(j.coverage).sort()).toEqual(['access', 'faults', 'fired', 'ops']);
+    expect(Object.keys(j.coverage).sort()).toEqual(['access', 'cells', 'faults', 'fired', 'ops']);
+    expect(j.coverage.cells).toMatchObject({ reachable: expect.any(Number), exhaustive: expect.any(Number), random: expect.any(Number) });
     expect(j.coverage.ops!.msr).toBeGreaterThan(0);
   });
 });
@@ -217,13 +224,13 @@ describe('external implementations', () => {
   it('the trap-all module plug-in holds architectural (exit 0)', () => {
     const r = cli('check', '--impl', 'examples/plugin/trap-all-host.mjs', '--property', 'architectural', '--runs', '100');
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^\+ architectural: pass \(100 traces\)$/m);
+    expect(r.stdout).toMatch(/^\+ architectural: pass: no counterexample among every trace of ≤ 1 op over nvconform-alphabet\/1 .*; then \d+ directed traces and 100 random traces$/m);
   });
 
   const python = spawnSync('python3', ['--version'], { encoding: 'utf8' });
   it.skipIf(python.status !== 0)('the trap-all exec implementation holds architectural (exit 0)', () => {
     const r = cli('check', '--impl', 'exec:python3 examples/exec/trap_all.py', '--property', 'architectural', '--runs', '30');
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^\+ architectural: pass \(30 traces\)$/m);
+    expect(r.stdout).toMatch(/^\+ architectural: pass: no counterexample among every trace of ≤ 1 op over nvconform-alphabet\/1 .*; then \d+ directed traces and 30 random traces$/m);
   });
 });

@@ -110,7 +110,8 @@ describe.each(MUTANTS.map((m) => [m.name, m] as const))('mutant-%s', (name, m) =
   it.each(m.caughtBy.map((c) => [label(c), c] as const))('the unmutated nv2 passes %s', async (_l, c) => {
     const r = await correctCheck(c);
     expect(r.results[0]!.verdict, r.results[0]!.explanation).toBe('pass');
-    expect(r.results[0]!.runs).toBe(DEFAULT_CHECK_OPTIONS.runs);
+    // The random phase ran its runs in full (directed traces for unreached cells come on top).
+    expect(r.results[0]!.runs - (r.results[0]!.directed ?? 0)).toBe(DEFAULT_CHECK_OPTIONS.runs);
   });
 });
 

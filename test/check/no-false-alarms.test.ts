@@ -4,7 +4,7 @@
  * under (test/check/mutants.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { check, DEFAULT_CHECK_OPTIONS, type CheckOptions } from '../../src/check/check.js';
+import { check, DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH, type CheckOptions } from '../../src/check/check.js';
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
@@ -29,7 +29,8 @@ describe.each(CONFIGS)('%s', (_name, cfg) => {
     const p = r.results[0]!;
     expect(p.property).toBe(cfg.properties[0]);
     expect(p.verdict, `${p.explanation}; replay ${p.token}`).toBe('pass');
-    expect(p.runs).toBe(300);
+    expect(p.runs - (p.directed ?? 0)).toBe(300);
+    expect(p.exhaustive?.completedDepth).toBe(DEFAULT_DEPTH);
     expect(p.opsExecuted).toBeGreaterThan(300); // traces were really run, not skipped
     expect(r.verdict).toBe('pass');
   });

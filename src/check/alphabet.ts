@@ -1,0 +1,118 @@
+/**
+ * The exhaustive phase's alphabet, as data (documented in docs/exhaustive.md). A letter is an
+ * abstract op whose value is a class relative to the state (CVAL one count before now, TVAL -1,
+ * an offset beyond the count, a tick to the next deadline), resolved against the reference where
+ * it stands. The alphabet is split into families, one per timer and name family plus the controls
+ * and counters every family shares; the exhaustive search explores every trace over each family.
+ */
+import { MASK64 } from '../../models/arch/bits.js';
+import { REGISTERS, type RegisterRow, type ValueClass } from '../../models/arch/registers.js';
+import type { Feature, GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
+import type { GenOp, ValueSpec } from '../engine/abstract-ops.js';
+
+export interface Letter {
+  /** How the docs and reports name it: `msr CNTV_CVAL_EL02 now+1`. */
+  readonly name: string;
+  readonly op: GenOp;
+}
+
+export interface Family {
+  readonly name: string;
+  readonly letters: readonly Letter[];
+}
+
+export interface Alphabet {
+  /** Its version, named in every exhaustive claim. */
+  readonly name: string;
+  readonly families: readonly Family[];
+}
+
+const abs = (v: bigint): ValueSpec => ({ k: 'abs', v });
+const now = (d: bigint): ValueSpec => ({ k: 'now', d });
+const byGuest = (vhe: bigint, nvhe: bigint): ValueSpec => ({ k: 'guest', vhe, nvhe });
+
+/** The value classes written to each kind of register, each with its name. */
+export const VALUE_CLASSES: Readonly<Record<ValueClass, readonly (readonly [string, ValueSpec])[]>> = {
+  // disabled; enabled; enabled and masked; ISTATUS written with ENABLE; a RES0 bit with ENABLE.
+  ctl: [['0x0', abs(0n)], ['0x1', abs(1n)], ['0x3', abs(3n)], ['0x5', abs(5n)], ['0x1|1<<40', abs(1n | (1n << 40n))]],
+  // one count before, at, one after the timer's count; far in the future; the largest value.
+  cval: [['now-1', now(-1n)], ['now', now(0n)], ['now+1', now(1n)], ['now+2^40', now(1n << 40n)], ['2^64-1', abs(MASK64)]],
+  // 0, 1, -1, the largest positive, the most negative (bits [63:32] of a write are ignored).
+  tval: [['0x0', abs(0n)], ['0x1', abs(1n)], ['0xffffffff', abs(0xffff_ffffn)], ['0x7fffffff', abs(0x7fff_ffffn)], ['0x80000000', abs(0x8000_0000n)]],
+  // 0; small; larger than the count (so that count - offset wraps).
+  offset: [['0x0', abs(0n)], ['0x10', abs(0x10n)], ['count+0x10', now(0x10n)]],
+  // CNTHCTL_EL2 trap patterns, in the layout of the guest's E2H (E2H=1: EL1PCTEN [10], EL1PTEN [11];
+  // E2H=0: EL1PCTEN [0], EL1PCEN [1]); ECV [12]; EL1TVT [13] and EL1TVCT [14] with FEAT_ECV.
+  cnthctl: [
+    ['open', byGuest(0xc00n, 0x3n)], ['physical timer trapped', byGuest(0x400n, 0x1n)], ['physical counter trapped', byGuest(0x800n, 0x2n)],
+    ['all trapped', abs(0n)], ['open, ECV', byGuest(0x1c00n, 0x1003n)], ['open, EL1TVT|EL1TVCT', byGuest(0x6c00n, 0x6003n)],
+  ],
+  // At vEL2 with E2H=1 CNTKCTL_EL1 is CNTHCTL_EL2 (open; with ECV); with E2H=0 the EL0 controls.
+  cntkctl: [['open', byGuest(0xc00n, 0x3n)], ['open, ECV', byGuest(0x1c00n, 0x0n)], ['closed', byGuest(0x0n, 0x303n)]],
+  // a write to a counter is UNDEFINED: one letter is enough.
+  counter: [['0x0', abs(0n)]],
+};
+
+const TIME: readonly Letter[] = [
+  { name: 'tick to the next deadline', op: { k: 'tickTo', rel: 0n } },
+  { name: 'tick to one before the next deadline', op: { k: 'tickTo', rel: -1n } },
+  { name: 'tick 0x1', op: { k: 'tick', by: 1n } },
+  { name: 'tick 2^32', op: { k: 'tick', by: 1n << 32n } },
+  { name: 'wfi (limit 0x2)', op: { k: 'wfi', limit: 2n } },
+  { name: 'wfi (limit 2^36)', op: { k: 'wfi', limit: 1n << 36n } },
+  { name: 'preempt 0x1', op: { k: 'preempt', by: 1n } },
+  { name: 'eret', op: { k: 'eret' } },
+  { name: 'exit', op: { k: 'exit' } },
+];
+
+/** The registers every family shares: the trap controls of the nested guest and the counters. */
+const SHARED = ['CNTHCTL_EL2', 'CNTPCT_EL0', 'CNTVCT_EL0'];
+
+interface FamilySpec {
+  readonly name: string;
+  readonly family: string;
+  /** The `_EL02` aliases (true), the `_EL0` names (false), or whatever the family has. */
+  readonly alias02?: boolean;
+  /** Registers that change this family's behaviour: its offset, CNTKCTL_EL1 (the E2H alias of CNTHCTL_EL2). */
+  readonly with: readonly string[];
+}
+
+const FAMILY_SPECS: readonly FamilySpec[] = [
+  { name: 'EL1 virtual timer by its _EL02 names', family: 'CNTV', alias02: true, with: ['CNTVOFF_EL2'] },
+  { name: 'EL1 physical timer by its _EL02 names', family: 'CNTP', alias02: true, with: ['CNTPOFF_EL2', 'CNTKCTL_EL1'] },
+  { name: 'CNTV_*_EL0 names', family: 'CNTV', alias02: false, with: ['CNTVOFF_EL2'] },
+  { name: 'CNTP_*_EL0 names', family: 'CNTP', alias02: false, with: ['CNTPOFF_EL2', 'CNTKCTL_EL1'] },
+  { name: 'EL2 virtual timer (CNTHV_*)', family: 'CNTHV', with: [] },
+  { name: 'EL2 physical timer (CNTHP_*)', family: 'CNTHP', with: [] },
+];
+
+function registerLetters(r: RegisterRow): Letter[] {
+  // At vEL1 an _EL02 name is the nested guest's _EL0 name for the same timer view (as the generator does).
+  const out: Letter[] = [{ name: `mrs ${r.name}`, op: { k: 'mrs', reg: r.name, alias: true } }];
+  for (const [label, val] of VALUE_CLASSES[r.values]) out.push({ name: `msr ${r.name} ${label}`, op: { k: 'msr', reg: r.name, val, alias: true } });
+  return out;
+}
+
+function family(spec: FamilySpec): Family {
+  const rows = REGISTERS.filter((r) =>
+    (r.family === spec.family && (spec.alias02 === undefined || !!r.alias02 === spec.alias02)) || spec.with.includes(r.name) || SHARED.includes(r.name));
+  return { name: spec.name, letters: [...rows.flatMap(registerLetters), ...TIME] };
+}
+
+/** The alphabet of this version of nvconform. */
+export const ALPHABET: Alphabet = { name: 'nvconform-alphabet/1', families: FAMILY_SPECS.map(family) };
+
+/** The counts the exhaustive search starts from: near 0 and near 2^64 (so that a large tick wraps). */
+export const ROOT_COUNTS: readonly bigint[] = [0n, MASK64 - 0xfn];
+
+/** The configs the exhaustive search starts from, within the pinned guest mode and FEAT_ECV. */
+export function roots(o: { readonly guest?: GuestMode; readonly ecv?: boolean }): TraceConfig[] {
+  const guests: GuestMode[] = o.guest ? [o.guest] : ['vhe', 'nvhe'];
+  const features: Feature[][] = o.ecv === undefined ? [[], ['ecv']] : o.ecv ? [['ecv']] : [[]];
+  return guests.flatMap((guest) => features.flatMap((f) => ROOT_COUNTS.map((count): TraceConfig => ({ guest, features: f, count, init: {} }))));
+}
+
+/** One line: the alphabet's name, families and letters. */
+export function alphabetSummary(a: Alphabet = ALPHABET): string {
+  return `${a.name} (${a.families.length} families, ${Math.min(...a.families.map((f) => f.letters.length))}-${Math.max(...a.families.map((f) => f.letters.length))} letters each)`;
+}

@@ -1,0 +1,97 @@
+/**
+ * Directed traces: for a coverage cell (cells.ts), a trace that sets up its context — the guest
+ * mode and FEAT_ECV, the offset the access applies, CNTHCTL_EL2's trap bits for the nested guest,
+ * the count near a wrap — then makes the access, followed by random ops. The random phase mixes
+ * these in for the cells the exhaustive phase did not reach, so that generation covers the cross
+ * product the cells describe.
+ */
+import fc from 'fast-check';
+import { MASK64, u64 } from '../../models/arch/bits.js';
+import { cnthctlField, e2h1Bit, fieldMask } from '../../models/arch/cnthctl.js';
+import { REGISTER_BY_NAME, meaningOf, type RegisterRow } from '../../models/arch/registers.js';
+import { TIMER_CONDITION } from '../../models/arch/timers.js';
+import type { El, Feature, GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
+import type { GenOp } from '../engine/abstract-ops.js';
+import { genOpArb, valueArbFor } from './generate.js';
+
+interface Cell {
+  readonly row: RegisterRow;
+  readonly el: El;
+  readonly guest: GuestMode;
+  readonly trap: string;
+  readonly off: string;
+  readonly wrap: string;
+}
+
+function parseCell(key: string): Cell | undefined {
+  const [reg, el, guest, trap, off, wrap] = key.split(' ');
+  const row = reg ? REGISTER_BY_NAME.get(reg) : undefined;
+  if (!row || (el !== 'vEL1' && el !== 'vEL2') || (guest !== 'vhe' && guest !== 'nvhe') || !trap || !off || !wrap) return undefined;
+  return { row, el: el === 'vEL1' ? 1 : 2, guest, trap, off, wrap };
+}
+
+/** The offset value a directed trace gives a cell that wants a non-zero offset. */
+const OFFSET = 0x40n;
+
+/** The fixed part of a cell's trace: its config and the ops up to and including the access. */
+export function directedSkeleton(key: string, pins: { readonly ecv?: boolean }): { config: TraceConfig; ops: GenOp[]; access: GenOp } | undefined {
+  const c = parseCell(key);
+  if (!c) return undefined;
+  const m = meaningOf(c.row, c.el, c.guest);
+  const e2h = c.guest === 'vhe';
+  const rule = m.kind === 'timer' ? (m.view === 'tval' && m.offset !== 'none' ? m.offset : TIMER_CONDITION[m.ti]) : m.kind === 'counter' ? m.offset : undefined;
+  const wantOff = c.off === 'off≠0';
+  // The nested guest's traps: everything open, then the first rule of the access closed if the cell says so.
+  let cnthctl = fieldMask(cnthctlField('EL1PTEN'), e2h) | fieldMask(cnthctlField('EL1PCTEN'), e2h);
+  let ecv = c.row.feature === 'ecv' || (wantOff && rule === 'cntpoff');
+  if (c.trap === 'trap') {
+    const r = c.row.el1Traps.find((t) => !t.nv101Only);
+    if (r) {
+      const f = cnthctlField(r.field);
+      if (f.feature) ecv = true;
+      cnthctl = r.trapsWhen === 1 ? cnthctl | fieldMask(f, e2h) : cnthctl & ~fieldMask(f, e2h);
+    }
+  }
+  if (wantOff && rule === 'cntpoff') cnthctl |= e2h1Bit('ECV');
+  if (pins.ecv !== undefined && pins.ecv !== ecv) {
+    if (ecv) return undefined; // the pins make the cell unreachable
+    ecv = pins.ecv;
+  }
+  const features: Feature[] = ecv ? ['ecv'] : [];
+  const off = wantOff ? OFFSET : 0n;
+  const count = c.wrap === 'near-wrap' ? u64(off + MASK64 - 0xffn) : 0x1000n;
+  const abs = (v: bigint) => ({ k: 'abs', v }) as const;
+  const ops: GenOp[] = [{ k: 'msr', reg: 'CNTHCTL_EL2', val: abs(cnthctl) }];
+  if (rule === 'cntvoff') ops.push({ k: 'msr', reg: 'CNTVOFF_EL2', val: abs(off) });
+  if (rule === 'cntpoff' && ecv) ops.push({ k: 'msr', reg: 'CNTPOFF_EL2', val: abs(off) });
+  if (c.el === 1) ops.push({ k: 'eret' });
+  const access: GenOp = { k: 'mrs', reg: c.row.name };
+  return { config: { guest: c.guest, features, count, init: {} }, ops, access };
+}
+
+/** One trace per cell: its skeleton, the access a read (the cells the pins make unreachable are left out). */
+export function directedExamples(cells: readonly string[], pins: { readonly ecv?: boolean }): [TraceConfig, GenOp[]][] {
+  return cells.flatMap((k) => {
+    const s = directedSkeleton(k, pins);
+    return s ? [[s.config, [...s.ops, s.access]] as [TraceConfig, GenOp[]]] : [];
+  });
+}
+
+/** Traces aimed at `cells` (keys of cells.ts), each a skeleton with a random access value and a random tail. */
+export function directedArb(cells: readonly string[], pins: { readonly ecv?: boolean; readonly maxOps: number }): fc.Arbitrary<[TraceConfig, GenOp[]]> | undefined {
+  const skeletons = cells.flatMap((k) => {
+    const s = directedSkeleton(k, pins);
+    return s ? [s] : [];
+  });
+  if (!skeletons.length) return undefined;
+  return fc.constantFrom(...skeletons).chain((s) => {
+    const row = REGISTER_BY_NAME.get((s.access as { reg: string }).reg)!;
+    const access = fc.oneof(
+      fc.constant(s.access),
+      row.access === 'rw' ? valueArbFor(row).map((val): GenOp => ({ k: 'msr', reg: row.name, val })) : fc.constant(s.access),
+    );
+    const room = Math.max(0, pins.maxOps - s.ops.length - 1);
+    return fc.tuple(access, fc.array(genOpArb, { maxLength: Math.min(room, 8) }))
+      .map(([a, tail]): [TraceConfig, GenOp[]] => [s.config, [...s.ops, a, ...tail]]);
+  });
+}
