@@ -76,6 +76,8 @@ export interface Implementation {
   snapshot?(): unknown;
   restore?(s: unknown): void | Promise<void>;
   key?(): string;
+  /** Optional: the key as 64-bit words written into `buf` from `at` (faster than key()); returns the next free word. */
+  keyInto?(buf: BigUint64Array, at: number): number;
   /** Optional: release resources (a child process). */
   close?(): void | Promise<void>;
 }

@@ -7,11 +7,11 @@
 import type { OffsetRule } from '../arch/offsets.js';
 import type { View } from '../arch/registers.js';
 import { ctlRead, viewAccess, writeSlot } from './hardware.js';
-import { loadHwConfig, saveTimer } from './host/context.js';
-import { emulatedAccessOffset } from './host/emulate.js';
+import { loadHwConfig, saveTimer, syncHwResident } from './host/context.js';
+import { emulatedAccessOffset, storageWritten } from './host/emulate.js';
 import { mergePage, mergeSlot, publishedCtl } from './host/page.js';
 import { softTimerFired } from './host/entry.js';
-import { blockUntil, emulatedLevel, runTime, softDeadline } from './host/soft-timers.js';
+import { blockUntil, emulateTimer, emulatedLevel, runTime, softDeadline } from './host/soft-timers.js';
 import type { Nv2Machine, Slot, TimerRegs } from './machine.js';
 
 export interface Nv2Hooks {
@@ -27,6 +27,10 @@ export interface Nv2Hooks {
   readonly saveTimer: (m: Nv2Machine, guestTimer: number, hwTimer: number) => void;
   /** Program the hardware CNTHCTL_EL2 and offset registers from the timer map. */
   readonly loadHwConfig: (m: Nv2Machine) => void;
+  /** Read back the guest register that lives in the hardware CNTKCTL_EL1 in this context. */
+  readonly syncHwResident: (m: Nv2Machine) => void;
+  /** After an emulated write to a guest storage register (offsets, CNTHCTL_EL2): bring the hardware in line. */
+  readonly storageWritten: (m: Nv2Machine, storage: number) => void;
   // ---- host: the page ----
   /** Take in what the guest stored into the page. */
   readonly mergePage: (m: Nv2Machine) => void;
@@ -35,6 +39,8 @@ export interface Nv2Hooks {
   /** The CTL value the host publishes into a timer's CTL slot. */
   readonly publishedCtl: (m: Nv2Machine, t: TimerRegs, condOffset: bigint) => bigint;
   // ---- host: emulated timers ----
+  /** Re-evaluate one emulated timer (its level and software timer). */
+  readonly emulateTimer: (m: Nv2Machine, guestTimer: number) => void;
   /** The interrupt level of an emulated timer. */
   readonly emulatedLevel: (m: Nv2Machine, t: TimerRegs, off: bigint) => boolean;
   /** The count at which an emulated timer's software timer fires, if armed. */
@@ -52,6 +58,6 @@ export interface Nv2Hooks {
 export type HookName = keyof Nv2Hooks;
 
 export const DEFAULT_HOOKS: Nv2Hooks = Object.freeze({
-  ctlRead, viewAccess, writeSlot, saveTimer, loadHwConfig, mergePage, mergeSlot, publishedCtl,
-  emulatedLevel, softDeadline, softTimerFired, runTime, blockUntil, emulatedAccessOffset,
+  ctlRead, viewAccess, writeSlot, saveTimer, loadHwConfig, syncHwResident, storageWritten, mergePage, mergeSlot, publishedCtl,
+  emulateTimer, emulatedLevel, softDeadline, softTimerFired, runTime, blockUntil, emulatedAccessOffset,
 });

@@ -27,7 +27,7 @@ import { note } from './host/guest.js';
 import { afterHostWork, hostEntry, switchTo } from './host/entry.js';
 import { describeTimerMap, type TimerMap } from './host/timer-map.js';
 import type { Nv2Machine, Nv2Setup, Nv2State, OpLog, Slot, SlotItem, TimerRegs, TrapCounters } from './machine.js';
-import { layoutSlots } from './routing.js';
+import { layoutSlots, routeTable } from './routing.js';
 
 export { RUN_FIRING_LIMIT } from './host/soft-timers.js';
 export type { TrapCounters } from './machine.js';
@@ -54,6 +54,31 @@ interface Nv2Snapshot {
 }
 
 const copyTimers = (ts: readonly TimerRegs[]): TimerRegs[] => ts.map((t) => ({ ctl: t.ctl, cval: t.cval }));
+
+/** Copy `s` into `t` (a state of the same setup) without allocating. */
+function copyInto(t: Nv2State, s: Nv2State): void {
+  t.count = s.count;
+  const th = t.hw, sh = s.hw, tt = t.host, st = s.host;
+  for (let i = 0; i < sh.timers.length; i++) {
+    th.timers[i]!.ctl = sh.timers[i]!.ctl;
+    th.timers[i]!.cval = sh.timers[i]!.cval;
+    tt.timers[i]!.ctl = st.timers[i]!.ctl;
+    tt.timers[i]!.cval = st.timers[i]!.cval;
+    tt.level[i] = st.level[i]!;
+    tt.soft[i] = st.soft[i];
+  }
+  th.cntvoff = sh.cntvoff;
+  th.cntpoff = sh.cntpoff;
+  th.cnthctl = sh.cnthctl;
+  th.cntkctl = sh.cntkctl;
+  for (let i = 0; i < sh.page.length; i++) {
+    th.page[i] = sh.page[i]!;
+    tt.published[i] = st.published[i];
+  }
+  tt.el = st.el;
+  for (let i = 0; i < st.sys.length; i++) tt.sys[i] = st.sys[i]!;
+  tt.map = st.map;
+}
 
 /** A copy of the state; the timer map is shared (it is an immutable, derived value). */
 function copyState(s: Nv2State): Nv2State {
@@ -203,9 +228,43 @@ export class Nv2Model implements Implementation, Nv2Machine {
 
   /** Return to a snapshot (which stays valid: it is copied again). */
   restore(snap: Nv2Snapshot): void {
-    this.config = snap.config;
-    this.setup = this.setupFor(snap.config);
-    this.state = copyState(snap.state);
+    if (this.config !== snap.config) {
+      this.config = snap.config;
+      this.setup = this.setupFor(snap.config);
+      this.state = copyState(snap.state);
+      return;
+    }
+    copyInto(this.state, snap.state);
+  }
+
+  /** Write the state into `buf` from word `at` (a binary key; the timer map is derived from the rest and left out); returns the next free word. */
+  keyInto(buf: BigUint64Array, at: number): number {
+    const { count, hw, host } = this.state;
+    buf[at++] = count;
+    let flags = BigInt(host.el);
+    for (let i = 0; i < hw.timers.length; i++) {
+      buf[at++] = hw.timers[i]!.ctl;
+      buf[at++] = hw.timers[i]!.cval;
+      buf[at++] = host.timers[i]!.ctl;
+      buf[at++] = host.timers[i]!.cval;
+      const soft = host.soft[i];
+      buf[at++] = soft ?? 0n;
+      if (soft !== undefined) flags |= 1n << BigInt(8 + i);
+      if (host.level[i]) flags |= 1n << BigInt(16 + i);
+    }
+    buf[at++] = hw.cntvoff;
+    buf[at++] = hw.cntpoff;
+    buf[at++] = hw.cnthctl;
+    buf[at++] = hw.cntkctl;
+    for (let i = 0; i < hw.page.length; i++) {
+      buf[at++] = hw.page[i]!;
+      const p = host.published[i];
+      buf[at++] = p ?? 0n;
+      if (p !== undefined) flags |= 1n << BigInt(24 + i);
+    }
+    for (let i = 0; i < host.sys.length; i++) buf[at++] = host.sys[i]!;
+    buf[at++] = flags;
+    return at;
   }
 
   /** A canonical text of the state (the timer map is derived from the rest, so it is left out). */
@@ -235,7 +294,10 @@ export class Nv2Model implements Implementation, Nv2Machine {
     const write = value !== undefined;
     const el = this.state.host.el;
     if (el === 2) this.counters.accesses++;
-    const r = this.state.host.map!.routes.route(row, write);
+    // The hardware routes by its own CNTHCTL_EL2 (the map's, unless a hook changed it).
+    const map = this.state.host.map!;
+    const routes = map.cnthctl === this.state.hw.cnthctl ? map.routes : routeTable({ ...map.routes.ctx, cnthctl: this.state.hw.cnthctl });
+    const r = routes.route(row, write);
     switch (r.kind) {
       case 'undefined':
         this.log.actions.push({ kind: 'undefined' });

@@ -95,7 +95,28 @@ export class ReferenceModel {
 
   /** Return to a snapshot (which stays valid: it is copied). */
   restore(s: RefState): void {
-    this.state = { count: s.count, el: s.el, ctl: s.ctl.slice(), cval: s.cval.slice(), sys: s.sys.slice() };
+    // In place: restoring is the exhaustive search's inner loop, and allocating there is most of its cost.
+    const t = this.state;
+    t.count = s.count;
+    t.el = s.el;
+    for (let i = 0; i < s.ctl.length; i++) {
+      t.ctl[i] = s.ctl[i]!;
+      t.cval[i] = s.cval[i]!;
+    }
+    for (let i = 0; i < s.sys.length; i++) t.sys[i] = s.sys[i]!;
+  }
+
+  /** Write the state into `buf` from word `at` (a binary key: equal states, equal words); returns the next free word. */
+  keyInto(buf: BigUint64Array, at: number): number {
+    const s = this.state;
+    buf[at++] = s.count;
+    buf[at++] = BigInt(s.el);
+    for (let i = 0; i < s.ctl.length; i++) {
+      buf[at++] = s.ctl[i]!;
+      buf[at++] = s.cval[i]!;
+    }
+    for (let i = 0; i < s.sys.length; i++) buf[at++] = s.sys[i]!;
+    return at;
   }
 
   /** A canonical text of the state: equal states give equal keys (the same as stateKey's order, faster). */

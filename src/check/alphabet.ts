@@ -13,7 +13,8 @@ import type { GenOp, ValueSpec } from '../engine/abstract-ops.js';
 export interface Letter {
   /** How the docs and reports name it: `msr CNTV_CVAL_EL02 now+1`. */
   readonly name: string;
-  readonly op: GenOp;
+  /** One op, or (a macro letter) a few ops that guest hypervisors do together, such as arming a timer. */
+  readonly ops: readonly GenOp[];
 }
 
 export interface Family {
@@ -54,15 +55,15 @@ export const VALUE_CLASSES: Readonly<Record<ValueClass, readonly (readonly [stri
 };
 
 const TIME: readonly Letter[] = [
-  { name: 'tick to the next deadline', op: { k: 'tickTo', rel: 0n } },
-  { name: 'tick to one before the next deadline', op: { k: 'tickTo', rel: -1n } },
-  { name: 'tick 0x1', op: { k: 'tick', by: 1n } },
-  { name: 'tick 2^32', op: { k: 'tick', by: 1n << 32n } },
-  { name: 'wfi (limit 0x2)', op: { k: 'wfi', limit: 2n } },
-  { name: 'wfi (limit 2^36)', op: { k: 'wfi', limit: 1n << 36n } },
-  { name: 'preempt 0x1', op: { k: 'preempt', by: 1n } },
-  { name: 'eret', op: { k: 'eret' } },
-  { name: 'exit', op: { k: 'exit' } },
+  { name: 'tick to the next deadline', ops: [{ k: 'tickTo', rel: 0n }] },
+  { name: 'tick to one before the next deadline', ops: [{ k: 'tickTo', rel: -1n }] },
+  { name: 'tick 0x1', ops: [{ k: 'tick', by: 1n }] },
+  { name: 'tick 2^32', ops: [{ k: 'tick', by: 1n << 32n }] },
+  { name: 'wfi (limit 0x2)', ops: [{ k: 'wfi', limit: 2n }] },
+  { name: 'wfi (limit 2^36)', ops: [{ k: 'wfi', limit: 1n << 36n }] },
+  { name: 'preempt 0x1', ops: [{ k: 'preempt', by: 1n }] },
+  { name: 'eret', ops: [{ k: 'eret' }] },
+  { name: 'exit', ops: [{ k: 'exit' }] },
 ];
 
 /** The registers every family shares: the trap controls of the nested guest and the counters. */
@@ -88,19 +89,45 @@ const FAMILY_SPECS: readonly FamilySpec[] = [
 
 function registerLetters(r: RegisterRow): Letter[] {
   // At vEL1 an _EL02 name is the nested guest's _EL0 name for the same timer view (as the generator does).
-  const out: Letter[] = [{ name: `mrs ${r.name}`, op: { k: 'mrs', reg: r.name, alias: true } }];
-  for (const [label, val] of VALUE_CLASSES[r.values]) out.push({ name: `msr ${r.name} ${label}`, op: { k: 'msr', reg: r.name, val, alias: true } });
+  const out: Letter[] = [{ name: `mrs ${r.name}`, ops: [{ k: 'mrs', reg: r.name, alias: true }] }];
+  for (const [label, val] of VALUE_CLASSES[r.values]) out.push({ name: `msr ${r.name} ${label}`, ops: [{ k: 'msr', reg: r.name, val, alias: true }] });
   return out;
 }
 
+const familyRows = (spec: FamilySpec): RegisterRow[] => REGISTERS.filter((r) =>
+  (r.family === spec.family && (spec.alias02 === undefined || !!r.alias02 === spec.alias02)) || spec.with.includes(r.name) || SHARED.includes(r.name));
+
 function family(spec: FamilySpec): Family {
-  const rows = REGISTERS.filter((r) =>
-    (r.family === spec.family && (spec.alias02 === undefined || !!r.alias02 === spec.alias02)) || spec.with.includes(r.name) || SHARED.includes(r.name));
-  return { name: spec.name, letters: [...rows.flatMap(registerLetters), ...TIME] };
+  return { name: spec.name, letters: [...familyRows(spec).flatMap(registerLetters), ...TIME] };
 }
 
-/** The alphabet of this version of nvconform. */
+/**
+ * Macro letters: what a guest hypervisor does in one go, so that deeper behaviour is within a few
+ * letters — arming the family's timer (CVAL, then CTL) and polling it (time to the deadline, then
+ * a CTL read).
+ */
+function macros(spec: FamilySpec): Letter[] {
+  const rows = familyRows(spec).filter((r) => r.family === spec.family);
+  const cval = rows.find((r) => r.values === 'cval'), ctl = rows.find((r) => r.values === 'ctl'), tval = rows.find((r) => r.values === 'tval');
+  if (!cval || !ctl) return [];
+  const arm = (d: bigint, c: bigint): GenOp[] => [{ k: 'msr', reg: cval.name, val: now(d), alias: true }, { k: 'msr', reg: ctl.name, val: abs(c), alias: true }];
+  return [
+    { name: `arm ${spec.family} now+1`, ops: arm(1n, 1n) },
+    { name: `arm ${spec.family} now`, ops: arm(0n, 1n) },
+    { name: `arm ${spec.family} masked now`, ops: arm(0n, 3n) },
+    { name: `poll ${spec.family} CTL`, ops: [{ k: 'tickTo', rel: 0n }, { k: 'mrs', reg: ctl.name, alias: true }] },
+    ...(tval ? [{ name: `poll ${spec.family} TVAL`, ops: [{ k: 'tickTo', rel: -1n }, { k: 'mrs', reg: tval.name, alias: true }] as GenOp[] }] : []),
+  ];
+}
+
+/** The alphabet of this version of nvconform: one op per letter, so a depth is a number of ops. */
 export const ALPHABET: Alphabet = { name: 'nvconform-alphabet/1', families: FAMILY_SPECS.map(family) };
+
+/** The same with macro letters (arm, poll) added to every family: `layouts --explore` verifies its answers with it. */
+export const MACRO_ALPHABET: Alphabet = {
+  name: 'nvconform-alphabet/1+macros',
+  families: FAMILY_SPECS.map((spec) => ({ name: spec.name, letters: [...family(spec).letters, ...macros(spec)] })),
+};
 
 /** The counts the exhaustive search starts from: near 0 and near 2^64 (so that a large tick wraps). */
 export const ROOT_COUNTS: readonly bigint[] = [0n, MASK64 - 0xfn];

@@ -15,11 +15,12 @@ import { BUILTINS, createImplementation, type Registry } from '../engine/registr
 import { Runner, runTrace, runTraceSync, type Outcome } from '../engine/runner.js';
 import { encodeToken } from '../trace/token.js';
 import { traceArb, type GenOp } from './generate.js';
+import type { Alphabet } from './alphabet.js';
 import { cellOf, reachableCells } from './cells.js';
 import { directedArb, directedExamples } from './directed.js';
 import { exhaustive, type ExhaustiveResult } from './exhaustive.js';
 import { minimize } from './shrink.js';
-import { Coverage, type Phase } from './stats.js';
+import { Coverage, type FoundBy } from './stats.js';
 
 export interface CheckOptions {
   /** Implementation: `nv2` (default), `nv`, a plug-in module path, or `exec:COMMAND`. */
@@ -54,6 +55,8 @@ export interface CheckOptions {
    * DEFAULT_REPLAY_DEPTH (it is explored by replaying prefixes).
    */
   readonly depth?: number;
+  /** The exhaustive phase's alphabet. Default ALPHABET (one op per letter). */
+  readonly alphabet?: Alphabet;
 }
 
 /** The exhaustive phase's depth by default (CheckOptions.depth). */
@@ -83,7 +86,7 @@ export interface PropertyResult {
   /** The exhaustive phase: its scope and what it covered (absent when skipped). */
   readonly exhaustive?: ExhaustiveSummary;
   /** Which phase found the counterexample. */
-  readonly phase?: Phase;
+  readonly phase?: FoundBy;
 }
 
 /** What the exhaustive phase covered: every trace of at most `completedDepth` ops over `alphabet`. */
@@ -179,7 +182,7 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   if (depth > 0) {
     if (coverage) coverage.phase = 'exhaustive';
     const r = await exhaustive(d.impl, p, {
-      depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+      depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.alphabet ? { alphabet: o.alphabet } : {}),
       observe: (c) => {
         const k = cellOf(c);
         if (k !== undefined) reached.add(k);
@@ -257,5 +260,6 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   }
   const token = encodeToken({ config: minimal.config, ops: minimal.ops }, replayInfo(o, layout, p.name));
   const explanation = (staticFault ? `${staticFault}; ` : '') + minimal.violation!.explanation;
-  return { ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: minimal, explanation, token, ...withExh, phase: 'random' };
+  const phase: FoundBy = details.numRuns <= examples.length ? 'directed' : 'random';
+  return { ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: minimal, explanation, token, ...withExh, phase };
 }

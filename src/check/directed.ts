@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { MASK64, u64 } from '../../models/arch/bits.js';
 import { cnthctlField, e2h1Bit, fieldMask } from '../../models/arch/cnthctl.js';
-import { REGISTER_BY_NAME, meaningOf, type RegisterRow } from '../../models/arch/registers.js';
+import { REGISTERS, REGISTER_BY_NAME, meaningOf, type RegisterRow } from '../../models/arch/registers.js';
 import { TIMER_CONDITION } from '../../models/arch/timers.js';
 import type { El, Feature, GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
 import type { GenOp } from '../engine/abstract-ops.js';
@@ -59,11 +59,28 @@ export function directedSkeleton(key: string, pins: { readonly ecv?: boolean }):
   }
   const features: Feature[] = ecv ? ['ecv'] : [];
   const off = wantOff ? OFFSET : 0n;
-  const count = c.wrap === 'near-wrap' ? u64(off + MASK64 - 0xffn) : 0x1000n;
+  const timerWrap = c.wrap === 'near-wrap' && m.kind === 'timer';
+  // Near a wrap: the timer's count (count - offset) two before 2^64, so that a deadline one ahead lies at the wrap.
+  const count = c.wrap === 'near-wrap' ? u64(off + MASK64 - (timerWrap ? 1n : 0xffn)) : 0x1000n;
   const abs = (v: bigint) => ({ k: 'abs', v }) as const;
-  const ops: GenOp[] = [{ k: 'msr', reg: 'CNTHCTL_EL2', val: abs(cnthctl) }];
+  // The offset is written before the control that puts it in force (CNTHCTL_EL2.ECV for CNTPOFF_EL2),
+  // and the access's timer is armed in between: the host must react to the control write.
+  const ecvLate = rule === 'cntpoff' && wantOff && !(c.wrap === 'near-wrap' && m.kind === 'timer');
+  const ops: GenOp[] = [{ k: 'msr', reg: 'CNTHCTL_EL2', val: abs(ecvLate ? cnthctl & ~e2h1Bit('ECV') : cnthctl) }];
   if (rule === 'cntvoff') ops.push({ k: 'msr', reg: 'CNTVOFF_EL2', val: abs(off) });
   if (rule === 'cntpoff' && ecv) ops.push({ k: 'msr', reg: 'CNTPOFF_EL2', val: abs(off) });
+  if (m.kind === 'timer') {
+    // Arm the timer from vEL2 by its vEL2 names — due now, so that an offset put in force later moves
+    // its condition; near a wrap, due one count ahead, at the wrap — then a certain host entry.
+    const at2 = (view: string) => REGISTERS.find((r) => { const x = r.vel2[c.guest]; return x.kind === 'timer' && x.ti === m.ti && x.view === view; });
+    const cval = at2('cval'), ctl = at2('ctl');
+    if (cval && ctl) {
+      ops.push({ k: 'msr', reg: cval.name, val: { k: 'now', d: timerWrap ? 1n : 0n } }, { k: 'msr', reg: ctl.name, val: abs(1n) }, { k: 'preempt', by: 0n });
+    }
+  }
+  if (ecvLate) ops.push({ k: 'msr', reg: 'CNTHCTL_EL2', val: abs(cnthctl) });
+  // Near a wrap, let time reach the deadline (the host must have armed its software timer across the wrap).
+  if (timerWrap) ops.push({ k: 'tickTo', rel: 0n });
   if (c.el === 1) ops.push({ k: 'eret' });
   const access: GenOp = { k: 'mrs', reg: c.row.name };
   return { config: { guest: c.guest, features, count, init: {} }, ops, access };

@@ -30,6 +30,8 @@ export interface ExhaustiveOptions {
 
 export interface ExhaustiveResult {
   readonly alphabet: string;
+  /** What a depth counts: ops (every letter one op) or letters (some are macros of several ops). */
+  readonly unit: 'op' | 'letter';
   readonly depth: number;
   /** Every trace of at most this many ops was explored (less than `depth` only when a budget ran out or a counterexample ended the search). */
   readonly completedDepth: number;
@@ -50,8 +52,8 @@ export interface ExhaustiveResult {
 
 interface Node {
   readonly parent: Node | undefined;
-  /** The op that led here (undefined at a root). */
-  readonly op: Op | undefined;
+  /** The letter's ops that led here (none at a root). */
+  readonly ops: readonly Op[];
   readonly depth: number;
   readonly family: number;
   readonly config: TraceConfig;
@@ -66,8 +68,10 @@ interface Node {
 const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
 const path = (n: Node | undefined): Op[] => {
   const out: Op[] = [];
-  for (let x = n; x?.op; x = x.parent) out.push(x.op);
-  return out.reverse();
+  const letters: (readonly Op[])[] = [];
+  for (let x = n; x?.parent; x = x.parent) letters.push(x.ops);
+  for (let i = letters.length - 1; i >= 0; i--) out.push(...letters[i]!);
+  return out;
 };
 
 /** Explore; a property violation or an implementation failure within the scope is returned as a shortest counterexample. */
@@ -80,11 +84,24 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   const merged = snapshots && typeof impl.key === 'function';
   const limit = o.maxTransitions ?? Number.POSITIVE_INFINITY;
   const nodes: Node[] = [];
-  const visited = alphabet.families.map(() => new Map<string, number>());
+  const visited = alphabet.families.map(() => new StateSet());
   let transitions = 0;
 
-  const productKey = (family: number, config: TraceConfig): string =>
-    `${config.guest}${config.features.join(',')}|${runner.key()}|${merged ? impl.key!() : ''}`;
+  // The product key: the config's guest mode and features, the reference's and the implementation's
+  // states as 64-bit words, and the judge's history (and the implementation's key text if it gives
+  // no words). Looked up by a hash of the words; equality is checked on the whole key.
+  const words = new BigUint64Array(512);
+  const halves = new Uint32Array(words.buffer);
+  const binary = typeof impl.keyInto === 'function';
+  // Roots that differ only in their count share an index: the count is in the reference's state.
+  const kinds = [...new Set(rootConfigs.map((c) => `${c.guest} ${c.features.join(',')}`))];
+  const configIndex = new Map(rootConfigs.map((c) => [c, kinds.indexOf(`${c.guest} ${c.features.join(',')}`)]));
+  const productKey = (_family: number, config: TraceConfig): StateKey => {
+    words[0] = BigInt(configIndex.get(config) ?? 0);
+    let n = runner.refKeyInto(words, 1);
+    if (binary) n = impl.keyInto!(words, n);
+    return { words, halves, n, text: `${binary ? '' : merged ? impl.key!() : ''}|${runner.judgeKey()}` };
+  };
 
   /** Put the runner and the implementation back into node `n`'s state. */
   const enter = (n: Node): Promise<void> | undefined => {
@@ -107,8 +124,8 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     runner.restore(n.runner);
   };
 
-  const addNode = (parent: Node | undefined, op: Op | undefined, family: number, config: TraceConfig, depth: number): Node => {
-    const n: Node = { parent, op, depth, family, config, runner: runner.snapshot(), impl: snapshots ? impl.snapshot!() : undefined, children: [], id: nodes.length };
+  const addNode = (parent: Node | undefined, ops: readonly Op[], family: number, config: TraceConfig, depth: number): Node => {
+    const n: Node = { parent, ops, depth, family, config, runner: runner.snapshot(), impl: snapshots ? impl.snapshot!() : undefined, children: [], id: nodes.length };
     nodes.push(n);
     return n;
   };
@@ -126,8 +143,8 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
         return finish(0, await record(impl, property, config, []));
       }
       const k = productKey(f, config);
-      if (visited[f]!.has(k)) continue;
-      const n = addNode(undefined, undefined, f, config, 0);
+      if (visited[f]!.get(k) !== undefined) continue;
+      const n = addNode(undefined, [], f, config, 0);
       visited[f]!.set(k, n.id);
       frontier.push(n);
     }
@@ -142,20 +159,30 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
         if (transitions >= limit) return finish(completed);
         const entered = enter(n);
         if (entered) await entered;
-        const op = runner.resolve(letter.op);
-        if (!op) continue;
-        transitions++;
-        let obs;
-        try {
-          const x = impl.step(op);
-          obs = isPromise(x) ? await x : x;
-        } catch (e) {
-          if (!(e instanceof NvcError)) throw e;
-          return finish(d - 1, await record(impl, property, n.config, [...path(n), op]));
+        // A letter of several ops is valid only if each op is valid where it stands.
+        const done: Op[] = [];
+        let valid = true;
+        for (const g of letter.ops) {
+          const op = runner.resolve(g);
+          if (!op) {
+            valid = false;
+            break;
+          }
+          if (done.length === 0) transitions++;
+          done.push(op);
+          let obs;
+          try {
+            const x = impl.step(op);
+            obs = isPromise(x) ? await x : x;
+          } catch (e) {
+            if (!(e instanceof NvcError)) throw e;
+            return finish(d - 1, await record(impl, property, n.config, [...path(n), ...done]));
+          }
+          if (runner.judgeOp(op, obs)) return finish(d - 1, await record(impl, property, n.config, [...path(n), ...done]));
         }
-        if (runner.judgeOp(op, obs)) return finish(d - 1, await record(impl, property, n.config, [...path(n), op]));
+        if (!valid || done.length === 0) continue;
         if (!merged) {
-          const c = addNode(n, op, n.family, n.config, d);
+          const c = addNode(n, done, n.family, n.config, d);
           n.children.push(c.id);
           next.push(c);
           continue;
@@ -166,7 +193,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
           n.children.push(seen);
           continue;
         }
-        const c = addNode(n, op, n.family, n.config, d);
+        const c = addNode(n, done, n.family, n.config, d);
         visited[n.family]!.set(k, c.id);
         n.children.push(c.id);
         next.push(c);
@@ -179,7 +206,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
 
   function finish(completedDepth: number, counterexample?: Outcome): ExhaustiveResult {
     return {
-      alphabet: alphabet.name, depth: o.depth, completedDepth, families: alphabet.families.length, roots: rootConfigs.length,
+      alphabet: alphabet.name, unit: alphabet.families.every((f) => f.letters.every((l) => l.ops.length === 1)) ? 'op' : 'letter', depth: o.depth, completedDepth, families: alphabet.families.length, roots: rootConfigs.length,
       traces: countTraces(nodes, completedDepth), states: nodes.length, transitions, merged, ms: performance.now() - t0,
       ...(counterexample ? { counterexample } : {}),
     };
@@ -215,4 +242,47 @@ async function record(impl: Implementation, property: Property, config: TraceCon
   const out = await runTrace(r, config, asGenOps(ops));
   if (!out.violation) throw new NvcError('internal error: the counterexample did not fail again (non-deterministic implementation?)', 1);
   return out;
+}
+
+/** A product state's key: `n` 64-bit words (reused between calls) and a short text. */
+interface StateKey {
+  readonly words: BigUint64Array;
+  /** The same words as 32-bit halves (a view over the same memory). */
+  readonly halves: Uint32Array;
+  readonly n: number;
+  readonly text: string;
+}
+
+/** A set of keys, each with a node id: hashed over the words' 32-bit halves, compared in full. */
+class StateSet {
+  private readonly buckets = new Map<number, { words: Uint32Array; text: string; id: number }[]>();
+
+  private static hash(k: StateKey): number {
+    const u = k.halves, len = k.n * 2;
+    let h = 0x811c9dc5 ^ k.n;
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ u[i]!, 0x01000193);
+    for (let i = 0; i < k.text.length; i++) h = Math.imul(h ^ k.text.charCodeAt(i), 0x01000193);
+    return h >>> 0;
+  }
+
+  private static same(e: { words: Uint32Array; text: string }, k: StateKey): boolean {
+    if (e.text !== k.text || e.words.length !== k.n * 2) return false;
+    const u = k.halves, w = e.words;
+    for (let i = 0; i < w.length; i++) if (w[i] !== u[i]) return false;
+    return true;
+  }
+
+  get(k: StateKey): number | undefined {
+    const b = this.buckets.get(StateSet.hash(k));
+    if (b) for (const e of b) if (StateSet.same(e, k)) return e.id;
+    return undefined;
+  }
+
+  set(k: StateKey, id: number): void {
+    const h = StateSet.hash(k);
+    const e = { words: k.halves.slice(0, k.n * 2), text: k.text, id };
+    const b = this.buckets.get(h);
+    if (b) b.push(e);
+    else this.buckets.set(h, [e]);
+  }
 }

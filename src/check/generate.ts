@@ -156,13 +156,27 @@ function pollArb(rows: readonly RegisterRow[]): fc.Arbitrary<GenOp[]> | undefine
   return fc.bigInt({ min: 0n, max: 8n }).map((by): GenOp[] => [{ k: 'tick', by }, { k: 'mrs', reg: ctl.name }]);
 }
 
-const FOCUSED_STEP_ARBS: readonly fc.Arbitrary<GenOp[]>[] = FOCUS_FAMILIES.map((f) => {
+/**
+ * "Reconfigure": a write to one of the focus family's offset or control registers (its CNTVOFF or
+ * CNTPOFF, CNTHCTL_EL2, CNTKCTL_EL1), as a hypervisor sets up a context before arming a timer and
+ * changes it while the timer runs.
+ */
+const CONTEXT_ARBS: readonly (fc.Arbitrary<GenOp> | undefined)[] = FOCUS_FAMILIES.map((f) => {
+  const rows = REGISTERS.filter(inFocus(f)).filter((r) => r.class === 'offset' || r.class === 'control');
+  return rows.length ? fc.constantFrom(...rows).chain((r) => valueArbFor(r).map((val): GenOp => ({ k: 'msr', reg: r.name, val }))) : undefined;
+});
+
+const FOCUSED_STEP_ARBS: readonly fc.Arbitrary<GenOp[]>[] = FOCUS_FAMILIES.map((f, fi) => {
   const rows = REGISTERS.filter(inFocus(f));
   const single = opArb(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...rows) }, { weight: 1, arbitrary: REG_ARB })).map((g) => [g]);
   const arm = armArb(rows);
   const poll = pollArb(rows);
+  const context = CONTEXT_ARBS[fi];
   if (!arm || !poll) return single;
-  return fc.oneof({ weight: 10, arbitrary: single }, { weight: 1, arbitrary: arm }, { weight: 1, arbitrary: poll });
+  return fc.oneof(
+    { weight: 10, arbitrary: single }, { weight: 1, arbitrary: arm }, { weight: 1, arbitrary: poll },
+    ...(context ? [{ weight: 1, arbitrary: context.map((g) => [g]) }] : []),
+  );
 });
 
 export function configArb(o: GenOptions): fc.Arbitrary<TraceConfig> {
@@ -183,6 +197,11 @@ export function configArb(o: GenOptions): fc.Arbitrary<TraceConfig> {
 
 export function traceArb(o: GenOptions): fc.Arbitrary<[TraceConfig, GenOp[]]> {
   return fc.tuple(configArb(o), fc.nat({ max: FOCUSED_STEP_ARBS.length - 1 }))
-    .chain(([config, focus]) => fc.array(FOCUSED_STEP_ARBS[focus]!, { maxLength: o.maxOps, size: 'medium' })
-      .map((steps): [TraceConfig, GenOp[]] => [config, steps.flat().slice(0, o.maxOps)]));
+    .chain(([config, focus]) => {
+      const context = CONTEXT_ARBS[focus];
+      // Half the traces set up their context first (0-2 writes), as a hypervisor does before arming a timer.
+      const prefix = context ? fc.oneof(fc.constant<GenOp[]>([]), fc.array(context, { minLength: 1, maxLength: 2 })) : fc.constant<GenOp[]>([]);
+      return fc.tuple(prefix, fc.array(FOCUSED_STEP_ARBS[focus]!, { maxLength: o.maxOps, size: 'medium' }))
+        .map(([pre, steps]): [TraceConfig, GenOp[]] => [config, [...pre, ...steps.flat()].slice(0, o.maxOps)]);
+    });
 }

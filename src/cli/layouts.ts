@@ -4,7 +4,7 @@ import type { Layout } from '../../models/arch/layout.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { loadCatalogue, loadLayout } from '../../models/layouts/load.js';
 import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
-import { counterexampleJson, renderProperty } from '../report/check.js';
+import { counterexampleJson, renderProperty, scopeText } from '../report/check.js';
 import { headline, judgeLayout, trapCost, type LayoutOptions, type LayoutVerdict } from '../layouts/evaluate.js';
 import { explore, type Exploration } from '../layouts/explore.js';
 import { WORKLOADS } from '../layouts/workloads.js';
@@ -44,14 +44,16 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
     return { text: JSON.stringify(doc, null, 2) + '\n', code: 0 };
   }
   let s = `nvconform layouts: the built-in NV2 host${o.hostEcvTraps ? ' with ECV traps' : ''}; ${o.runs} traces per contract, seed ${o.seed}\n`;
-  s += `cost: traps per 1000 guest-hypervisor timer register accesses on the workloads ${WORKLOADS.join(', ')}\n\n`;
+  s += `cost: traps per 1000 guest-hypervisor timer register accesses on the workloads ${WORKLOADS.join(', ')}\n`;
+  s += `vCPU: the virtual CPU's features judged (FEAT_VHE always; FEAT_ECV ${o.ecv === undefined ? 'with and without' : o.ecv ? 'only with' : 'only without'})\n\n`;
+  const vcpu = ecvText(o.ecv);
   const rows = verdicts.map((v, i) => {
     const h = headline(v);
-    return [String(i), v.layout.name, v.guest, v.architectural.verdict, v.deferred.verdict, h?.counterexample ? `${h.counterexample.ops.length} op${h.counterexample.ops.length === 1 ? "" : "s"}` : '-',
+    return [String(i), v.layout.name, v.guest, vcpu, v.architectural.verdict, v.deferred.verdict, h?.counterexample ? `${h.counterexample.ops.length} op${h.counterexample.ops.length === 1 ? "" : "s"}` : '-',
       ...WORKLOADS.map((w) => String(v.cost[w]))];
   });
-  for (const g of o.guests) rows.push(['', 'FEAT_NV only (baseline)', g, '', '', '', ...WORKLOADS.map((w) => String(baseline[g]![w]))]);
-  s += table(['#', 'layout', 'guest', 'architectural', 'deferred', 'counterexample', ...WORKLOADS], rows);
+  for (const g of o.guests) rows.push(['', 'FEAT_NV only (baseline)', g, '', '', '', '', ...WORKLOADS.map((w) => String(baseline[g]![w]))]);
+  s += table(['#', 'layout', 'guest', 'vCPU', 'architectural', 'deferred', 'counterexample', ...WORKLOADS], rows);
   s += '\nwhy (the shortest counterexample per layout: deferred if it fails, else architectural):\n';
   verdicts.forEach((v, i) => {
     const h = headline(v);
@@ -83,8 +85,13 @@ export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: stri
   }
   let s = '';
   for (const e of found) {
-    s += `explore ${e.guest}: every subset of {${e.keys.join(', ')}} checked under the deferred contract ` +
+    s += `explore ${e.guest}: every subset of {${e.keys.join(', ')}} checked under the deferred contract, vCPU ${ecvText(o.ecv)} ` +
       `(${e.checked} layouts, ${e.passed} conformant, ${(e.ms / 1000).toFixed(1)} s)\n`;
+    if (e.scope) s += `  scope: each verdict covers ${scopeText(e.scope)}, then directed and ${o.runs} random traces; every counterexample found for one layout was tried on all\n`;
+    if (e.verified?.scope) {
+      s += `  verified: each maximal set also passed ${scopeText(e.verified.scope)}, then ${e.verified.runs} random traces ` +
+        `(${e.verified.rounds} round${e.verified.rounds === 1 ? '' : 's'}, ${e.verified.refuted} candidate${e.verified.refuted === 1 ? '' : 's'} refuted on the way)\n`;
+    }
     s += '  maximal conformant sets:\n' + e.maximal.map((m) => `    {${m.join(', ')}}`).join('\n') + '\n';
     s += '  cheapest maximal set per workload (traps per 1000 accesses):\n';
     for (const w of WORKLOADS) s += `    ${w}: {${e.cheapest[w].slots.join(', ')}} ${e.cheapest[w].trapsPer1000}\n`;
@@ -98,5 +105,8 @@ export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: stri
   }
   return { text: s, code: 0 };
 }
+
+/** The virtual CPU's features a verdict covers. */
+const ecvText = (ecv: boolean | undefined): string => (ecv === undefined ? 'VHE, ECV and not' : ecv ? 'VHE+ECV' : 'VHE, no ECV');
 
 const indent = (s: string, p: string): string => s.split('\n').map((l) => (l ? p + l : l)).join('\n');

@@ -128,12 +128,16 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--runs <n>', `generated traces per contract (default ${DEFAULT_CHECK_OPTIONS.runs})`, positiveInt('--runs'))
     .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
     .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
+    .option('--ecv', 'judge a virtual CPU with FEAT_ECV only (default: with and without)')
+    .option('--no-ecv', 'judge a virtual CPU without FEAT_ECV only')
+    .option('--depth <k>', `exhaustive phase depth per layout (default ${DEFAULT_DEPTH})`, natInt('--depth'))
     .option('--json', 'print one JSON document')
     .exitOverride()
     .action(async (files, o) => {
       const opts = {
         hostEcvTraps: !!o.hostEcvTraps, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed,
         maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, guests: o.guest ? [o.guest] : (['vhe', 'nvhe'] as const), json: !!o.json,
+        ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}),
       };
       if (o.explore && files.length) throw new InputError('layouts: --explore takes no layout files (it builds its own)');
       const res = o.explore ? await exploreCommand(opts) : await layoutsCommand(files, opts);

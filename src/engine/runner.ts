@@ -90,6 +90,16 @@ export class Runner {
     this.crashedAt = undefined;
   }
 
+  /** The reference's state as words (see ReferenceModel.keyInto). */
+  refKeyInto(buf: BigUint64Array, at: number): number {
+    return this.ref.keyInto(buf, at);
+  }
+
+  /** The judge's verdict-relevant history as text ('' for a judge without history). */
+  judgeKey(): string {
+    return this.judge?.key?.() ?? '';
+  }
+
   /** A canonical text of the reference's state and the judge's verdict-relevant history. */
   key(): string {
     return `${this.ref.key()}#${this.judge?.key?.() ?? ''}`;

@@ -3,7 +3,10 @@
  * counterexample and what it costs in traps on the named workloads.
  */
 import type { Layout } from '../../models/arch/layout.js';
-import type { GuestMode } from '../../models/arch/vocabulary.js';
+import type { GuestMode, Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import { PROPERTIES } from '../../properties/index.js';
+import { asGenOps } from '../engine/abstract-ops.js';
+import { Runner, runTraceSync, type Outcome } from '../engine/runner.js';
 import { Nv2Model } from '../../models/nv2/model.js';
 import { check, DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
 import { WORKLOADS, workload, type WorkloadName } from './workloads.js';
@@ -13,6 +16,10 @@ export type TrapCost = Record<WorkloadName, number>;
 export interface LayoutOptions {
   /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
   readonly hostEcvTraps: boolean;
+  /** Pin FEAT_ECV of the virtual CPU. Default: judged with and without. */
+  readonly ecv?: boolean;
+  /** The exhaustive phase's depth (CheckOptions.depth). Default: check's. */
+  readonly depth?: number;
   /** Generated traces per contract and guest mode. Default 300. */
   readonly runs: number;
   /** fast-check seed. Default 42. */
@@ -50,10 +57,20 @@ export function trapCost(layout: Layout, guest: GuestMode, o: Pick<LayoutOptions
   return out;
 }
 
+/** The check options a layout judgement passes on: FEAT_ECV and the exhaustive depth, where given. */
+export const pinsOf = (o: Pick<LayoutOptions, 'ecv' | 'depth'>) => ({ ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}) });
+
+/** Run one trace on the built-in host with `layout` under the deferred contract (recorded). */
+export function replayOn(layout: Layout, hostEcvTraps: boolean, config: TraceConfig, ops: readonly Op[]): Outcome {
+  const r = new Runner(new Nv2Model({ layout, hostEcvTraps }), { property: PROPERTIES.deferred });
+  r.record = true;
+  return runTraceSync(r, config, asGenOps(ops));
+}
+
 export async function judgeLayout(layout: Layout, guest: GuestMode, o: LayoutOptions): Promise<LayoutVerdict> {
   const r = await check({
     ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout, guest, hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed, maxOps: o.maxOps,
-    properties: ['architectural', 'deferred'],
+    properties: ['architectural', 'deferred'], ...pinsOf(o),
   });
   return { layout, guest, architectural: r.results[0]!, deferred: r.results[1]!, cost: trapCost(layout, guest, o) };
 }

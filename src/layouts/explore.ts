@@ -9,7 +9,11 @@ import { VNCR_PAGE_BYTES, type Layout } from '../../models/arch/layout.js';
 import { SLOT_KEYS } from '../../models/arch/registers.js';
 import { architectedOffsetOf, architectedRegisterAt } from '../../models/arch/vncr.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
-import { check, DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
+import { check, DEFAULT_CHECK_OPTIONS, replayInfo, type ExhaustiveSummary, type PropertyResult } from '../check/check.js';
+import { encodeToken } from '../trace/token.js';
+import { MACRO_ALPHABET } from '../check/alphabet.js';
+import type { Outcome } from '../engine/runner.js';
+import { pinsOf, replayOn } from './evaluate.js';
 import { trapCost, type LayoutOptions, type TrapCost } from './evaluate.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
@@ -56,8 +60,16 @@ export interface Exploration {
   /** Subsets checked, and how many passed. */
   readonly checked: number;
   readonly passed: number;
+  /** The exhaustive scope every layout's verdict includes (that of the empty layout). */
+  readonly scope?: ExhaustiveSummary;
+  /** The deeper scope every maximal set passed as well (macro alphabet, more random traces). */
+  readonly verified?: { readonly scope: ExhaustiveSummary | undefined; readonly runs: number; readonly rounds: number; readonly refuted: number };
   readonly ms: number;
 }
+
+/** How the maximal sets are verified: the macro alphabet to this depth (letters), and this many random traces. */
+export const VERIFY_DEPTH = 3;
+export const VERIFY_RUNS = 3000;
 
 export interface ExploreOptions extends LayoutOptions {
   /** Registers to explore. Default: every register that may take a slot (the register table's slot keys). */
@@ -75,15 +87,77 @@ export async function explore(guest: GuestMode, o: ExploreOptions): Promise<Expl
     if (hit) return hit;
     const r = await check({
       ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout: subsetLayout(keys, mask, offsets), guest, hostEcvTraps: o.hostEcvTraps,
-      runs: o.runs, seed: o.seed, maxOps: o.maxOps, properties: ['deferred'],
+      runs: o.runs, seed: o.seed, maxOps: o.maxOps, properties: ['deferred'], ...pinsOf(o),
     });
     results.set(mask, r.results[0]!);
     return r.results[0]!;
   };
   for (let mask = 0; mask < 1 << n; mask++) await judge(mask);
 
-  const passing = [...results].filter(([, r]) => r.verdict === 'pass').map(([m]) => m);
-  const maximalMasks = passing.filter((m) => !passing.some((p) => p !== m && (p & m) === m));
+  // Every counterexample found for one subset is tried on every subset that passed: an answer then
+  // does not depend on which subset's random search happened to meet a trace.
+  const pool = [...results.values()].flatMap((r) => (r.counterexample ? [r.counterexample] : []))
+    .sort((a, b) => a.ops.length - b.ops.length);
+  for (const [mask, r] of results) {
+    if (r.verdict !== 'pass') continue;
+    const layout = subsetLayout(keys, mask, offsets);
+    for (const ce of pool) {
+      const out = replayOn(layout, o.hostEcvTraps, ce.config, ce.ops);
+      if (!out.violation) continue;
+      results.set(mask, {
+        ...r, verdict: 'fail', counterexample: out, explanation: out.violation.explanation, phase: 'pool',
+        token: encodeToken({ config: out.config, ops: out.ops }, replayInfo({ impl: 'nv2', hostEcvTraps: o.hostEcvTraps }, layout, 'deferred')),
+      });
+      break;
+    }
+  }
+
+  // Verify the maximal sets deeper: the macro alphabet and more random traces. A refuted one joins the
+  // pool (and so refutes every other passing subset it fails), and the maximal sets are recomputed.
+  const passingMasks = (): number[] => [...results].filter(([, r]) => r.verdict === 'pass').map(([m]) => m);
+  const maximalOf = (passing: readonly number[]): number[] => passing.filter((m) => !passing.some((p) => p !== m && (p & m) === m));
+  const verifiedOk = new Set<number>();
+  let rounds = 0, refuted = 0;
+  let verifiedScope: ExhaustiveSummary | undefined;
+  for (;;) {
+    const todo = maximalOf(passingMasks()).filter((m) => !verifiedOk.has(m));
+    if (!todo.length) break;
+    rounds++;
+    const newPool: Outcome[] = [];
+    for (const mask of todo) {
+      const r = await check({
+        ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout: subsetLayout(keys, mask, offsets), guest, hostEcvTraps: o.hostEcvTraps,
+        runs: VERIFY_RUNS, seed: o.seed, maxOps: o.maxOps, properties: ['deferred'], ...pinsOf(o), depth: VERIFY_DEPTH, alphabet: MACRO_ALPHABET,
+      });
+      const v = r.results[0]!;
+      if (v.verdict === 'pass') {
+        verifiedOk.add(mask);
+        verifiedScope ??= v.exhaustive;
+      }
+      else {
+        refuted++;
+        results.set(mask, v);
+        if (v.counterexample) newPool.push(v.counterexample);
+      }
+    }
+    for (const [mask, r] of results) {
+      if (r.verdict !== 'pass') continue;
+      const layout = subsetLayout(keys, mask, offsets);
+      for (const ce of newPool) {
+        const out = replayOn(layout, o.hostEcvTraps, ce.config, ce.ops);
+        if (!out.violation) continue;
+        verifiedOk.delete(mask);
+        results.set(mask, {
+          ...r, verdict: 'fail', counterexample: out, explanation: out.violation.explanation, phase: 'pool',
+          token: encodeToken({ config: out.config, ops: out.ops }, replayInfo({ impl: 'nv2', hostEcvTraps: o.hostEcvTraps }, layout, 'deferred')),
+        });
+        break;
+      }
+    }
+  }
+
+  const passing = passingMasks();
+  const maximalMasks = maximalOf(passing);
   const toRegs = (m: number): string[] => keys.filter((_, i) => m & (1 << i));
   const maximal = maximalMasks.map(toRegs);
 
@@ -111,5 +185,9 @@ export async function explore(guest: GuestMode, o: ExploreOptions): Promise<Expl
     }
     excluded.push({ reg: keys[i]!, layout: subsetLayout(keys, bestMask, offsets), result: results.get(bestMask)! });
   }
-  return { guest, keys, maximal, cheapest, excluded, checked: results.size, passed: passing.length, ms: performance.now() - t0 };
+  const scope = results.get(0)?.exhaustive;
+  return {
+    guest, keys, maximal, cheapest, excluded, checked: results.size, passed: passing.length, ms: performance.now() - t0, ...(scope ? { scope } : {}),
+    verified: { scope: verifiedScope, runs: VERIFY_RUNS, rounds, refuted },
+  };
 }

@@ -9,7 +9,7 @@ import type { Nv2Machine } from '../machine.js';
 import { guestFacts } from './guest.js';
 import { timerMap } from './timer-map.js';
 
-/** The guest register the hardware CNTKCTL_EL1 holds in this context is read back from it. */
+/** Hook default — the guest register the hardware CNTKCTL_EL1 holds in this context is read back from it. */
 export function syncHwResident(m: Nv2Machine): void {
   const map = m.state.host.map;
   if (map) m.state.host.sys[map.cntkctl] = m.state.hw.cntkctl;
@@ -26,7 +26,7 @@ export function saveTimer(m: Nv2Machine, i: number, h: number): void {
 
 /** Hardware timers and registers back into the host's copy of the guest state; nothing is on the hardware afterwards. */
 export function saveContext(m: Nv2Machine): void {
-  syncHwResident(m);
+  m.hooks.syncHwResident(m);
   const map = m.state.host.map;
   if (map) for (let i = 0; i < NTIMERS; i++) if (map.on[i]! >= 0) m.hooks.saveTimer(m, i, map.on[i]!);
   m.state.host.map = undefined;

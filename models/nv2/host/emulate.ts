@@ -46,6 +46,11 @@ export function trapFromVel1(m: Nv2Machine, row: RegisterRow, value: bigint | un
   return out === undefined ? { irq: irq(m) } : { irq: irq(m), value: out };
 }
 
+/** Hook default — after an emulated write to a guest storage register: re-derive the map and the hardware configuration. */
+export function storageWritten(m: Nv2Machine, _si: number): void {
+  reconfigure(m);
+}
+
 /** Hook default — the offset an emulated TVAL access applies: the guest's, by the name's rule. */
 export const emulatedAccessOffset = (m: Nv2Machine, rule: OffsetRule): bigint => guestOffset(m, rule);
 
@@ -62,7 +67,7 @@ export function emulate(m: Nv2Machine, mn: DefinedMeaning, value: bigint | undef
       if (value === undefined) return host.sys[mn.si];
       host.sys[mn.si] = value & m.setup.writable[mn.si]!;
       if (mn.si === host.map?.cntkctl) m.state.hw.cntkctl = host.sys[mn.si]!;
-      reconfigure(m);
+      m.hooks.storageWritten(m, mn.si);
       return undefined;
     case 'counter': return u64(m.state.count - guestOffset(m, mn.offset));
     default:

@@ -6,7 +6,7 @@
  */
 import type { El } from '../../arch/vocabulary.js';
 import type { Nv2Machine } from '../machine.js';
-import { loadContext, saveContext, syncHwResident } from './context.js';
+import { loadContext, saveContext } from './context.js';
 import { note } from './guest.js';
 import { publish } from './page.js';
 import { evaluate } from './soft-timers.js';
@@ -14,7 +14,7 @@ import { evaluate } from './soft-timers.js';
 /** Entering the host from the running guest hypervisor: take in the page, then re-derive the placement. */
 export function hostEntry(m: Nv2Machine): void {
   if (m.state.host.el !== 2) return;
-  syncHwResident(m);
+  m.hooks.syncHwResident(m);
   m.hooks.mergePage(m);
   reconfigure(m);
 }

@@ -23,11 +23,17 @@ export function evaluate(m: Nv2Machine): void {
       host.soft[i] = undefined;
       continue;
     }
-    const t = host.timers[i]!;
-    const off = guestTimerOffset(m, i);
-    host.level[i] = m.hooks.emulatedLevel(m, t, off);
-    host.soft[i] = m.hooks.softDeadline(m, t, off);
+    m.hooks.emulateTimer(m, i);
   }
+}
+
+/** Hook default — one emulated timer: its interrupt level and its software timer, from the guest's registers (KVM's timer_emulate). */
+export function emulateTimer(m: Nv2Machine, i: number): void {
+  const host = m.state.host;
+  const t = host.timers[i]!;
+  const off = guestTimerOffset(m, i);
+  host.level[i] = m.hooks.emulatedLevel(m, t, off);
+  host.soft[i] = m.hooks.softDeadline(m, t, off);
 }
 
 /** Hook default — the line of an emulated timer: ENABLE && !IMASK && condition met. */
