@@ -1,0 +1,142 @@
+/**
+ * From a trace and what QEMU did with it, the trace a reference must run to see exactly what
+ * QEMU saw, and QEMU's observations in the trace format. Pure.
+ *
+ * QEMU's physical count cannot be preset and every op takes time, so the rebuilt trace starts at
+ * the real count of op 0 (config.count) and puts `tick`s between the ops for the counts that
+ * really passed: each access happens at the count it executed at in QEMU. After each op the guest
+ * read the four timers' CTL at four later counts; with `samples: true` (the default) the rebuilt
+ * trace also ticks to each of those counts, so that the observation after that tick is the
+ * reference's interrupt line at exactly the count QEMU sampled it.
+ */
+import type { Expectation, Observation, Op, Trace } from '../trace/types.js';
+import { SAMPLED_TIMERS, XcheckError, type QemuOpResult } from './format.js';
+
+/** What rebuildTrace needs of a QEMU result (QemuTraceResult has it). */
+export interface RebuildInput {
+  readonly startCount: bigint;
+  readonly ops: readonly QemuOpResult[];
+}
+
+export interface RebuildOptions {
+  /** Tick to each line sample's count (default true). */
+  readonly samples?: boolean;
+}
+
+export interface RebuiltTrace {
+  readonly trace: Trace;
+  /** For each original op, the index of its counterpart in trace.ops. */
+  readonly opIndex: readonly number[];
+  /**
+   * For each original op and each timer (SAMPLED_TIMERS order, = the irq bit order), the index of
+   * the rebuilt op whose observation holds that timer's line at the count QEMU sampled it.
+   * Without samples: opIndex[i] for every timer.
+   */
+  readonly sampleIndex: readonly (readonly number[])[];
+}
+
+const U64 = (1n << 64n) - 1n;
+
+function tickOp(by: bigint): Op {
+  return { op: 'tick', by };
+}
+
+export function rebuildTrace(trace: Trace, result: RebuildInput, options: RebuildOptions = {}): RebuiltTrace {
+  const samples = options.samples ?? true;
+  if (result.ops.length !== trace.ops.length) {
+    throw new XcheckError(`rebuildTrace: the result has ${result.ops.length} ops, the trace ${trace.ops.length}`);
+  }
+  const ops: Op[] = [];
+  const opIndex: number[] = [];
+  const sampleIndex: number[][] = [];
+  let prev = result.startCount;
+  const advance = (to: bigint, what: string): bigint => {
+    const d = to - prev;
+    if (d < 0n) throw new XcheckError(`rebuildTrace: ${what} at count ${to} is before the previous event (${prev})`);
+    prev = to;
+    return d;
+  };
+  trace.ops.forEach((op, i) => {
+    const r = result.ops[i]!;
+    if (r.op !== op.op) throw new XcheckError(`rebuildTrace: ops[${i}] is '${op.op}' in the trace, '${r.op}' in the result`);
+    switch (op.op) {
+      case 'tick': case 'preempt': {
+        if (r.countAfter === undefined) throw new XcheckError(`rebuildTrace: ops[${i}] (${op.op}) has no end count`);
+        const by = advance(r.countAfter, `ops[${i}] end`);
+        ops.push({ op: op.op, by: by & U64 });
+        break;
+      }
+      case 'wfi':
+        throw new XcheckError(`rebuildTrace: ops[${i}]: wfi is not supported by the QEMU cross-check`);
+      case 'msr': case 'mrs': case 'eret': case 'exit': {
+        const d = advance(r.countAtAccess, `ops[${i}]`);
+        if (d > 0n) ops.push(tickOp(d));
+        ops.push(op);
+        break;
+      }
+    }
+    const at = ops.length - 1;
+    opIndex.push(at);
+    if (!samples) {
+      sampleIndex.push(SAMPLED_TIMERS.map(() => at));
+      return;
+    }
+    const idx: number[] = [];
+    for (const s of r.lines) {
+      const d = advance(s.count, `ops[${i}] ${s.timer} sample`);
+      if (d > 0n) ops.push(tickOp(d));
+      idx.push(ops.length - 1);
+    }
+    sampleIndex.push(idx);
+  });
+  const config = { ...trace.config, count: result.startCount & U64 };
+  return { trace: { config, ops }, opIndex, sampleIndex };
+}
+
+/** A timer's output line from its CTL: ENABLE ∧ ISTATUS ∧ ¬IMASK. */
+export const lineFromCtl = (ctl: bigint): boolean => (ctl & 7n) === 5n;
+
+/** QEMU's observation of each op in the trace format (irq from the sampled CTLs). */
+export function qemuObservations(result: RebuildInput): Observation[] {
+  return result.ops.map((r) => {
+    let irq = 0;
+    r.lines.forEach((l, t) => { if (lineFromCtl(l.ctl)) irq |= 1 << t; });
+    const o: Observation = { irq };
+    if (r.fault) o.fault = r.fault;
+    else if (r.value !== undefined) o.value = r.value;
+    return o;
+  });
+}
+
+/**
+ * The reference's observations of the rebuilt trace, one per original op: value, unknown and
+ * fault of the op's counterpart, and each timer's irq bit from the observation at its sample.
+ */
+export function collapseObservations(rebuilt: RebuiltTrace, observations: readonly (Observation | Expectation)[]): Expectation[] {
+  if (observations.length !== rebuilt.trace.ops.length) {
+    throw new XcheckError(`collapseObservations: ${observations.length} observations for ${rebuilt.trace.ops.length} rebuilt ops`);
+  }
+  return rebuilt.opIndex.map((at, i) => {
+    const base = observations[at]!;
+    let irq = 0;
+    rebuilt.sampleIndex[i]!.forEach((s, t) => { irq |= observations[s]!.irq & (1 << t); });
+    const o: Expectation = { irq };
+    if (base.value !== undefined) o.value = base.value;
+    if ('unknown' in base && base.unknown !== undefined) o.unknown = base.unknown;
+    if (base.fault !== undefined) o.fault = base.fault;
+    return o;
+  });
+}
+
+/** The fields on which an observation disagrees with an expectation (value compared outside `unknown`). */
+export function disagreement(expected: Expectation, observed: Observation): string[] {
+  const out: string[] = [];
+  if (expected.fault !== observed.fault) out.push('fault');
+  const mask = U64 & ~(expected.unknown ?? 0n);
+  if ((expected.value === undefined) !== (observed.value === undefined)) out.push('value');
+  else if (expected.value !== undefined && observed.value !== undefined && ((expected.value ^ observed.value) & mask) !== 0n) out.push('value');
+  for (let t = 0; t < SAMPLED_TIMERS.length; t++) {
+    if ((expected.irq & (1 << t)) !== (observed.irq & (1 << t))) out.push(`irq.${SAMPLED_TIMERS[t]}`);
+  }
+  return out;
+}

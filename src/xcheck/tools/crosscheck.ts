@@ -1,0 +1,170 @@
+/**
+ * A command-line cross-check of the reference model against QEMU (a tool, not part of the
+ * driver: unlike src/xcheck/*.ts it uses the project's generator and reference model).
+ *
+ *   node dist/src/xcheck/tools/crosscheck.js [--n 300] [--seed 42] [--guest vhe|nvhe] [--ecv|--no-ecv]
+ *        [--max-ops 40] [--batch 400] [--json FILE] [--show 5]
+ *
+ * Generates traces with the checker's generator (wfi dropped, ticks cut to 2^20), runs them in
+ * QEMU in two passes (the first learns the real count of every op; the second re-resolves every
+ * count-relative value against those counts so that "CVAL = now + 2" means the same in QEMU),
+ * rebuilds each trace with the counts that passed, runs the reference on it and lists every
+ * disagreement by its first differing op.
+ */
+import fc from 'fast-check';
+import { writeFileSync } from 'node:fs';
+import { ReferenceModel } from '../../../models/reference/reference.js';
+import { traceArb, resolveOp, type GenOp } from '../../check/generate.js';
+import { formatTrace } from '../../trace/format.js';
+import type { Expectation, GuestMode, Op, Trace, TraceConfig } from '../../trace/types.js';
+import { DEFAULT_MAX_TICK } from '../format.js';
+import { findQemu, runTracesInQemu, type QemuTraceResult } from '../qemu.js';
+import { collapseObservations, disagreement, qemuObservations, rebuildTrace } from '../rebuild.js';
+
+interface Args { n: number; seed: number; guest?: GuestMode; ecv?: boolean; maxOps: number; batch: number; json?: string; show: number }
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { n: 300, seed: 42, maxOps: 40, batch: 400, show: 5 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value`);
+      return x;
+    };
+    if (k === '--n') a.n = Number(v());
+    else if (k === '--seed') a.seed = Number(v());
+    else if (k === '--guest') a.guest = v() as GuestMode;
+    else if (k === '--ecv') a.ecv = true;
+    else if (k === '--no-ecv') a.ecv = false;
+    else if (k === '--max-ops') a.maxOps = Number(v());
+    else if (k === '--batch') a.batch = Number(v());
+    else if (k === '--json') a.json = v();
+    else if (k === '--show') a.show = Number(v());
+    else throw new Error(`unknown option ${k}`);
+  }
+  return a;
+}
+
+/** The generator's abstract ops, made runnable in QEMU: no wfi, ticks at most 2^20. */
+function runnable(ops: readonly GenOp[]): GenOp[] {
+  return ops.flatMap((g): GenOp[] => {
+    if (g.k === 'wfi') return [];
+    if ((g.k === 'tick' || g.k === 'preempt') && g.by > DEFAULT_MAX_TICK) return [{ ...g, by: g.by % DEFAULT_MAX_TICK }];
+    return [g];
+  });
+}
+
+/**
+ * Resolve abstract ops to concrete ones against the reference; with `counts`, the reference's
+ * count is set to QEMU's count of each op before resolving it.
+ */
+function resolve(config: TraceConfig, gen: readonly GenOp[], counts?: readonly bigint[]): Op[] {
+  const ref = new ReferenceModel(counts?.[0] !== undefined ? { ...config, count: counts[0] } : config);
+  const ops: Op[] = [];
+  for (const g of gen) {
+    const c = counts?.[ops.length];
+    if (c !== undefined) ref.count = c;
+    const op = resolveOp(g, ref);
+    if (!op) continue;
+    try {
+      ref.step(op);
+    } catch {
+      break;
+    }
+    ops.push(op);
+  }
+  return ops;
+}
+
+export interface Finding {
+  readonly index: number;
+  readonly op: number;
+  readonly fields: string[];
+  readonly expected: Expectation;
+  readonly observed: Expectation;
+  readonly rebuilt: Trace;
+  readonly original: Trace;
+}
+
+function compare(index: number, trace: Trace, r: QemuTraceResult): Finding | undefined | 'ref-error' {
+  const rebuilt = rebuildTrace(trace, r);
+  const ref = new ReferenceModel(rebuilt.trace.config);
+  let refObs: Expectation[];
+  try {
+    refObs = rebuilt.trace.ops.map((op) => ref.step(op));
+  } catch {
+    return 'ref-error';
+  }
+  const expected = collapseObservations(rebuilt, refObs);
+  const observed = qemuObservations(r);
+  for (let i = 0; i < expected.length; i++) {
+    const fields = disagreement(expected[i]!, observed[i]!);
+    if (fields.length) return { index, op: i, fields, expected: expected[i]!, observed: observed[i]!, rebuilt: rebuilt.trace, original: trace };
+  }
+  return undefined;
+}
+
+const hex = (v: bigint | undefined): string => (v === undefined ? '-' : '0x' + v.toString(16));
+
+export async function main(argv: string[]): Promise<number> {
+  const a = parseArgs(argv);
+  const f = findQemu();
+  if (!f.ok) {
+    console.error(`crosscheck: ${f.reason}`);
+    return 2;
+  }
+  const samples = fc.sample(traceArb({ maxOps: a.maxOps, ...(a.guest ? { guest: a.guest } : {}), ...(a.ecv !== undefined ? { ecv: a.ecv } : {}) }), { seed: a.seed, numRuns: a.n });
+  const gens = samples.map(([config, ops]) => ({ config, gen: runnable(ops) }));
+  const pass1: Trace[] = gens.map(({ config, gen }) => ({ config, ops: resolve(config, gen) }));
+  const t0 = performance.now();
+  const r1 = await runTracesInQemu(pass1, { batchSize: a.batch });
+  const t1 = performance.now();
+  const pass2: Trace[] = gens.map(({ config, gen }, i) => ({ config, ops: resolve(config, gen, r1[i]!.ops.map((o) => o.countAtAccess)) }));
+  const r2 = await runTracesInQemu(pass2, { batchSize: a.batch });
+  const t2 = performance.now();
+  let sameCounts = 0;
+  pass2.forEach((t, i) => {
+    const c1 = r1[i]!.ops.map((o) => o.countAtAccess).join(',');
+    const c2 = r2[i]!.ops.map((o) => o.countAtAccess).join(',');
+    if (c1 === c2 && t.ops.length === pass1[i]!.ops.length) sameCounts++;
+  });
+  const totalOps = pass2.reduce((s, t) => s + t.ops.length, 0);
+  const findings: Finding[] = [];
+  let refErrors = 0;
+  pass2.forEach((t, i) => {
+    const c = compare(i, t, r2[i]!);
+    if (c === 'ref-error') refErrors++;
+    else if (c) findings.push(c);
+  });
+  const byKey = new Map<string, Finding[]>();
+  for (const fd of findings) {
+    const op = fd.original.ops[fd.op]!;
+    const name = op.op === 'msr' || op.op === 'mrs' ? `${op.op} ${op.reg}` : op.op;
+    const el = r2[fd.index]!.ops[fd.op]!.elBefore;
+    const key = `${fd.original.config.guest}${fd.original.config.features.includes('ecv') ? '+ecv' : ''} vEL${el} ${name}: ${fd.fields.join(',')}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), fd]);
+  }
+  const perS = (n: number, ms: number): string => (n / (ms / 1000)).toFixed(0);
+  console.log(`crosscheck: ${a.n} traces (seed ${a.seed}), ${totalOps} ops, QEMU ${f.qemu!.version}`);
+  console.log(`  pass 1: ${(t1 - t0).toFixed(0)} ms (${perS(a.n, t1 - t0)} traces/s); pass 2: ${(t2 - t1).toFixed(0)} ms (${perS(a.n, t2 - t1)} traces/s)`);
+  console.log(`  counts identical in both passes: ${sameCounts}/${a.n}`);
+  console.log(`  agree: ${a.n - findings.length - refErrors}, disagree: ${findings.length}, reference rejected the rebuilt trace: ${refErrors}`);
+  for (const [key, fs] of [...byKey].sort((x, y) => y[1].length - x[1].length)) {
+    console.log(`  ${String(fs.length).padStart(4)} × ${key}`);
+    for (const fd of fs.slice(0, a.show > 0 ? 1 : 0)) {
+      console.log(`         e.g. trace ${fd.index} op ${fd.op}: reference ${JSON.stringify({ irq: fd.expected.irq, value: hex(fd.expected.value), unknown: hex(fd.expected.unknown), fault: fd.expected.fault })} QEMU ${JSON.stringify({ irq: fd.observed.irq, value: hex(fd.observed.value), fault: fd.observed.fault })}`);
+    }
+  }
+  if (a.json) {
+    writeFileSync(a.json, JSON.stringify(findings.slice(0, 200).map((fd) => ({
+      index: fd.index, op: fd.op, fields: fd.fields, rebuilt: JSON.parse(JSON.stringify(formatTrace(fd.rebuilt))) as string,
+    })), null, 1));
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+  console.error(`crosscheck: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 2;
+});
