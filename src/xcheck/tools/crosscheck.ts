@@ -78,6 +78,8 @@ function resolve(config: TraceConfig, gen: readonly GenOp[], counts?: readonly b
 }
 
 export interface Finding {
+  /** Which known QEMU behaviour (xcheck/NOTES.md) explains it, or 'unexplained'. */
+  readonly known: string;
   readonly index: number;
   readonly op: number;
   readonly fields: string[];
@@ -85,6 +87,58 @@ export interface Finding {
   readonly observed: Expectation;
   readonly rebuilt: Trace;
   readonly original: Trace;
+  /** Per original op up to the finding: what it was, where QEMU ran it, and both observations. */
+  readonly table: string[];
+}
+
+const U64 = (1n << 64n) - 1n;
+const ECV_BITS = 0x3f000n;
+
+/**
+ * The known QEMU 10.0 behaviour that explains a disagreement at original op `at`, found by
+ * re-running the reference on the rebuilt trace up to that op:
+ * - qemu-has-ecv: a trace without "ecv" set CNTHCTL_EL2 bits [17:12] (QEMU's cpu max has FEAT_ECV);
+ * - offset-overflow: the EL1 virtual (physical) timer is enabled with CNTVOFF_EL2 (the applied
+ *   CNTPOFF_EL2) above the count and CVAL + offset >= 2^64: QEMU never schedules its deadline;
+ * - ecv-flip: CNTHCTL_EL2.ECV changed while the EL1 physical timer was enabled, and QEMU did not
+ *   re-evaluate it;
+ * - istatus-lag: a CTL read (or a line sample) executed exactly at the count where the condition
+ *   became true; QEMU's ISTATUS follows one count later.
+ */
+function explain(trace: Trace, rebuilt: ReturnType<typeof rebuildTrace>, at: number, fields: readonly string[], r: QemuTraceResult): string {
+  const ecv = trace.config.features.includes('ecv');
+  const ref = new ReferenceModel(rebuilt.trace.config);
+  const cnthctlWrites: bigint[] = [];
+  if (trace.config.init.CNTHCTL_EL2 !== undefined) cnthctlWrites.push(trace.config.init.CNTHCTL_EL2);
+  let ecvFlipWhilePtimerOn = false;
+  const end = rebuilt.opIndex[at]!;
+  for (let k = 0; k <= end; k++) {
+    const op = rebuilt.trace.ops[k]!;
+    const before = ref.physicalOffset();
+    const beforeEl = ref.el;
+    ref.step(op);
+    if (op.op === 'msr' && beforeEl === 2 && (op.reg === 'CNTHCTL_EL2' || (op.reg === 'CNTKCTL_EL1' && trace.config.guest === 'vhe'))) {
+      cnthctlWrites.push(op.value);
+      if (before !== ref.physicalOffset() && (ref.timers[2]!.ctl & 1n) === 1n) ecvFlipWhilePtimerOn = true;
+    }
+  }
+  if (!ecv && cnthctlWrites.some((v) => (v & ECV_BITS) !== 0n)) return 'qemu-has-ecv';
+  const offsetOf = (t: number): bigint => (t === 3 ? ref.sys.CNTVOFF_EL2 : t === 2 ? ref.physicalOffset() : 0n);
+  const justMet = (t: number, count: bigint): boolean => ((count - offsetOf(t)) & U64) === ref.timers[t]!.cval;
+  const q = r.ops[at]!;
+  const lagLines = fields.filter((f) => f.startsWith('irq.')).every((f) => {
+    const t = ['irq.hptimer', 'irq.hvtimer', 'irq.ptimer', 'irq.vtimer'].indexOf(f);
+    return t >= 0 && justMet(t, q.lines[t]!.count);
+  });
+  const op = trace.ops[at]!;
+  const ctlRead = op.op === 'mrs' && /_CTL_/.test(op.reg);
+  const lagValue = !fields.includes('value') || (ctlRead && [0, 1, 2, 3].some((t) => justMet(t, q.countAtAccess)));
+  if (fields.every((f) => f.startsWith('irq.') || f === 'value') && lagLines && lagValue) return 'istatus-lag';
+  const overflow = (t: 2 | 3, off: bigint): boolean => (ref.timers[t]!.ctl & 1n) === 1n && off > ref.count && ref.timers[t]!.cval + off > U64;
+  if (fields.some((f) => f === 'irq.vtimer' || f === 'value') && overflow(3, ref.sys.CNTVOFF_EL2)) return 'offset-overflow';
+  if (fields.some((f) => f === 'irq.ptimer' || f === 'value') && overflow(2, ref.physicalOffset())) return 'offset-overflow';
+  if (ecvFlipWhilePtimerOn && fields.some((f) => f === 'irq.ptimer' || f === 'value')) return 'ecv-flip';
+  return 'unexplained';
 }
 
 function compare(index: number, trace: Trace, r: QemuTraceResult): Finding | undefined | 'ref-error' {
@@ -100,7 +154,14 @@ function compare(index: number, trace: Trace, r: QemuTraceResult): Finding | und
   const observed = qemuObservations(r);
   for (let i = 0; i < expected.length; i++) {
     const fields = disagreement(expected[i]!, observed[i]!);
-    if (fields.length) return { index, op: i, fields, expected: expected[i]!, observed: observed[i]!, rebuilt: rebuilt.trace, original: trace };
+    if (fields.length) {
+      const table = trace.ops.slice(0, i + 1).map((op, k) => {
+        const q = r.ops[k]!, e = expected[k]!, o = observed[k]!;
+        const what = op.op === 'msr' ? `msr ${op.reg} ${hex(op.value)}` : op.op === 'mrs' ? `mrs ${op.reg}` : op.op === 'tick' || op.op === 'preempt' ? `${op.op} ${hex(op.by)}` : op.op;
+        return `${k} vEL${q.elBefore} @${q.countAtAccess}${q.countAfter !== undefined ? `..${q.countAfter}` : ''} ${what} | ref irq=${e.irq} v=${hex(e.value)}${e.fault ? ' ' + e.fault : ''} | qemu irq=${o.irq} v=${hex(o.value)}${o.fault ? ' ' + o.fault : ''} ctl=${q.lines.map((l) => `${l.ctl}@${l.count}`).join(',')}`;
+      });
+      return { known: explain(trace, rebuilt, i, fields, r), index, op: i, fields, expected: expected[i]!, observed: observed[i]!, rebuilt: rebuilt.trace, original: trace, table };
+    }
   }
   return undefined;
 }
@@ -142,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
     const op = fd.original.ops[fd.op]!;
     const name = op.op === 'msr' || op.op === 'mrs' ? `${op.op} ${op.reg}` : op.op;
     const el = r2[fd.index]!.ops[fd.op]!.elBefore;
-    const key = `${fd.original.config.guest}${fd.original.config.features.includes('ecv') ? '+ecv' : ''} vEL${el} ${name}: ${fd.fields.join(',')}`;
+    const key = `[${fd.known}] ${fd.original.config.guest}${fd.original.config.features.includes('ecv') ? '+ecv' : ''} vEL${el} ${name}: ${fd.fields.join(',')}`;
     byKey.set(key, [...(byKey.get(key) ?? []), fd]);
   }
   const perS = (n: number, ms: number): string => (n / (ms / 1000)).toFixed(0);
@@ -150,6 +211,9 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`  pass 1: ${(t1 - t0).toFixed(0)} ms (${perS(a.n, t1 - t0)} traces/s); pass 2: ${(t2 - t1).toFixed(0)} ms (${perS(a.n, t2 - t1)} traces/s)`);
   console.log(`  counts identical in both passes: ${sameCounts}/${a.n}`);
   console.log(`  agree: ${a.n - findings.length - refErrors}, disagree: ${findings.length}, reference rejected the rebuilt trace: ${refErrors}`);
+  const known = new Map<string, number>();
+  for (const fd of findings) known.set(fd.known, (known.get(fd.known) ?? 0) + 1);
+  console.log(`  disagreements by explanation: ${[...known].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
   for (const [key, fs] of [...byKey].sort((x, y) => y[1].length - x[1].length)) {
     console.log(`  ${String(fs.length).padStart(4)} × ${key}`);
     for (const fd of fs.slice(0, a.show > 0 ? 1 : 0)) {
@@ -158,8 +222,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (a.json) {
     writeFileSync(a.json, JSON.stringify(findings.slice(0, 200).map((fd) => ({
-      index: fd.index, op: fd.op, fields: fd.fields, rebuilt: JSON.parse(JSON.stringify(formatTrace(fd.rebuilt))) as string,
-    })), null, 1));
+      known: fd.known, index: fd.index, op: fd.op, fields: fd.fields, config: { ...fd.original.config, count: undefined }, table: fd.table, rebuilt: JSON.parse(JSON.stringify(formatTrace(fd.rebuilt))) as string,
+    })), (_k, v: unknown) => (typeof v === 'bigint' ? '0x' + v.toString(16) : v), 1));
   }
   return 0;
 }

@@ -54,6 +54,13 @@ export const CASES: readonly Case[] = [
     ]),
   },
   {
+    title: 'ISTATUS lags the counter by one count: a CTL read executing at count == CVAL reads ISTATUS = 0 (op 2 puts CVAL at the count of its own hptimer sample, op 3 at the count of the CTL read of op 4)',
+    make: (r) => t({}, [
+      msr('CNTHP_CVAL_EL2', 0xffffffffffffn), msr('CNTHP_CTL_EL2', 1n), msr('CNTHP_CVAL_EL2', r ? r.ops[2]!.lines[0]!.count : 0n),
+      msr('CNTHP_CVAL_EL2', r ? r.ops[4]!.countAtAccess : 0n), mrs('CNTHP_CTL_EL2'), mrs('CNTHP_CTL_EL2'),
+    ]),
+  },
+  {
     title: 'without EL3 (no secure=on) CNTPOFF_EL2 never applies at EL1, though the Arm ARM applies it when EL3 is not implemented',
     el3: false,
     make: () => t({ guest: 'nvhe', features: ['ecv'], init: { CNTHCTL_EL2: 0x1003n, CNTPOFF_EL2: 0x1000n } }, [
