@@ -142,7 +142,7 @@ make -s -C "$GUEST" >>"$LOG" 2>&1 || fail "building the guest image in $GUEST fa
 say "built $GUEST/build/nvx.elf"
 
 # Boot the image with no batch: it prints its ID registers and exits.
-id_line="$(timeout 20 "$QEMU" -M virt,virtualization=on,secure=on -cpu max -m 256M -nodefaults -display none \
+id_line="$(timeout 20 "$QEMU" -M virt,virtualization=on,gic-version=2,secure=on -cpu max -m 256M -nodefaults -display none \
   -monitor none -serial stdio -semihosting -icount shift=0,sleep=off -kernel "$GUEST/build/nvx.elf" 2>>"$LOG" | grep '^nvx-id' | head -n1)"
 [ -n "$id_line" ] || fail "the guest image did not boot under $QEMU (no 'nvx-id' line): see $LOG"
 say "$id_line"

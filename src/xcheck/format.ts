@@ -15,22 +15,27 @@ const VERSION = 1n;
 export const MODE_TRACES = 1;
 export const MODE_PROBE = 2;
 const HEADER_WORDS = 16;
+const RESULT_HEADER_WORDS = 24;
 const TRACE_HEADER_WORDS = 8;
 export const OP_RESULT_WORDS = 12;
 const CELL_WORDS = 8;
 const PROBE_RESULT_WORDS = 8;
 
 const OPCODE: Readonly<Record<Op['op'], number | undefined>> = {
-  msr: 1, mrs: 2, tick: 3, preempt: 4, eret: 5, exit: 6, wfi: undefined,
+  msr: 1, mrs: 2, tick: 3, preempt: 4, eret: 5, exit: 6, wfi: 7,
 };
 
 /** The timers in the order the guest samples them (and the trace format's TIMERS order). */
 export const SAMPLED_TIMERS = ['hptimer', 'hvtimer', 'ptimer', 'vtimer'] as const;
 export type SampledTimer = (typeof SAMPLED_TIMERS)[number];
 
-/** Default and hard limit of a tick/preempt the guest burns (counts): 2^20 by default. */
-export const DEFAULT_MAX_TICK = 1n << 20n;
-export const HARD_MAX_TICK = 1n << 26n;
+/**
+ * Default and hard limit of a tick/preempt (counts). Ticks up to 4096 counts are burnt by a
+ * counted loop; longer ones are a WFI until the EL3 secure physical timer fires (the clock jumps).
+ * A wait is capped at 2^44 counts in the guest (QEMU's timers are int64 nanoseconds).
+ */
+export const DEFAULT_MAX_TICK = 1n << 40n;
+export const HARD_MAX_TICK = 1n << 44n;
 
 export class XcheckError extends Error {
   override readonly name = 'XcheckError';
@@ -39,8 +44,13 @@ export class XcheckError extends Error {
 export interface EncodeOptions {
   /** Absolute path of the host file the guest writes its results to (semihosting). Required. */
   readonly resultPath: string;
-  /** Largest tick/preempt accepted, in counts. Default DEFAULT_MAX_TICK (2^20); at most 2^26. */
+  /** Largest tick/preempt accepted, in counts. Default DEFAULT_MAX_TICK (2^40); at most 2^44. */
   readonly maxTick?: bigint;
+  /**
+   * Per trace (by index in this batch), the count to idle until before op 0, or 0n: as soon as
+   * possible. The guest waits only forward (a start already passed is flagged `startMissed`).
+   */
+  readonly startAt?: (trace: Trace, index: number) => bigint;
 }
 
 /** Why the guest cannot run this trace (op index included), or undefined if it can. */
@@ -54,7 +64,8 @@ export function unsupportedReason(trace: Trace, maxTick: bigint = DEFAULT_MAX_TI
     const op = trace.ops[i]!;
     switch (op.op) {
       case 'wfi':
-        return `ops[${i}]: wfi is not supported by the QEMU cross-check (no exact wake-up count)`;
+        if (op.limit > HARD_MAX_TICK) return `ops[${i}]: wfi limit 0x${op.limit.toString(16)} is longer than the guest can wait (limit 0x${HARD_MAX_TICK.toString(16)} counts)`;
+        break;
       case 'tick': case 'preempt':
         if (op.by > limit) return `ops[${i}]: ${op.op} by 0x${op.by.toString(16)} is longer than the guest burns (limit 0x${limit.toString(16)} counts)`;
         break;
@@ -127,7 +138,7 @@ function encOf(name: string, where: string): bigint {
 
 /** Results of a batch of n traces with these op counts must fit in the guest's result area. */
 export function resultBytes(traces: readonly Trace[]): number {
-  return HEADER_WORDS * 8 + traces.reduce((s, t) => s + (TRACE_HEADER_WORDS + t.ops.length * OP_RESULT_WORDS) * 8, 0);
+  return RESULT_HEADER_WORDS * 8 + traces.reduce((s, t) => s + (TRACE_HEADER_WORDS + t.ops.length * OP_RESULT_WORDS) * 8, 0);
 }
 
 /** Encode traces as one batch (mode 1). Throws XcheckError naming the trace and op it cannot run. */
@@ -142,7 +153,9 @@ export function encodeBatch(traces: readonly Trace[], options: EncodeOptions): U
     const start = w.length;
     const init = Object.entries(t.config.init);
     const flags = (t.config.guest === 'vhe' ? 1n : 0n) | (t.config.features.includes('ecv') ? 2n : 0n);
-    w.push(0n, flags, BigInt(init.length), BigInt(t.ops.length));
+    const startAt = options.startAt?.(t, ti) ?? 0n;
+    if (startAt < 0n || startAt >= 1n << 62n) throw new XcheckError(`traces[${ti}]: startAt 0x${startAt.toString(16)} is beyond what QEMU's clock reaches (2^62)`);
+    w.push(0n, flags, BigInt(init.length), BigInt(t.ops.length), startAt, 0n, 0n, 0n);
     for (const [name, value] of init) w.push(encOf(name, `traces[${ti}].config.init`), value);
     t.ops.forEach((op, i) => {
       const code = BigInt(OPCODE[op.op]!);
@@ -150,8 +163,8 @@ export function encodeBatch(traces: readonly Trace[], options: EncodeOptions): U
         case 'msr': w.push(code | (encOf(op.reg, `traces[${ti}].ops[${i}]`) << 16n), op.value); break;
         case 'mrs': w.push(code | (encOf(op.reg, `traces[${ti}].ops[${i}]`) << 16n), 0n); break;
         case 'tick': case 'preempt': w.push(code, op.by); break;
+        case 'wfi': w.push(code, op.limit); break;
         case 'eret': case 'exit': w.push(code, 0n); break;
-        case 'wfi': throw new XcheckError(`traces[${ti}].ops[${i}]: wfi is not supported`);
       }
     });
     w.set(start, BigInt((w.length - start) * 8));
@@ -179,6 +192,14 @@ export interface ResultHeader {
   /** Count when the first item started / the last ended. */
   readonly count0: bigint;
   readonly count1: bigint;
+  /** Counts from the read before arming a wait to its first WFI (0 without EL3). */
+  readonly warpKp: bigint;
+  /** A wait ended by its limit woke (wake - WFI count - limit) counts late. */
+  readonly warpC0: bigint;
+  /** wake - WFI count of a wait with limit 0. */
+  readonly warpCimm: bigint;
+  /** Ticks longer than this were waits (WFI), not burnt. */
+  readonly burnMax: bigint;
 }
 
 export interface LineSample {
@@ -196,8 +217,14 @@ export interface QemuOpResult {
    * eret/exit: the count read just before the ERET.
    */
   readonly countAtAccess: bigint;
-  /** tick/preempt: the count when the burn ended. */
+  /** tick/preempt: the count when the burn (or wait) ended; wfi: the count read right after the WFI that woke. */
   readonly countAfter?: bigint;
+  /** tick/preempt longer than the header's burnMax: waited for with WFI and the limit timer. */
+  readonly waited?: boolean;
+  /** wfi: counts from the WFI to the wake-up, less the calibrated wake latency (header.warpC0); never negative. */
+  readonly elapsed?: bigint;
+  /** wfi: what ended it. */
+  readonly wake?: 'line' | 'limit';
   /** mrs that completed: the value read. */
   readonly value?: bigint;
   readonly fault?: FaultKind;
@@ -218,6 +245,8 @@ export interface RawTraceResult {
   readonly count0: bigint;
   /** The first init write that faulted (the trace's config.init names something not writable at vEL2). */
   readonly initFault?: { readonly index: number; readonly faultEl: number; readonly esr: bigint };
+  /** The requested start count had already passed when the trace began. */
+  readonly startMissed?: boolean;
   readonly ops: readonly QemuOpResult[];
 }
 
@@ -260,7 +289,7 @@ function decodeHeader(word: (i: number) => bigint, bytes: Uint8Array, mode: numb
   return {
     mode, items: Number(word(3)), deltaEl2: word(5), deltaEl1: word(6), burn0: word(7), cntfrq: word(8),
     idAa64mmfr2: word(9), idAa64mmfr0: word(10), haveEl3: word(11) === 1n, calibrationOk: word(14) === 1n,
-    count0: word(12), count1: word(13),
+    count0: word(12), count1: word(13), warpKp: word(15), warpC0: word(16), warpCimm: word(17), burnMax: word(18),
   };
 }
 
@@ -270,7 +299,7 @@ export function decodeResults(bytes: Uint8Array, traces?: readonly Trace[]): Dec
   const header = decodeHeader(word, bytes, MODE_TRACES);
   if (traces && traces.length !== header.items) throw new XcheckError(`result file has ${header.items} traces, expected ${traces.length}`);
   const out: RawTraceResult[] = [];
-  let p = HEADER_WORDS;
+  let p = RESULT_HEADER_WORDS;
   for (let t = 0; t < header.items; t++) {
     const nops = Number(word(p));
     const status = word(p + 1);
@@ -292,7 +321,17 @@ export function decodeResults(bytes: Uint8Array, traces?: readonly Trace[]): Dec
       const r: {
         -readonly [K in keyof QemuOpResult]: QemuOpResult[K];
       } = { op: kind, countAtAccess: word(p), elBefore, elAfter, lines };
-      if (kind === 'tick' || kind === 'preempt') r.countAfter = word(p + 1);
+      if (kind === 'tick' || kind === 'preempt') {
+        r.countAfter = word(p + 1);
+        if (info & 0x1000) r.waited = true;
+      }
+      if (kind === 'wfi') {
+        if (info & 0x200) throw new XcheckError(`trace ${t} op ${k}: wfi needs the EL3 shim (secure=on)`);
+        r.countAfter = word(p + 1);
+        const e = word(p + 1) - word(p) - header.warpC0;
+        r.elapsed = e < 0n ? 0n : e;
+        r.wake = ((info >> 10) & 3) === 1 ? 'line' : 'limit';
+      }
       if (f !== 0n) {
         const faultEl = Number(f >> 60n) as 1 | 2 | 3;
         const esr = f & ESR_MASK;
@@ -303,7 +342,7 @@ export function decodeResults(bytes: Uint8Array, traces?: readonly Trace[]): Dec
       if (info & 0x100) r.invalid = true;
       ops.push(r);
     }
-    out.push(initFault ? { count0, initFault, ops } : { count0, ops });
+    out.push({ count0, ops, ...(initFault ? { initFault } : {}), ...((status & 2n) !== 0n ? { startMissed: true } : {}) });
   }
   if (p * 8 !== bytes.byteLength) throw new XcheckError(`result file has ${bytes.byteLength - p * 8} bytes after the last trace`);
   return { header, traces: out };
@@ -374,7 +413,7 @@ export function decodeProbe(bytes: Uint8Array, cells?: readonly ProbeCellInput[]
   if (cells && cells.length !== header.items) throw new XcheckError(`probe result has ${header.items} cells, expected ${cells.length}`);
   const out: RawProbeResult[] = [];
   for (let i = 0; i < header.items; i++) {
-    const p = HEADER_WORDS + i * PROBE_RESULT_WORDS;
+    const p = RESULT_HEADER_WORDS + i * PROBE_RESULT_WORDS;
     const f = word(p);
     if (f === (1n << 64n) - 1n) throw new XcheckError(`cell ${i}: the guest could not execute its encoding`);
     const value = word(p + 1);

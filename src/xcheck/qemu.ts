@@ -131,8 +131,33 @@ export interface QemuRunOptions {
   readonly parallel?: number;
   /** Longest tick/preempt accepted (counts). Default 2^20. */
   readonly maxTick?: bigint;
-  /** Boot with secure=on and the EL3 shim (needed for SCR_EL3.ECVEn). Default true. */
+  /** Boot with secure=on and the EL3 shim (needed for SCR_EL3.ECVEn, wfi and long ticks). Default true. */
   readonly el3?: boolean;
+  /**
+   * When each trace starts (the count op 0 runs a fixed ~100 counts after):
+   * - 'asap' (default): right after the previous trace of the batch; a trace's counts then depend
+   *   on every trace before it in its batch;
+   * - 'spaced': at (its index in `traces` + 1) * 2^46, so that its counts depend on itself and its
+   *   index only, whatever batch it runs in (at most 65 535 traces per call);
+   * - 'config': at config.count when that is ahead of the count (and below 2^62), else asap;
+   * - a function of the trace and its index in `traces`, giving the count (0n: asap). Within one
+   *   batch the counts must increase, or the later trace starts asap (`startMissed`).
+   */
+  readonly startAt?: 'asap' | 'spaced' | 'config' | ((trace: Trace, index: number) => bigint);
+}
+
+export const SPACING = 1n << 46n;
+
+function startAtFn(o: QemuRunOptions, n: number): ((t: Trace, i: number) => bigint) | undefined {
+  const s = o.startAt ?? 'asap';
+  if (typeof s === 'function') return s;
+  switch (s) {
+    case 'asap': return undefined;
+    case 'spaced':
+      if (n > 65535) throw new XcheckError(`startAt 'spaced' takes at most 65 535 traces per call, got ${n}`);
+      return (_t, i) => BigInt(i + 1) * SPACING;
+    case 'config': return (t) => (t.config.count < 1n << 62n ? t.config.count : 0n);
+  }
 }
 
 function resolveRun(o: QemuRunOptions): { qemu: string; image: string } {
@@ -143,7 +168,7 @@ function resolveRun(o: QemuRunOptions): { qemu: string; image: string } {
 
 export function qemuArgs(image: string, batchFile: string, el3 = true): string[] {
   return [
-    '-M', `virt,virtualization=on${el3 ? ',secure=on' : ''}`, '-cpu', 'max', '-m', '256M',
+    '-M', `virt,virtualization=on,gic-version=2${el3 ? ',secure=on' : ''}`, '-cpu', 'max', '-m', '256M',
     '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-semihosting',
     '-icount', 'shift=0,sleep=off', '-kernel', image,
     '-device', `loader,file=${batchFile},addr=0x${BATCH_ADDR.toString(16)},force-raw=on`,
@@ -219,6 +244,8 @@ export interface QemuTraceResult {
   /** The count after the init writes, before op 0. */
   readonly count0: bigint;
   readonly initFault?: { readonly index: number; readonly faultEl: number; readonly esr: bigint };
+  /** The requested start (options.startAt) had already passed. */
+  readonly startMissed?: boolean;
   readonly ops: readonly QemuOpResult[];
   /** Calibration and IDs of the QEMU process that ran it. */
   readonly header: ResultHeader;
@@ -232,25 +259,30 @@ export interface QemuTraceResult {
 export async function runTracesInQemu(traces: readonly Trace[], options: QemuRunOptions = {}): Promise<QemuTraceResult[]> {
   const run = resolveRun(options);
   const maxTick = options.maxTick ?? DEFAULT_MAX_TICK;
+  const global = startAtFn(options, traces.length);
   const size = options.batchSize ?? 400;
   const batches = chunks(traces, size);
   // Validate everything first (encodeBatch throws), naming the global trace index.
+  // encodeBatch numbers traces within a batch; startAt is given the index in `traces`.
+  const startFor = (bi: number): ((t: Trace, i: number) => bigint) | undefined => (global ? (t, i) => global(t, bi * size + i) : undefined);
   batches.forEach((b, bi) => {
+    const startAt = startFor(bi);
     try {
-      encodeBatch(b, { resultPath: '/x', maxTick });
+      encodeBatch(b, { resultPath: '/x', maxTick, ...(startAt ? { startAt } : {}) });
     } catch (e) {
       if (e instanceof XcheckError) throw new XcheckError(e.message.replace(/^traces\[(\d+)\]/, (_m, i: string) => `traces[${bi * size + Number(i)}]`));
       throw e;
     }
   });
-  const jobs = batches.map((b) => async (): Promise<QemuTraceResult[]> => {
-    const bytes = await runBatchBytes((resultPath) => encodeBatch(b, { resultPath, maxTick }), {
+  const jobs = batches.map((b, bi) => async (): Promise<QemuTraceResult[]> => {
+    const startAt = startFor(bi);
+    const bytes = await runBatchBytes((resultPath) => encodeBatch(b, { resultPath, maxTick, ...(startAt ? { startAt } : {}) }), {
       ...run, timeoutMs: options.timeoutMs ?? 60_000, el3: options.el3 ?? true,
     });
     const d = decodeResults(bytes, b);
     return d.traces.map((t) => ({
       startCount: t.ops[0]?.countAtAccess ?? t.count0, count0: t.count0,
-      ...(t.initFault ? { initFault: t.initFault } : {}), ops: t.ops, header: d.header,
+      ...(t.initFault ? { initFault: t.initFault } : {}), ...(t.startMissed ? { startMissed: true } : {}), ops: t.ops, header: d.header,
     }));
   });
   return (await pool(jobs, options.parallel ?? Math.max(1, cpus().length))).flat();

@@ -4,7 +4,8 @@
  *
  * QEMU's physical count cannot be preset and every op takes time, so the rebuilt trace starts at
  * the real count of op 0 (config.count) and puts `tick`s between the ops for the counts that
- * really passed: each access happens at the count it executed at in QEMU. After each op the guest
+ * really passed: each access happens at the count it executed at in QEMU; a wfi at the count its WFI
+ * executed, and the next event is measured from there plus QEMU's elapsed count. After each op the guest
  * read the four timers' CTL at four later counts; with `samples: true` (the default) the rebuilt
  * trace also ticks to each of those counts, so that the observation after that tick is the
  * reference's interrupt line at exactly the count QEMU sampled it.
@@ -66,8 +67,15 @@ export function rebuildTrace(trace: Trace, result: RebuildInput, options: Rebuil
         ops.push({ op: op.op, by: by & U64 });
         break;
       }
-      case 'wfi':
-        throw new XcheckError(`rebuildTrace: ops[${i}]: wfi is not supported by the QEMU cross-check`);
+      case 'wfi': {
+        // The wfi at the count its WFI executed; then QEMU's elapsed (wake latency removed) passes.
+        if (r.elapsed === undefined) throw new XcheckError(`rebuildTrace: ops[${i}] (wfi) has no elapsed count`);
+        const d = advance(r.countAtAccess, `ops[${i}]`);
+        if (d > 0n) ops.push(tickOp(d));
+        ops.push(op);
+        prev = r.countAtAccess + r.elapsed;
+        break;
+      }
       case 'msr': case 'mrs': case 'eret': case 'exit': {
         const d = advance(r.countAtAccess, `ops[${i}]`);
         if (d > 0n) ops.push(tickOp(d));
@@ -104,6 +112,7 @@ export function qemuObservations(result: RebuildInput): Observation[] {
     const o: Observation = { irq };
     if (r.fault) o.fault = r.fault;
     else if (r.value !== undefined) o.value = r.value;
+    if (r.elapsed !== undefined) o.elapsed = r.elapsed;
     return o;
   });
 }
@@ -124,6 +133,7 @@ export function collapseObservations(rebuilt: RebuiltTrace, observations: readon
     if (base.value !== undefined) o.value = base.value;
     if ('unknown' in base && base.unknown !== undefined) o.unknown = base.unknown;
     if (base.fault !== undefined) o.fault = base.fault;
+    if (base.elapsed !== undefined) o.elapsed = base.elapsed;
     return o;
   });
 }
@@ -132,6 +142,7 @@ export function collapseObservations(rebuilt: RebuiltTrace, observations: readon
 export function disagreement(expected: Expectation, observed: Observation): string[] {
   const out: string[] = [];
   if (expected.fault !== observed.fault) out.push('fault');
+  if (expected.elapsed !== observed.elapsed) out.push('elapsed');
   const mask = U64 & ~(expected.unknown ?? 0n);
   if ((expected.value === undefined) !== (observed.value === undefined)) out.push('value');
   else if (expected.value !== undefined && observed.value !== undefined && ((expected.value ^ observed.value) & mask) !== 0n) out.push('value');

@@ -8,7 +8,7 @@ import { bytesOf, eret, exit, fakeResult, mrs, msr, tick, trace, words } from '.
 const ENC = (op1: number, crm: number, op2: number): bigint => BigInt((3 << 14) | (op1 << 11) | (14 << 7) | (crm << 3) | op2);
 
 describe('encodeBatch', () => {
-  it('lays out the header, the result path, and each trace as [size, flags, n_init, n_ops, init pairs, op pairs]', () => {
+  it('lays out the header, the result path, and each trace as [size, flags, n_init, n_ops, start, 0, 0, 0, init pairs, op pairs]', () => {
     const t = trace([msr('CNTV_CVAL_EL02', 0x1234n), mrs('CNTPCT_EL0'), tick(5n), eret, exit], {
       guest: 'vhe', features: ['ecv'], init: { CNTVOFF_EL2: 0x77n },
     });
@@ -21,17 +21,22 @@ describe('encodeBatch', () => {
     const path = new TextDecoder().decode(bytesOf(w.slice(16, 18)).subarray(0, 10));
     expect(path).toBe('/tmp/r.bin');
     const item = Number(w[7]) / 8;
-    expect(w[item]).toBe(BigInt((4 + 2 + 10) * 8));
-    expect(w.slice(item + 1, item + 4)).toEqual([3n, 1n, 5n]);
-    expect(w.slice(item + 4, item + 6)).toEqual([ENC(4, 0, 3), 0x77n]);
-    expect(w.slice(item + 6, item + 16)).toEqual([
+    expect(w[item]).toBe(BigInt((8 + 2 + 10) * 8));
+    expect(w.slice(item + 1, item + 8)).toEqual([3n, 1n, 5n, 0n, 0n, 0n, 0n]);
+    expect(w.slice(item + 8, item + 10)).toEqual([ENC(4, 0, 3), 0x77n]);
+    expect(w.slice(item + 10, item + 20)).toEqual([
       1n | (ENC(5, 3, 2) << 16n), 0x1234n,
       2n | (ENC(3, 0, 1) << 16n), 0n,
       3n, 5n,
       5n, 0n,
       6n, 0n,
     ]);
-    expect(item + 16).toBe(w.length);
+    expect(item + 20).toBe(w.length);
+    const s = words(encodeBatch([t, t], { resultPath: '/r', startAt: (_t, i) => BigInt(i + 1) << 46n }));
+    const i0 = Number(s[7]) / 8;
+    expect(s[i0 + 4]).toBe(1n << 46n);
+    expect(s[i0 + Number(s[i0]) / 8 + 4]).toBe(2n << 46n);
+    expect(() => encodeBatch([t], { resultPath: '/r', startAt: () => 1n << 62n })).toThrow(/beyond what QEMU's clock reaches/);
   });
 
   it('flags nvhe without ecv as 0, and packs several traces back to back', () => {
@@ -44,13 +49,17 @@ describe('encodeBatch', () => {
     expect(second + Number(w[second]) / 8).toBe(w.length);
   });
 
-  it('refuses wfi, long ticks, relative result paths, naming the trace and op', () => {
-    expect(() => encodeBatch([trace([mrs('CNTPCT_EL0')]), trace([{ op: 'wfi', limit: 5n }])], { resultPath: '/r' }))
-      .toThrow(/traces\[1\]: ops\[0\]: wfi/);
-    expect(() => encodeBatch([trace([tick(1n << 21n)])], { resultPath: '/r' })).toThrow(/longer than the guest burns/);
-    expect(() => encodeBatch([trace([tick(1n << 21n)])], { resultPath: '/r', maxTick: 1n << 22n })).not.toThrow();
+  it('encodes wfi with its limit; refuses long ticks, unknown registers, relative result paths, naming the trace and op', () => {
+    const w = words(encodeBatch([trace([{ op: 'wfi', limit: 0x1234n }])], { resultPath: '/r' }));
+    expect(w.slice(-2)).toEqual([7n, 0x1234n]);
+    expect(() => encodeBatch([trace([mrs('CNTPCT_EL0')]), trace([tick(1n << 41n)])], { resultPath: '/r' }))
+      .toThrow(/traces\[1\]: ops\[0\]: tick by 0x20000000000 is longer than the guest burns/);
+    expect(() => encodeBatch([trace([tick(1n << 41n)])], { resultPath: '/r', maxTick: 1n << 42n })).not.toThrow();
+    expect(() => encodeBatch([trace([tick(1n << 45n)])], { resultPath: '/r', maxTick: 1n << 50n })).toThrow(/limit 0x100000000000 /);
+    expect(() => encodeBatch([trace([mrs('CNTKCTL_EL2')])], { resultPath: '/r' })).toThrow(/register 'CNTKCTL_EL2'/);
     expect(() => encodeBatch([], { resultPath: 'r.bin' })).toThrow(XcheckError);
-    expect(unsupportedReason(trace([tick(3n), mrs('CNTV_TVAL_EL0')]))).toBeUndefined();
+    expect(unsupportedReason(trace([tick(3n), mrs('CNTV_TVAL_EL0'), { op: 'wfi', limit: 1n << 44n }]))).toBeUndefined();
+    expect(unsupportedReason(trace([{ op: 'wfi', limit: (1n << 64n) - 1n }]))).toMatch(/ops\[0\]: wfi limit 0xffffffffffffffff is longer/);
   });
 });
 
@@ -70,7 +79,7 @@ describe('decodeResults', () => {
 
   it('reads the header calibration and every op', () => {
     const d = decodeResults(bytes, [t]);
-    expect(d.header).toMatchObject({ mode: 1, items: 1, deltaEl2: 1n, deltaEl1: 2n, burn0: 3n, cntfrq: 1000000000n, haveEl3: true, calibrationOk: true, count0: 100n, count1: 200n });
+    expect(d.header).toMatchObject({ mode: 1, items: 1, deltaEl2: 1n, deltaEl1: 2n, burn0: 3n, cntfrq: 1000000000n, haveEl3: true, calibrationOk: true, count0: 100n, count1: 200n, warpKp: 40n, warpC0: 1n, warpCimm: 1n, burnMax: 4096n });
     const [o0, o1, o2, o3, o4, o5] = d.traces[0]!.ops;
     expect(o0).toMatchObject({ op: 'msr', countAtAccess: 100n, elBefore: 2, elAfter: 2 });
     expect(o0!.value).toBeUndefined();
@@ -91,6 +100,17 @@ describe('decodeResults', () => {
     expect(() => decodeResults(bytes.subarray(0, bytes.length - 8))).toThrow(/says|truncated/);
     expect(() => decodeResults(bytes, [t, t])).toThrow(/1 traces, expected 2/);
     expect(() => decodeResults(bytes, [trace([mrs('CNTPCT_EL0')])])).toThrow(/6 ops/);
+  });
+
+  it('decodes a wfi (elapsed = wake - WFI count - warpC0, never negative) and a tick that waited', () => {
+    const t2 = trace([{ op: 'wfi', limit: 1000n }, { op: 'wfi', limit: 5n }, tick(100000n)]);
+    const b = fakeResult([{ count0: 1n, ops: [
+      { count: 100n, value: 372n, info: 1n << 10n }, { count: 500n, value: 500n, info: 2n << 10n }, { count: 600n, value: 100601n, info: 1n << 12n },
+    ] }]);
+    const [w0, w1, t0] = decodeResults(b, [t2]).traces[0]!.ops;
+    expect(w0).toMatchObject({ op: 'wfi', countAtAccess: 100n, countAfter: 372n, elapsed: 271n, wake: 'line' });
+    expect(w1).toMatchObject({ elapsed: 0n, wake: 'limit' });
+    expect(t0).toMatchObject({ op: 'tick', countAfter: 100601n, waited: true });
   });
 
   it('reports an init write that faulted', () => {
@@ -124,7 +144,7 @@ describe('probe format', () => {
     expect(w[first + 33]).toBe(0b010n | 8n);
     const none = (1n << 64n) - 1n;
     const res = [
-      0x544c534552584e56n, 1n, 2n, 5n, 0n, 1n, 2n, 3n, 0n, 0n, 0n, 1n, 0n, 0n, 1n, 0n,
+      0x544c534552584e56n, 1n, 2n, 5n, 0n, 1n, 2n, 3n, 0n, 0n, 0n, 1n, 0n, 0n, 1n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n,
       0n, 0xa5a5000000000001n, 0x168n, 0xa5a5000000000001n, 1n, none, 10n, 0n,
       0n, 0x5e5e000100000168n, none, 0n, 0n, 0x168n, 20n, 0n,
       (2n << 60n) | (0x18n << 26n), 0n, none, 0n, 0n, none, 30n, 0n,

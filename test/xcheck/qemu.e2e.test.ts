@@ -133,6 +133,48 @@ describe.skipIf(!qemu)('traces in QEMU', () => {
     expect(obs[12]!.fault).toBe('trap');
   });
 
+  it('wfi: woken by its limit after exactly the limit, by a timer line at the count CVAL is met, at once if a line is asserted', async () => {
+    const [r] = await runTracesInQemu([trace([
+      { op: 'wfi', limit: 1000n }, { op: 'wfi', limit: 0n },
+      msr('CNTHP_TVAL_EL2', 500n), msr('CNTHP_CTL_EL2', 1n), { op: 'wfi', limit: 100000n }, mrs('CNTHP_CVAL_EL2'), { op: 'wfi', limit: 100000n },
+    ])]);
+    const o = r!.ops;
+    expect(o[0]).toMatchObject({ elapsed: 1000n, wake: 'limit' });
+    expect(o[1]).toMatchObject({ elapsed: 0n, wake: 'limit' });
+    expect(o[4]).toMatchObject({ wake: 'line' });
+    expect(o[4]!.countAtAccess + o[4]!.elapsed!).toBe(o[5]!.value);
+    expect(o[4]!.countAtAccess + o[4]!.elapsed!).toBe(o[2]!.countAtAccess + 500n);
+    expect(o[6]).toMatchObject({ elapsed: 0n, wake: 'line' });
+  });
+
+  it('a long tick is a WFI until the limit timer: 2^40 counts pass at once, exactly reported', async () => {
+    const t0 = performance.now();
+    const [r] = await runTracesInQemu([trace([tick(1n << 40n), mrs('CNTPCT_EL0'), tick(5000n), mrs('CNTPCT_EL0')])]);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    const [a, b, c, d] = r!.ops;
+    expect(a).toMatchObject({ waited: true });
+    expect(a!.countAfter! - a!.countAtAccess).toBe((1n << 40n) + r!.header.warpC0);
+    expect(b!.value).toBe(b!.countAtAccess);
+    expect(b!.value! > 1n << 40n).toBe(true);
+    expect(c!.countAfter! - c!.countAtAccess).toBe(5000n + r!.header.warpC0);
+    expect(d!.value).toBe(d!.countAtAccess);
+  });
+
+  it('the reference agrees with QEMU on a rebuilt trace with wfi and long ticks', async () => {
+    const t = trace([
+      msr('CNTV_CVAL_EL02', 0n), { op: 'wfi', limit: 0x10000n }, msr('CNTV_CTL_EL02', 1n), { op: 'wfi', limit: 0x10000n },
+      msr('CNTV_TVAL_EL02', 0x300n), eret, { op: 'wfi', limit: 0x10000n }, mrs('CNTV_CTL_EL0'), tick(0x123456n), { op: 'preempt', by: 1n << 30n }, exit,
+    ], { init: { CNTVOFF_EL2: 0x1000n } });
+    const [r] = await runTracesInQemu([t]);
+    const rb = rebuildTrace(t, r!);
+    const ref = new ReferenceModel(rb.trace.config);
+    const exp = collapseObservations(rb, rb.trace.ops.map((op) => ref.step(op)));
+    const obs = qemuObservations(r!);
+    exp.forEach((e, i) => expect(disagreement(e, obs[i]!), `op ${i}`).toEqual([]));
+    expect(obs.map((o) => o.elapsed)).toEqual([undefined, 0x10000n, undefined, 0n, undefined, undefined, obs[6]!.elapsed, undefined, undefined, undefined, undefined]);
+    expect(obs[6]!.elapsed! > 0x200n && obs[6]!.elapsed! < 0x300n).toBe(true);
+  });
+
   it('runs hundreds of traces per process (batches and parallel processes keep the order)', async () => {
     const ts = Array.from({ length: 300 }, (_, i) => trace([msr('CNTHV_CVAL_EL2', BigInt(i)), mrs('CNTHV_CVAL_EL2')]));
     const rs = await runTracesInQemu(ts, { batchSize: 70, parallel: 2 });
@@ -140,8 +182,8 @@ describe.skipIf(!qemu)('traces in QEMU', () => {
   });
 
   it('kills a QEMU that runs past the timeout and leaves no process behind', async () => {
-    const ts = Array.from({ length: 50 }, () => trace([tick(1n << 20n), tick(1n << 20n)]));
-    await expect(runTracesInQemu(ts, { timeoutMs: 30, maxTick: 1n << 20n })).rejects.toThrow(/did not finish the batch in 30 ms/);
+    const ts = Array.from({ length: 50 }, () => trace([tick(4000n), tick(4000n)]));
+    await expect(runTracesInQemu(ts, { timeoutMs: 5 })).rejects.toThrow(/did not finish the batch in 5 ms/);
     await new Promise((r) => setTimeout(r, 50));
     expect(liveQemuProcesses()).toBe(0);
     expect(qemuChildren()).toEqual([]);
@@ -169,5 +211,20 @@ describe.skipIf(!qemu)('NV2 routing in QEMU', () => {
     expect(rs[3]!.changed).toEqual({ offset: 0x168, value: 0x1234n, n: 1 });
     expect(rs[7]!.outcome).toEqual({ kind: 'vncr', offset: 0x60 });
     for (const i of [2, 4, 5, 8]) expect(rs[i]!.outcome).toMatchObject({ ec: 0x18, el: 2 });
+  });
+});
+
+describe.skipIf(!qemu)('start counts', () => {
+  it("startAt 'spaced' gives a trace the same counts whatever runs before it; 'config' starts near config.count", async () => {
+    const a = trace([mrs('CNTPCT_EL0'), { op: 'wfi', limit: 300n }, mrs('CNTPCT_EL0')]);
+    const b = trace([tick(5000n), { op: 'wfi', limit: 7000n }]);
+    const [x1, y1] = await runTracesInQemu([a, a], { startAt: 'spaced' });
+    const [, y2] = await runTracesInQemu([b, a], { startAt: 'spaced' });
+    expect(y1!.ops.map((o) => o.countAtAccess)).toEqual(y2!.ops.map((o) => o.countAtAccess));
+    expect(x1!.startCount > 1n << 46n && x1!.startCount < (1n << 46n) + 1000n).toBe(true);
+    const [z] = await runTracesInQemu([trace([mrs('CNTPCT_EL0')], { count: 0x10000000n })], { startAt: 'config' });
+    expect(z!.startCount > 0x10000000n && z!.startCount < 0x10000000n + 1000n).toBe(true);
+    const [, w] = await runTracesInQemu([trace([mrs('CNTPCT_EL0')], { count: 0x10000000n }), trace([mrs('CNTPCT_EL0')], { count: 0x1000n })], { startAt: 'config' });
+    expect(w!.startMissed).toBe(true);
   });
 });

@@ -77,6 +77,15 @@ describe('rebuildTrace', () => {
     expect(rb.trace.ops).toEqual([eret, { op: 'preempt', by: 42n }, tick(38n), exit]);
   });
 
+  it('puts a wfi at the count of its WFI and measures the next event from there plus QEMU\'s elapsed', () => {
+    const t2 = trace([msr('CNTHP_CVAL_EL2', 0x200n), { op: 'wfi', limit: 0x1000n }, mrs('CNTHP_CTL_EL2')]);
+    const r2 = { startCount: 100n, ops: [res('msr', 100n), res('wfi', 300n, { countAfter: 513n, elapsed: 212n, wake: 'line' }, 20n, [5n, 0n, 0n, 0n]), res('mrs', 700n)] };
+    const rb = rebuildTrace(t2, r2, { samples: false });
+    expect(rb.trace.ops).toEqual([msr('CNTHP_CVAL_EL2', 0x200n), tick(200n), { op: 'wfi', limit: 0x1000n }, tick(700n - 512n), mrs('CNTHP_CTL_EL2')]);
+    expect(qemuObservations(r2)[1]).toEqual({ irq: 1, elapsed: 212n });
+    expect(disagreement({ irq: 1, elapsed: 211n }, { irq: 1, elapsed: 212n })).toEqual(['elapsed']);
+  });
+
   it('refuses results that do not fit the trace, or counts that go back', () => {
     expect(() => rebuildTrace(t, { startCount: 0n, ops: r.ops.slice(1) })).toThrow(XcheckError);
     expect(() => rebuildTrace(trace([mrs('CNTPCT_EL0')]), { startCount: 0n, ops: [res('msr', 0n)] })).toThrow(/is 'mrs' in the trace/);

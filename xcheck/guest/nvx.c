@@ -38,13 +38,34 @@ u64 el2_call(u64 entry, u64 value, u64 *before, u64 *fault);
 u64 el1_call(u64 entry, u64 value, u64 *before, u64 *fault);
 void sample_lines(u64 *out, u64 e2h);
 u64 burn(u64 iterations, u64 *start);
-void smc_call(u64 fn, u64 arg);
+void smc_call(u64 fn, u64 arg, u64 arg2);
+u64 wfi_once(u64 *before);
+void el3_init(void);
 u64 semihost(u64 op, u64 param);
 void nvx_main(u64 el3);
 void nvx_unexpected(u64 el, u64 esr, u64 elr);
 
 static u64 have_el3;
 static u64 delta_el2, delta_el1, burn0, calib_ok;
+static u64 warp_kp, warp_c0, warp_cimm;
+
+#define GICD ((volatile u32 *)0x08000000UL)
+#define GICC ((volatile u32 *)0x08010000UL)
+#define PPI_TIMERS ((1u << 26) | (1u << 27) | (1u << 28) | (1u << 30)) /* hptimer, vtimer, hvtimer, ptimer */
+
+/*
+ * At EL3 (Secure), GICv2 with the security extensions: every interrupt stays in group 0, which
+ * the CPU interface signals as IRQ (FIQEn = 0). All SGIs/PPIs start disabled; a wait enables the
+ * timer PPIs it waits for (plus PPI 29, the secure physical timer used as the limit) by SMC.
+ * Nothing is ever acknowledged or taken: a pending IRQ only ends a WFI.
+ */
+void el3_init(void)
+{
+	GICD[0x180 / 4] = 0xffffffffu; /* GICD_ICENABLER0 */
+	GICD[0] = 1;                   /* GICD_CTLR.EnableGrp0 */
+	GICC[1] = 0xff;                /* GICC_PMR */
+	GICC[0] = 1;                   /* GICC_CTLR.EnableGrp0, FIQEn = 0 */
+}
 
 /* ---- output ---- */
 static void uart_putc(char c)
@@ -139,7 +160,7 @@ static void set_hcr(u64 v)
 static void set_ecven(u64 on)
 {
 	if (have_el3)
-		smc_call(1, on);
+		smc_call(1, on, 0);
 }
 
 /* The clean state: E2H = 0, every timer disabled with CVAL 0, offsets and controls 0. */
@@ -188,11 +209,78 @@ static void calibrate(void)
 	burn0 = e - s;
 }
 
+/* ---- waiting: WFI with the secure physical timer as the limit ---- */
+/* Ticks longer than this are a WFI until the limit timer fires (-icount sleep=off: the clock jumps). */
+#define BURN_MAX 4096UL
+/* No wait longer than this (a deadline beyond QEMU's int64 ns range would never fire). */
+#define WAIT_MAX (1UL << 44)
+
+static u64 lines_asserted(u64 e2h)
+{
+	u64 l[8];
+	sample_lines(l, e2h);
+	for (int t = 0; t < 4; t++)
+		if ((l[2 * t] & 7) == 5)
+			return 1;
+	return 0;
+}
+
+struct wait_result {
+	u64 pre;   /* count read before arming */
+	u64 start; /* count at which the first WFI executed */
+	u64 wake;  /* count read right after the last WFI */
+	u64 why;   /* 1: a timer line, 2: the limit */
+};
+
+/*
+ * Idle until one of the trace's timer lines is asserted (if `lines`) or `limit` counts after the
+ * first WFI. The limit is the EL3 secure physical timer (PPI 29) at start + limit: its deadline is
+ * computed before arming as pre + warp_kp + limit, warp_kp being the (deterministic) counts from
+ * that read to the WFI, calibrated at boot. A wake with neither condition goes back to WFI.
+ */
+static void wait_for(u64 limit, u64 lines, u64 e2h, struct wait_result *r)
+{
+	if (limit > WAIT_MAX)
+		limit = WAIT_MAX;
+	u64 b;
+	r->pre = MRS(cntpct_el0);
+	u64 deadline = r->pre + warp_kp + limit;
+	smc_call(2, deadline, lines ? PPI_TIMERS : 0);
+	r->wake = wfi_once(&b);
+	r->start = b + 1;
+	for (;;) {
+		if (lines && lines_asserted(e2h)) {
+			r->why = 1;
+			break;
+		}
+		if (r->wake >= deadline) {
+			r->why = 2;
+			break;
+		}
+		r->wake = wfi_once(&b);
+	}
+	smc_call(3, 0, 0);
+}
+
+static void calibrate_wait(void)
+{
+	struct wait_result r;
+	if (!have_el3)
+		return;
+	warp_kp = 0;
+	wait_for(1000, 0, 0, &r);
+	warp_kp = r.start - r.pre;
+	wait_for(1000, 0, 0, &r);
+	warp_c0 = r.wake - r.start - 1000;
+	wait_for(0, 0, 0, &r);
+	warp_cimm = r.wake - r.start;
+}
+
 /* ---- trace mode ---- */
 static u64 *run_trace(const u64 *item, u64 *out)
 {
-	u64 flags = item[1], ninit = item[2], nops = item[3];
-	const u64 *init = item + 4;
+	u64 flags = item[1], ninit = item[2], nops = item[3], start_at = item[4];
+	const u64 *init = item + TI_WORDS;
 	const u64 *ops = init + 2 * ninit;
 	u64 e2h = flags & TF_E2H;
 	u64 b, f, v;
@@ -216,6 +304,19 @@ static u64 *run_trace(const u64 *item, u64 *out)
 			out[TR_INIT_FAULT] = f;
 			out[TR_INIT_INDEX] = i;
 		}
+	}
+	if (start_at && have_el3) {
+		/* Idle (the clock jumps) until start_at, so that op 0 runs a fixed few counts after it. */
+		u64 now = MRS(cntpct_el0);
+		if (start_at > now + warp_kp + 64 && start_at - now < (1UL << 62)) {
+			struct wait_result r;
+			while (start_at - now > WAIT_MAX + warp_kp + 64) {
+				wait_for(WAIT_MAX, 0, e2h, &r);
+				now = MRS(cntpct_el0);
+			}
+			wait_for(start_at - now - warp_kp, 0, e2h, &r);
+		} else
+			out[TR_STATUS] |= 2; /* start_at already passed (or too far) */
 	}
 	out[TR_COUNT0] = MRS(cntpct_el0);
 
@@ -252,11 +353,32 @@ static u64 *run_trace(const u64 *item, u64 *out)
 		}
 		case OP_TICK:
 		case OP_PREEMPT: {
+			if (arg > BURN_MAX && have_el3) {
+				struct wait_result r;
+				wait_for(arg, 0, e2h, &r);
+				v = r.wake;
+				count = r.start;
+				info |= 1 << 12; /* by WFI */
+				break;
+			}
 			u64 it = arg > burn0 ? (arg - burn0) / 2 : 0;
 			if (it > BURN_MAX_ITERS)
 				it = BURN_MAX_ITERS;
 			v = burn(it, &b);
 			count = b;
+			break;
+		}
+		case OP_WFI: {
+			struct wait_result r;
+			if (!have_el3) {
+				info |= 1 << 9;
+				count = MRS(cntpct_el0);
+				break;
+			}
+			wait_for(arg, 1, e2h, &r);
+			v = r.wake;
+			count = r.start;
+			info |= r.why << 10;
 			break;
 		}
 		case OP_ERET:
@@ -379,6 +501,7 @@ void nvx_main(u64 el3)
 		sh_exit(4);
 	}
 	calibrate();
+	calibrate_wait();
 	for (int i = 0; i < RH_WORDS; i++)
 		rh[i] = 0;
 	rh[RH_MAGIC] = NVX_RESULT_MAGIC;
@@ -393,6 +516,10 @@ void nvx_main(u64 el3)
 	rh[RH_MMFR0] = mmfr0;
 	rh[RH_HAVE_EL3] = el3;
 	rh[RH_CALIB_OK] = calib_ok;
+	rh[RH_WARP_KP] = warp_kp;
+	rh[RH_WARP_C0] = warp_c0;
+	rh[RH_WARP_CIMM] = warp_cimm;
+	rh[RH_BURN_MAX] = BURN_MAX;
 	rh[RH_COUNT0] = MRS(cntpct_el0);
 
 	u64 *out = rh + RH_WORDS;
@@ -402,7 +529,7 @@ void nvx_main(u64 el3)
 	for (u64 i = 0; i < bh[BH_ITEMS]; i++) {
 		if (bh[BH_MODE] == NVX_MODE_TRACES) {
 			const u64 *t = (const u64 *)item;
-			if (item + 32 > bend || item + t[0] > bend || out + TR_WORDS + t[3] * OR_WORDS > limit) {
+			if (item + TI_WORDS * 8 > bend || item + t[0] > bend || out + TR_WORDS + t[3] * OR_WORDS > limit) {
 				uart_puts("nvx: batch item out of bounds or results too large at item ");
 				uart_dec(i);
 				uart_puts("\n");

@@ -30,7 +30,9 @@
 #define BH_FLAGS      8
 #define BH_WORDS      16
 
-/* Trace item: [size-in-bytes, flags, n_init, n_ops], n_init x [enc, value], n_ops x [opword, arg]. */
+/* Trace item: [size-in-bytes, flags, n_init, n_ops, start_at, 0, 0, 0], n_init x [enc, value], n_ops x [opword, arg].
+ * start_at: 0, or the count to idle until before op 0 (after the init writes). */
+#define TI_WORDS      8
 #define TF_E2H        1   /* guest "vhe" */
 #define TF_ECV        2   /* features: ["ecv"]: SCR_EL3.ECVEn = 1 */
 
@@ -41,6 +43,7 @@
 #define OP_PREEMPT    4
 #define OP_ERET       5
 #define OP_EXIT       6
+#define OP_WFI        7   /* arg: limit */
 /* opword bits [31:16]: the access's encoding (op0<<14 | op1<<11 | CRn<<7 | CRm<<3 | op2). */
 
 /* Probe cell: 8 words. */
@@ -71,20 +74,24 @@
 #define RH_COUNT0     12  /* count when the first item started */
 #define RH_COUNT1     13  /* count when the last item ended */
 #define RH_CALIB_OK   14  /* 1 if the E2H=0 and E2H=1 calibrations agreed */
-#define RH_WORDS      16
+#define RH_WARP_KP    15  /* counts from the read before arming a wait to its WFI */
+#define RH_WARP_C0    16  /* wake count - WFI count - limit, for a wait ended by the limit */
+#define RH_WARP_CIMM  17  /* wake count - WFI count for a wait of limit 0 */
+#define RH_BURN_MAX   18  /* ticks longer than this are waits */
+#define RH_WORDS      24
 
 /* Trace result: 8 words, then n_ops x 12 words. */
 #define TR_NOPS       0
-#define TR_STATUS     1   /* bit0: an init write faulted */
+#define TR_STATUS     1   /* bit0: an init write faulted; bit1: start_at had already passed */
 #define TR_INIT_FAULT 2   /* fault word of the first init write that faulted */
 #define TR_INIT_INDEX 3   /* its index, or ~0 */
 #define TR_COUNT0     4   /* count read after the init writes, before op 0 */
 #define TR_WORDS      8
 
-#define OR_COUNT      0   /* access: count at which it executed; tick/preempt: count at start; eret/exit: count before the ERET */
-#define OR_VALUE      1   /* mrs: value read; msr: value written; tick/preempt: count at end */
+#define OR_COUNT      0   /* access: count at which it executed; tick/preempt: count at start (of the WFI for a long one); wfi: count of the WFI; eret/exit: count before the ERET */
+#define OR_VALUE      1   /* mrs: value read; msr: value written; tick/preempt/wfi: count read right after (the burn / the last WFI) */
 #define OR_FAULT      2   /* [63:60] EL the exception was taken to (0: none), [55:0] its ESR */
-#define OR_INFO       3   /* [3:0] vEL before, [7:4] vEL after, bit 8: eret at vEL1 / exit at vEL2, bit 9: encoding not supported */
+#define OR_INFO       3   /* [3:0] vEL before, [7:4] vEL after, bit 8: eret at vEL1 / exit at vEL2, bit 9: not supported, [11:10] wfi woken by 1 a line 2 the limit, bit 12: tick by WFI */
 #define OR_LINES      4   /* 4 x [ctl, count]: hptimer, hvtimer, ptimer, vtimer, each CTL as read at EL2 */
 #define OR_WORDS      12
 

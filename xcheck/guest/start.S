@@ -14,6 +14,7 @@
  * exception is reported by nvx_unexpected (UART line, semihosting exit 3).
  */
 #define HCR_E2H_BIT 34
+#define GICD_BASE 0x08000000
 
 	.section .text.boot, "ax"
 	.global _start
@@ -40,6 +41,7 @@ _start:
 	msr	spsr_el3, x0
 	adr	x0, el2_start
 	msr	elr_el3, x0
+	bl	el3_init		/* GIC: group 0 as IRQ, PPIs disabled until a wait */
 	mov	x19, #1			/* have EL3 */
 	isb
 	eret
@@ -119,18 +121,44 @@ el3_vectors:
 el3_sync:
 	mrs	x17, esr_el3
 	lsr	x16, x17, #26
-	cmp	x16, #0x17		/* SMC from AArch64: x0 = 1 sets SCR_EL3.ECVEn = x1 & 1 */
+	cmp	x16, #0x17		/* SMC from AArch64 (a call from smc_call: x0-x18 are free) */
 	b.ne	1f
 	cmp	x0, #1
-	b.ne	el3_bad
+	b.eq	el3_set_ecven
+	cmp	x0, #2
+	b.eq	el3_arm_limit
+	cmp	x0, #3
+	b.eq	el3_disarm_limit
+	b	el3_bad
+el3_set_ecven:				/* x1: SCR_EL3.ECVEn */
 	mrs	x16, scr_el3
 	bic	x16, x16, #(1 << 28)
 	and	x17, x1, #1
 	orr	x16, x16, x17, lsl #28
 	msr	scr_el3, x16
-	mov	x17, #0
 	isb
 	eret
+el3_arm_limit:				/* x1: secure physical timer deadline; x2: PPIs (bits) to enable besides 29 */
+	msr	S3_7_C14_C2_2, x1	/* CNTPS_CVAL_EL1 */
+	mov	x16, #1
+	msr	S3_7_C14_C2_1, x16	/* CNTPS_CTL_EL1 = ENABLE */
+	ldr	x16, =GICD_BASE
+	mov	w17, #0x7c000000	/* PPIs 26..30 */
+	str	w17, [x16, #0x180]	/* GICD_ICENABLER0 */
+	orr	w17, w2, #(1 << 29)
+	str	w17, [x16, #0x100]	/* GICD_ISENABLER0 */
+	dsb	sy
+	isb
+	eret
+el3_disarm_limit:
+	msr	S3_7_C14_C2_1, xzr	/* CNTPS_CTL_EL1 = 0 */
+	ldr	x16, =GICD_BASE
+	mov	w17, #0x7c000000
+	str	w17, [x16, #0x180]
+	dsb	sy
+	isb
+	eret
+	.ltorg
 1:	mrs	x16, elr_el3		/* a trap to EL3 inside the stub table: record, skip */
 	adr	x17, stubs_start
 	cmp	x16, x17
@@ -335,10 +363,20 @@ burn:
 2:	mrs	x0, cntpct_el0
 	ret
 
-/* void smc_call(u64 fn, u64 arg) */
+/* void smc_call(u64 fn, u64 arg, u64 arg2) */
 	.global smc_call
 smc_call:
 	smc	#0
+	ret
+
+/* u64 wfi_once(u64 *before): CNTPCT_EL0 into *before, WFI, return CNTPCT_EL0 read right after. */
+	.global wfi_once
+wfi_once:
+	mrs	x9, cntpct_el0
+	wfi
+	mrs	x1, cntpct_el0
+	str	x9, [x0]
+	mov	x0, x1
 	ret
 
 /* u64 semihost(u64 op, u64 param) */

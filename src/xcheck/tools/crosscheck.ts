@@ -3,11 +3,12 @@
  * driver: unlike src/xcheck/*.ts it uses the project's generator and reference model).
  *
  *   node dist/src/xcheck/tools/crosscheck.js [--n 300] [--seed 42] [--guest vhe|nvhe] [--ecv|--no-ecv]
- *        [--max-ops 40] [--batch 400] [--json FILE] [--show 5]
+ *        [--max-ops 40] [--batch 400] [--passes 6] [--json FILE] [--show 5]
  *
- * Generates traces with the checker's generator (wfi dropped, ticks cut to 2^20), runs them in
- * QEMU in two passes (the first learns the real count of every op; the second re-resolves every
- * count-relative value against those counts so that "CVAL = now + 2" means the same in QEMU),
+ * Generates traces with the checker's generator (ticks cut to 2^40), runs them in
+ * QEMU in passes (the first learns the real count of every op; the next ones re-resolve every
+ * count-relative value against those counts so that "CVAL = now + 2" means the same in QEMU,
+ * until the counts stop moving),
  * rebuilds each trace with the counts that passed, runs the reference on it and lists every
  * disagreement by its first differing op.
  */
@@ -18,13 +19,13 @@ import { traceArb, resolveOp, type GenOp } from '../../check/generate.js';
 import { formatTrace } from '../../trace/format.js';
 import type { Expectation, GuestMode, Op, Trace, TraceConfig } from '../../trace/types.js';
 import { DEFAULT_MAX_TICK } from '../format.js';
-import { findQemu, runTracesInQemu, type QemuTraceResult } from '../qemu.js';
+import { findQemu, runTracesInQemu, SPACING, type QemuTraceResult } from '../qemu.js';
 import { collapseObservations, disagreement, qemuObservations, rebuildTrace } from '../rebuild.js';
 
-interface Args { n: number; seed: number; guest?: GuestMode; ecv?: boolean; maxOps: number; batch: number; json?: string; show: number }
+interface Args { n: number; seed: number; guest?: GuestMode; ecv?: boolean; maxOps: number; batch: number; json?: string; show: number; passes: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { n: 300, seed: 42, maxOps: 40, batch: 400, show: 5 };
+  const a: Args = { n: 300, seed: 42, maxOps: 40, batch: 400, show: 5, passes: 6 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -41,18 +42,15 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--batch') a.batch = Number(v());
     else if (k === '--json') a.json = v();
     else if (k === '--show') a.show = Number(v());
+    else if (k === '--passes') a.passes = Number(v());
     else throw new Error(`unknown option ${k}`);
   }
   return a;
 }
 
-/** The generator's abstract ops, made runnable in QEMU: no wfi, ticks at most 2^20. */
+/** The generator's abstract ops, made runnable in QEMU: ticks at most DEFAULT_MAX_TICK (2^40). */
 function runnable(ops: readonly GenOp[]): GenOp[] {
-  return ops.flatMap((g): GenOp[] => {
-    if (g.k === 'wfi') return [];
-    if ((g.k === 'tick' || g.k === 'preempt') && g.by > DEFAULT_MAX_TICK) return [{ ...g, by: g.by % DEFAULT_MAX_TICK }];
-    return [g];
-  });
+  return ops.map((g): GenOp => ((g.k === 'tick' || g.k === 'preempt') && g.by > DEFAULT_MAX_TICK ? { ...g, by: g.by % DEFAULT_MAX_TICK } : g.k === 'wfi' && g.limit > DEFAULT_MAX_TICK ? { ...g, limit: DEFAULT_MAX_TICK } : g));
 }
 
 /**
@@ -103,7 +101,7 @@ const ECV_BITS = 0x3f000n;
  * - ecv-flip: CNTHCTL_EL2.ECV changed while the EL1 physical timer was enabled, and QEMU did not
  *   re-evaluate it;
  * - istatus-lag: a CTL read (or a line sample) executed exactly at the count where the condition
- *   became true; QEMU's ISTATUS follows one count later.
+ *   changed (CVAL reached, or count - offset wrapping to 0); QEMU's ISTATUS follows one count later.
  */
 function explain(trace: Trace, rebuilt: ReturnType<typeof rebuildTrace>, at: number, fields: readonly string[], r: QemuTraceResult): string {
   const ecv = trace.config.features.includes('ecv');
@@ -124,7 +122,9 @@ function explain(trace: Trace, rebuilt: ReturnType<typeof rebuildTrace>, at: num
   }
   if (!ecv && cnthctlWrites.some((v) => (v & ECV_BITS) !== 0n)) return 'qemu-has-ecv';
   const offsetOf = (t: number): bigint => (t === 3 ? ref.sys.CNTVOFF_EL2 : t === 2 ? ref.physicalOffset() : 0n);
-  const justMet = (t: number, count: bigint): boolean => ((count - offsetOf(t)) & U64) === ref.timers[t]!.cval;
+  // The condition changed exactly at `count` (became met at CVAL, or unmet where count - offset wraps to 0).
+  const met = (t: number, count: bigint): boolean => ((count - offsetOf(t)) & U64) >= ref.timers[t]!.cval;
+  const justMet = (t: number, count: bigint): boolean => met(t, count) !== met(t, count - 1n);
   const q = r.ops[at]!;
   const lagLines = fields.filter((f) => f.startsWith('irq.')).every((f) => {
     const t = ['irq.hptimer', 'irq.hvtimer', 'irq.ptimer', 'irq.vtimer'].indexOf(f);
@@ -177,19 +177,37 @@ export async function main(argv: string[]): Promise<number> {
   }
   const samples = fc.sample(traceArb({ maxOps: a.maxOps, ...(a.guest ? { guest: a.guest } : {}), ...(a.ecv !== undefined ? { ecv: a.ecv } : {}) }), { seed: a.seed, numRuns: a.n });
   const gens = samples.map(([config, ops]) => ({ config, gen: runnable(ops) }));
-  const pass1: Trace[] = gens.map(({ config, gen }) => ({ config, ops: resolve(config, gen) }));
+  // Pass 1 resolves against the generator's own counts; each later pass re-resolves the traces
+  // whose counts moved against the counts QEMU ran them at (a wfi's length depends on the values
+  // before it, so a trace with k wfi needs up to k + 2 passes). Each trace starts at its own
+  // spaced count, so a trace's counts depend on nothing but itself.
+  // Each trace starts at (its index + 1) * 2^46 whatever subset is re-run.
+  const run = (ts: readonly Trace[], idx: readonly number[]): Promise<QemuTraceResult[]> =>
+    runTracesInQemu(ts, { batchSize: a.batch, startAt: (_t, k) => BigInt(idx[k]! + 1) * SPACING });
+  const countsOf = (r: QemuTraceResult): string => r.ops.map((o) => o.countAtAccess).join(',');
+  let traces: Trace[] = gens.map(({ config, gen }) => ({ config, ops: resolve(config, gen) }));
   const t0 = performance.now();
-  const r1 = await runTracesInQemu(pass1, { batchSize: a.batch });
-  const t1 = performance.now();
-  const pass2: Trace[] = gens.map(({ config, gen }, i) => ({ config, ops: resolve(config, gen, r1[i]!.ops.map((o) => o.countAtAccess)) }));
-  const r2 = await runTracesInQemu(pass2, { batchSize: a.batch });
-  const t2 = performance.now();
-  let sameCounts = 0;
-  pass2.forEach((t, i) => {
-    const c1 = r1[i]!.ops.map((o) => o.countAtAccess).join(',');
-    const c2 = r2[i]!.ops.map((o) => o.countAtAccess).join(',');
-    if (c1 === c2 && t.ops.length === pass1[i]!.ops.length) sameCounts++;
-  });
+  let results = await run(traces, traces.map((_, i) => i));
+  const passMs: number[] = [performance.now() - t0];
+  let moving = traces.map((_, i) => i);
+  let passes = 1;
+  while (moving.length && passes < a.passes) {
+    const next = moving.map((i) => ({ config: gens[i]!.config, ops: resolve(gens[i]!.config, gens[i]!.gen, results[i]!.ops.map((o) => o.countAtAccess)) }));
+    const tp = performance.now();
+    const rs = await run(next, moving);
+    passMs.push(performance.now() - tp);
+    passes++;
+    const still: number[] = [];
+    moving.forEach((i, k) => {
+      if (countsOf(rs[k]!) !== countsOf(results[i]!) || next[k]!.ops.length !== traces[i]!.ops.length) still.push(i);
+      traces[i] = next[k]!;
+      results[i] = rs[k]!;
+    });
+    moving = still;
+  }
+  const sameCounts = a.n - moving.length;
+  const pass2 = traces;
+  const r2 = results;
   const totalOps = pass2.reduce((s, t) => s + t.ops.length, 0);
   const findings: Finding[] = [];
   let refErrors = 0;
@@ -208,8 +226,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const perS = (n: number, ms: number): string => (n / (ms / 1000)).toFixed(0);
   console.log(`crosscheck: ${a.n} traces (seed ${a.seed}), ${totalOps} ops, QEMU ${f.qemu!.version}`);
-  console.log(`  pass 1: ${(t1 - t0).toFixed(0)} ms (${perS(a.n, t1 - t0)} traces/s); pass 2: ${(t2 - t1).toFixed(0)} ms (${perS(a.n, t2 - t1)} traces/s)`);
-  console.log(`  counts identical in both passes: ${sameCounts}/${a.n}`);
+  console.log(`  pass 1: ${passMs[0]!.toFixed(0)} ms (${perS(a.n, passMs[0]!)} traces/s); ${passes} passes: ${passMs.map((m) => m.toFixed(0)).join(' + ')} ms`);
+  console.log(`  traces whose counts were stable (values resolved at the counts QEMU ran them at): ${sameCounts}/${a.n}`);
   console.log(`  agree: ${a.n - findings.length - refErrors}, disagree: ${findings.length}, reference rejected the rebuilt trace: ${refErrors}`);
   const known = new Map<string, number>();
   for (const fd of findings) known.set(fd.known, (known.get(fd.known) ?? 0) + 1);
