@@ -17,7 +17,7 @@ export const MODE_PROBE = 2;
 const HEADER_WORDS = 16;
 const RESULT_HEADER_WORDS = 24;
 const TRACE_HEADER_WORDS = 8;
-export const OP_RESULT_WORDS = 12;
+export const OP_RESULT_WORDS = 14;
 const CELL_WORDS = 8;
 const PROBE_RESULT_WORDS = 8;
 
@@ -51,6 +51,8 @@ export interface EncodeOptions {
    * possible. The guest waits only forward (a start already passed is flagged `startMissed`).
    */
   readonly startAt?: (trace: Trace, index: number) => bigint;
+  /** After each op also read the GIC's pending bits of the timer PPIs (at EL3). Default true. */
+  readonly gic?: boolean;
 }
 
 /** Why the guest cannot run this trace (op index included), or undefined if it can. */
@@ -146,6 +148,7 @@ export function encodeBatch(traces: readonly Trace[], options: EncodeOptions): U
   const maxTick = options.maxTick ?? DEFAULT_MAX_TICK;
   const w = new Words();
   header(w, MODE_TRACES, traces.length, options.resultPath);
+  if (options.gic ?? true) w.set(8, 1n);
   if (resultBytes(traces) > RESULT_MAX) throw new XcheckError(`the results of this batch would not fit the guest's result area: split it`);
   traces.forEach((t, ti) => {
     const why = unsupportedReason(t, maxTick);
@@ -238,7 +241,16 @@ export interface QemuOpResult {
   readonly invalid?: boolean;
   /** The four timers' CTL with their counts, in SAMPLED_TIMERS order. */
   readonly lines: readonly LineSample[];
+  /**
+   * The GIC's pending bits of the timer PPIs (26 hptimer, 28 hvtimer, 30 ptimer, 27 vtimer: QEMU's
+   * own timer outputs, level-sensitive) read at EL3 after the CTL samples, as a mask in
+   * SAMPLED_TIMERS order, and the count read just before (the GIC read itself is ~25 counts later).
+   */
+  readonly gic?: { readonly mask: number; readonly count: bigint };
 }
+
+/** PPI of each timer in SAMPLED_TIMERS order. */
+export const TIMER_PPIS = [26, 28, 30, 27] as const;
 
 export interface RawTraceResult {
   /** Count read after the init writes, before op 0. */
@@ -318,6 +330,7 @@ export function decodeResults(bytes: Uint8Array, traces?: readonly Trace[]): Dec
       const elAfter = ((info >> 4) & 15) === 1 ? 1 : 2;
       if (info & 0x200) throw new XcheckError(`trace ${t} op ${k}: the guest could not execute this op's encoding`);
       const lines: LineSample[] = SAMPLED_TIMERS.map((timer, i) => ({ timer, ctl: word(p + 4 + 2 * i), count: word(p + 5 + 2 * i) }));
+      const gicWord = word(p + 12);
       const r: {
         -readonly [K in keyof QemuOpResult]: QemuOpResult[K];
       } = { op: kind, countAtAccess: word(p), elBefore, elAfter, lines };
@@ -340,6 +353,11 @@ export function decodeResults(bytes: Uint8Array, traces?: readonly Trace[]): Dec
         r.fault = faultKindOf(faultEl, esr, elBefore);
       } else if (kind === 'mrs') r.value = word(p + 1);
       if (info & 0x100) r.invalid = true;
+      if (gicWord !== (1n << 64n) - 1n) {
+        let mask = 0;
+        TIMER_PPIS.forEach((ppi, i) => { if ((gicWord >> BigInt(ppi)) & 1n) mask |= 1 << i; });
+        r.gic = { mask, count: word(p + 13) };
+      }
       ops.push(r);
     }
     out.push({ count0, ops, ...(initFault ? { initFault } : {}), ...((status & 2n) !== 0n ? { startMissed: true } : {}) });

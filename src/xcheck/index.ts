@@ -5,16 +5,16 @@
  */
 export {
   encodeBatch, decodeResults, encodeProbe, decodeProbe, unsupportedReason, faultKindOf, esrClass, cnthctlForE2h0, resultBytes,
-  XcheckError, SAMPLED_TIMERS, DEFAULT_MAX_TICK, HARD_MAX_TICK, BATCH_ADDR,
+  XcheckError, SAMPLED_TIMERS, TIMER_PPIS, DEFAULT_MAX_TICK, HARD_MAX_TICK, BATCH_ADDR,
   type EncodeOptions, type ResultHeader, type LineSample, type QemuOpResult, type RawTraceResult, type DecodedResults,
   type ProbeCellInput, type ProbeOutcome, type RawProbeResult, type SampledTimer,
 } from './format.js';
 export {
-  findQemu, runTracesInQemu, probeRouting, runBatchBytes, qemuArgs, defaultImagePath, liveQemuProcesses,
+  findQemu, runTracesInQemu, probeRouting, runBatchBytes, qemuArgs, defaultImagePath, liveQemuProcesses, SPACING,
   type FindQemuOptions, type FindQemuResult, type QemuInfo, type QemuRunOptions, type QemuTraceResult, type ProbeResult,
 } from './qemu.js';
 export {
-  rebuildTrace, qemuObservations, collapseObservations, disagreement, lineFromCtl,
+  rebuildTrace, qemuObservations, collapseObservations, disagreement, lineFromCtl, ctlLineMask, lineSourceMismatches,
   type RebuildInput, type RebuildOptions, type RebuiltTrace,
 } from './rebuild.js';
 export { TRACE_ENCODINGS, EXTRA_ENCODINGS, encodingOf, enc16, guestCanExecute, type Encoding } from './registers.js';

@@ -107,9 +107,7 @@ export const lineFromCtl = (ctl: bigint): boolean => (ctl & 7n) === 5n;
 /** QEMU's observation of each op in the trace format (irq from the sampled CTLs). */
 export function qemuObservations(result: RebuildInput): Observation[] {
   return result.ops.map((r) => {
-    let irq = 0;
-    r.lines.forEach((l, t) => { if (lineFromCtl(l.ctl)) irq |= 1 << t; });
-    const o: Observation = { irq };
+    const o: Observation = { irq: ctlLineMask(r) };
     if (r.fault) o.fault = r.fault;
     else if (r.value !== undefined) o.value = r.value;
     if (r.elapsed !== undefined) o.elapsed = r.elapsed;
@@ -149,5 +147,25 @@ export function disagreement(expected: Expectation, observed: Observation): stri
   for (let t = 0; t < SAMPLED_TIMERS.length; t++) {
     if ((expected.irq & (1 << t)) !== (observed.irq & (1 << t))) out.push(`irq.${SAMPLED_TIMERS[t]}`);
   }
+  return out;
+}
+
+/** The timer lines derived from the CTL samples of one op, as a mask in SAMPLED_TIMERS order. */
+export function ctlLineMask(r: QemuOpResult): number {
+  let m = 0;
+  r.lines.forEach((l, t) => { if (lineFromCtl(l.ctl)) m |= 1 << t; });
+  return m;
+}
+
+/**
+ * Ops whose GIC pending bits (QEMU's timer outputs, read at EL3 after the CTL samples) differ
+ * from the lines derived from CTL. Either source may legitimately differ when a timer's condition
+ * changes between the two reads (a few tens of counts); otherwise they must agree.
+ */
+export function lineSourceMismatches(result: RebuildInput): { op: number; ctl: number; gic: number }[] {
+  const out: { op: number; ctl: number; gic: number }[] = [];
+  result.ops.forEach((r, i) => {
+    if (r.gic && r.gic.mask !== ctlLineMask(r)) out.push({ op: i, ctl: ctlLineMask(r), gic: r.gic.mask });
+  });
   return out;
 }

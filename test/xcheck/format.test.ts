@@ -15,6 +15,7 @@ describe('encodeBatch', () => {
     const w = words(encodeBatch([t], { resultPath: '/tmp/r.bin' }));
     expect(w[0]).toBe(0x4843544142584e56n);
     expect(w.slice(1, 4)).toEqual([1n, 1n, 1n]);
+    expect(w[8]).toBe(1n); // GIC sampling on by default
     expect(w[4]).toBe(BigInt(w.length * 8));
     expect(w[5]).toBe(128n);
     expect(w[6]).toBe(10n);
@@ -69,7 +70,7 @@ describe('decodeResults', () => {
     count0: 90n,
     ops: [
       { count: 100n, value: 5n },
-      { count: 200n, value: 5n, lines: [[5n, 210n], [0n, 213n], [7n, 216n], [1n, 219n]] },
+      { count: 200n, value: 5n, lines: [[5n, 210n], [0n, 213n], [7n, 216n], [1n, 219n]], gic: (1n << 26n) | (1n << 27n) | (1n << 29n), gicCount: 230n },
       { count: 300n, value: 401n },
       { count: 500n, elAfter: 1 },
       { count: 600n, elBefore: 1, elAfter: 2, fault: (2n << 60n) | 0x6232f801n },
@@ -85,6 +86,8 @@ describe('decodeResults', () => {
     expect(o0!.value).toBeUndefined();
     expect(o1!.value).toBe(5n);
     expect(o1!.lines).toEqual(SAMPLED_TIMERS.map((timer, i) => ({ timer, ctl: [5n, 0n, 7n, 1n][i], count: 210n + 3n * BigInt(i) })));
+    expect(o1!.gic).toEqual({ mask: 0b1001, count: 230n });
+    expect(o0!.gic).toBeUndefined();
     expect(o2).toMatchObject({ op: 'tick', countAtAccess: 300n, countAfter: 401n });
     expect(o3).toMatchObject({ op: 'eret', elAfter: 1 });
     expect(o4).toMatchObject({ fault: 'trap', faultEl: 2, esr: 0x6232f801n, elBefore: 1, elAfter: 2 });

@@ -31,9 +31,12 @@ export interface FakeOp {
   lines?: [bigint, bigint][];
   /** OR_INFO bits beyond the vELs (wake reason << 10, waited-tick bit 12). */
   info?: bigint;
+  /** GICD_ISPENDR0 as read (default: not read) and the count before it. */
+  gic?: bigint;
+  gicCount?: bigint;
 }
 
-/** A trace-mode result file: 24-word header, then per trace [nops, status, initFault, initIndex, count0, 0, 0, 0] and 12 words per op. */
+/** A trace-mode result file: 24-word header, then per trace [nops, status, initFault, initIndex, count0, 0, 0, 0] and 14 words per op. */
 export function fakeResult(traces: { count0: bigint; ops: FakeOp[]; initFault?: { index: number; word: bigint } }[], mode = 1n): Uint8Array {
   const ws: bigint[] = [0x544c534552584e56n, 1n, mode, BigInt(traces.length), 0n, 1n, 2n, 3n, 1000000000n, 0n, 0n, 1n, 100n, 200n, 1n, 40n, 1n, 1n, 4096n, 0n, 0n, 0n, 0n, 0n];
   for (const t of traces) {
@@ -41,7 +44,7 @@ export function fakeResult(traces: { count0: bigint; ops: FakeOp[]; initFault?: 
     for (const o of t.ops) {
       const lines = o.lines ?? [0, 1, 2, 3].map((i): [bigint, bigint] => [0n, o.count + 10n + 3n * BigInt(i)]);
       const info = BigInt(o.elBefore ?? 2) | (BigInt(o.elAfter ?? o.elBefore ?? 2) << 4n) | (o.invalid ? 0x100n : 0n) | (o.info ?? 0n);
-      ws.push(o.count, o.value ?? 0n, o.fault ?? 0n, info, ...lines.flat());
+      ws.push(o.count, o.value ?? 0n, o.fault ?? 0n, info, ...lines.flat(), o.gic ?? (1n << 64n) - 1n, o.gicCount ?? 0n);
     }
   }
   ws[4] = BigInt(ws.length * 8);

@@ -38,7 +38,7 @@ u64 el2_call(u64 entry, u64 value, u64 *before, u64 *fault);
 u64 el1_call(u64 entry, u64 value, u64 *before, u64 *fault);
 void sample_lines(u64 *out, u64 e2h);
 u64 burn(u64 iterations, u64 *start);
-void smc_call(u64 fn, u64 arg, u64 arg2);
+u64 smc_call(u64 fn, u64 arg, u64 arg2);
 u64 wfi_once(u64 *before);
 void el3_init(void);
 u64 semihost(u64 op, u64 param);
@@ -277,7 +277,7 @@ static void calibrate_wait(void)
 }
 
 /* ---- trace mode ---- */
-static u64 *run_trace(const u64 *item, u64 *out)
+static u64 *run_trace(const u64 *item, u64 *out, u64 bflags)
 {
 	u64 flags = item[1], ninit = item[2], nops = item[3], start_at = item[4];
 	const u64 *init = item + TI_WORDS;
@@ -402,6 +402,13 @@ static u64 *run_trace(const u64 *item, u64 *out)
 		}
 		u64 lines[8];
 		sample_lines(lines, e2h);
+		if (have_el3 && (bflags & BF_GIC)) {
+			rec[OR_GIC_COUNT] = MRS(cntpct_el0);
+			rec[OR_GIC] = smc_call(4, 0, 0);
+		} else {
+			rec[OR_GIC_COUNT] = 0;
+			rec[OR_GIC] = ~0UL;
+		}
 		rec[OR_COUNT] = count;
 		rec[OR_VALUE] = v;
 		rec[OR_FAULT] = f;
@@ -535,7 +542,7 @@ void nvx_main(u64 el3)
 				uart_puts("\n");
 				sh_exit(4);
 			}
-			out = run_trace(t, out);
+			out = run_trace(t, out, bh[BH_FLAGS]);
 			item += t[0];
 		} else {
 			if (item + PC_WORDS * 8 > bend || out + PR_WORDS > limit) {

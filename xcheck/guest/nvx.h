@@ -27,7 +27,8 @@
 #define BH_PATH_OFF   5   /* result file path, NUL-terminated */
 #define BH_PATH_LEN   6
 #define BH_ITEMS_OFF  7
-#define BH_FLAGS      8
+#define BH_FLAGS      8   /* bit0: after each op also read GICD_ISPENDR0 (at EL3) */
+#define BF_GIC        1
 #define BH_WORDS      16
 
 /* Trace item: [size-in-bytes, flags, n_init, n_ops, start_at, 0, 0, 0], n_init x [enc, value], n_ops x [opword, arg].
@@ -93,7 +94,9 @@
 #define OR_FAULT      2   /* [63:60] EL the exception was taken to (0: none), [55:0] its ESR */
 #define OR_INFO       3   /* [3:0] vEL before, [7:4] vEL after, bit 8: eret at vEL1 / exit at vEL2, bit 9: not supported, [11:10] wfi woken by 1 a line 2 the limit, bit 12: tick by WFI */
 #define OR_LINES      4   /* 4 x [ctl, count]: hptimer, hvtimer, ptimer, vtimer, each CTL as read at EL2 */
-#define OR_WORDS      12
+#define OR_GIC        12  /* GICD_ISPENDR0 read after the CTL samples (~0: not read) */
+#define OR_GIC_COUNT  13  /* count read at EL2 just before the SMC that read it */
+#define OR_WORDS      14
 
 /* Probe result: 8 words. */
 #define PR_FAULT      0

@@ -129,7 +129,13 @@ el3_sync:
 	b.eq	el3_arm_limit
 	cmp	x0, #3
 	b.eq	el3_disarm_limit
+	cmp	x0, #4
+	b.eq	el3_gic_pending
 	b	el3_bad
+el3_gic_pending:			/* x0 := GICD_ISPENDR0 (SGIs/PPIs 0..31), read as Secure */
+	ldr	x16, =GICD_BASE
+	ldr	w0, [x16, #0x200]
+	eret
 el3_set_ecven:				/* x1: SCR_EL3.ECVEn */
 	mrs	x16, scr_el3
 	bic	x16, x16, #(1 << 28)
@@ -363,7 +369,7 @@ burn:
 2:	mrs	x0, cntpct_el0
 	ret
 
-/* void smc_call(u64 fn, u64 arg, u64 arg2) */
+/* u64 smc_call(u64 fn, u64 arg, u64 arg2): returns x0 */
 	.global smc_call
 smc_call:
 	smc	#0
