@@ -144,6 +144,8 @@ export interface QemuRunOptions {
    *   batch the counts must increase, or the later trace starts asap (`startMissed`).
    */
   readonly startAt?: 'asap' | 'spaced' | 'config' | ((trace: Trace, index: number) => bigint);
+  /** Also read the GIC's pending bits after every op (QemuOpResult.gic). Default true. */
+  readonly gic?: boolean;
 }
 
 export const SPACING = 1n << 46n;
@@ -268,7 +270,7 @@ export async function runTracesInQemu(traces: readonly Trace[], options: QemuRun
   batches.forEach((b, bi) => {
     const startAt = startFor(bi);
     try {
-      encodeBatch(b, { resultPath: '/x', maxTick, ...(startAt ? { startAt } : {}) });
+      encodeBatch(b, { resultPath: '/x', maxTick, gic: options.gic ?? true, ...(startAt ? { startAt } : {}) });
     } catch (e) {
       if (e instanceof XcheckError) throw new XcheckError(e.message.replace(/^traces\[(\d+)\]/, (_m, i: string) => `traces[${bi * size + Number(i)}]`));
       throw e;
@@ -276,7 +278,7 @@ export async function runTracesInQemu(traces: readonly Trace[], options: QemuRun
   });
   const jobs = batches.map((b, bi) => async (): Promise<QemuTraceResult[]> => {
     const startAt = startFor(bi);
-    const bytes = await runBatchBytes((resultPath) => encodeBatch(b, { resultPath, maxTick, ...(startAt ? { startAt } : {}) }), {
+    const bytes = await runBatchBytes((resultPath) => encodeBatch(b, { resultPath, maxTick, gic: options.gic ?? true, ...(startAt ? { startAt } : {}) }), {
       ...run, timeoutMs: options.timeoutMs ?? 60_000, el3: options.el3 ?? true,
     });
     const d = decodeResults(bytes, b);

@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
       const ms = performance.now() - t0;
       const subOps = sub.reduce((s, t) => s + t.ops.length, 0);
       const guestCounts = rs.reduce((s, r, i) => (i === 0 || rs[i - 1]!.header !== r.header ? s + (r.header.count1 - r.header.count0) : s), 0n);
-      console.log(`  batch ${String(batch).padStart(5)} × ${parallel} process(es): ${sub.length} traces in ${ms.toFixed(0).padStart(6)} ms = ${(sub.length / (ms / 1000)).toFixed(0).padStart(5)} traces/s, ${(subOps / (ms / 1000)).toFixed(0).padStart(6)} ops/s; guest ${(Number(guestCounts) / sub.length).toFixed(0)} instructions per trace`);
+      console.log(`  batch ${String(batch).padStart(5)} × ${parallel} process(es): ${sub.length} traces in ${ms.toFixed(0).padStart(6)} ms = ${(sub.length / (ms / 1000)).toFixed(0).padStart(5)} traces/s, ${(subOps / (ms / 1000)).toFixed(0).padStart(6)} ops/s; ${(Number(guestCounts) / sub.length).toExponential(2)} counts per trace (ticks by WFI jump the clock)`);
     }
   }
   return 0;

@@ -39,6 +39,13 @@ export const CASES: readonly Case[] = [
     ]),
   },
   {
+    title: '... so a wfi waiting for that timer sleeps until its limit (reference: wakes when count - CNTVOFF reaches CVAL)',
+    make: (r) => t({ init: { CNTVOFF_EL2: BIG_OFF } }, [
+      msr('CNTV_CTL_EL02', 1n), msr('CNTV_CVAL_EL02', r ? u64(r.ops[1]!.countAtAccess - BIG_OFF + 1000n) : 0n),
+      { op: 'wfi', limit: 0x100000n }, mrs('CNTV_CTL_EL02'),
+    ]),
+  },
+  {
     title: 'same for the EL1 physical timer with FEAT_ECV, CNTHCTL_EL2.ECV = 1 and CNTPOFF_EL2 > count (nvhe)',
     make: (r) => t({ guest: 'nvhe', features: ['ecv'], init: { CNTHCTL_EL2: 0x1003n, CNTPOFF_EL2: BIG_OFF } }, [
       msr('CNTP_CTL_EL0', 1n), msr('CNTP_CVAL_EL0', r ? u64(r.ops[1]!.countAtAccess - BIG_OFF + 100n) : 0n),
@@ -79,9 +86,9 @@ export const CASES: readonly Case[] = [
 
 async function runCase(c: Case): Promise<void> {
   const el3 = c.el3 ?? true;
-  const [first] = await runTracesInQemu([c.make(undefined)], { el3 });
+  const [first] = await runTracesInQemu([c.make(undefined)], { el3, gic: false });
   const trace = c.make(first);
-  const [r] = await runTracesInQemu([trace], { el3 });
+  const [r] = await runTracesInQemu([trace], { el3, gic: false });
   const rb = rebuildTrace(trace, r!);
   const ref = new ReferenceModel(rb.trace.config);
   const exp = collapseObservations(rb, rb.trace.ops.map((op) => ref.step(op)));
@@ -89,10 +96,11 @@ async function runCase(c: Case): Promise<void> {
   console.log(`\n${c.title}${el3 ? '' : ' [secure=off]'}`);
   trace.ops.forEach((op, i) => {
     const e = exp[i]!, o = obs[i]!, q = r!.ops[i]!;
-    const what = op.op === 'msr' ? `msr ${op.reg} ${hex(op.value)}` : op.op === 'mrs' ? `mrs ${op.reg}` : op.op === 'tick' ? `tick ${hex(op.by)}` : op.op;
+    const what = op.op === 'msr' ? `msr ${op.reg} ${hex(op.value)}` : op.op === 'mrs' ? `mrs ${op.reg}` : op.op === 'tick' ? `tick ${hex(op.by)}` : op.op === 'wfi' ? `wfi ${hex(op.limit)}` : op.op;
     const d = disagreement(e, o);
-    console.log(`  ${String(i).padStart(2)} vEL${q.elBefore} ${what.padEnd(36)} @${q.countAtAccess}  reference irq=${e.irq} value=${hex(e.value)}${e.fault ? ` ${e.fault}` : ''}` +
-      `  QEMU irq=${o.irq} value=${hex(o.value)}${o.fault ? ` ${o.fault} (EL${q.faultEl} ESR ${hex(q.esr)})` : ''}${d.length ? `   <- ${d.join(',')}` : ''}`);
+    const el = (x: { elapsed?: bigint }): string => (x.elapsed !== undefined ? ` elapsed=${hex(x.elapsed)}` : '');
+    console.log(`  ${String(i).padStart(2)} vEL${q.elBefore} ${what.padEnd(36)} @${q.countAtAccess}  reference irq=${e.irq} value=${hex(e.value)}${el(e)}${e.fault ? ` ${e.fault}` : ''}` +
+      `  QEMU irq=${o.irq} value=${hex(o.value)}${el(o)}${o.fault ? ` ${o.fault} (EL${q.faultEl} ESR ${hex(q.esr)})` : ''}${d.length ? `   <- ${d.join(',')}` : ''}`);
   });
 }
 

@@ -2,13 +2,14 @@
  * The full NV2 routing probe in QEMU, compared with models/nv2/routing.ts (a tool: it uses the
  * project's routing model and the architected layout; the driver itself does not).
  *
- *   node dist/src/xcheck/tools/probe.js [--json FILE] [--host-e2h0]
+ *   node dist/src/xcheck/tools/probe.js [--json FILE] [--host-e2h0] [--nv-only]
  *
  * Cells: every register name × read/write × NV1 0/1 × the trap settings of PROBE_TRAP_SETS ×
  * SCR_EL3.ECVEn 0/1, with the host at E2H=1 (and, with --host-e2h0, also at E2H=0 with the trap
  * bits converted to that layout). routing.ts is asked twice: with physEcv = true (QEMU's cpu max
  * always implements FEAT_ECV) and with physEcv = ECVEn (ECVEn=0 as the nearest QEMU gets to "ECV
- * not usable"); the tool also lists every cell whose QEMU outcome changes with ECVEn.
+ * not usable"); the tool also lists every cell whose QEMU outcome changes with ECVEn. With
+ * --nv-only the same cells are also run with HCR_EL2.NV2 = 0 (FEAT_NV alone: no VNCR page).
  */
 import { writeFileSync } from 'node:fs';
 import { loadLayout } from '../../../models/layout-load.js';
@@ -53,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(`probe: ${f.reason}`);
     return 2;
   }
-  const cells = [...standardProbeCells({ hostE2h: true }), ...(argv.includes('--host-e2h0') ? standardProbeCells({ hostE2h: false }) : [])];
+  const base = [...standardProbeCells({ hostE2h: true }), ...(argv.includes('--host-e2h0') ? standardProbeCells({ hostE2h: false }) : [])];
+  const cells = [...base, ...(argv.includes('--nv-only') ? base.map((c) => ({ ...c, nv2: false })) : [])];
   const t0 = performance.now();
   const results = await probeRouting(cells);
   const ms = performance.now() - t0;
@@ -61,11 +63,12 @@ async function main(argv: string[]): Promise<number> {
   const rows = results.map((r: ProbeResult) => {
     const c = r.cell;
     const row = REGISTER_BY_NAME.get(c.reg)!;
-    const m = route(row, c.write, { nv: true, nv2: true, nv1: c.nv1, cnthctl: c.cnthctl, physEcv: true, layout });
-    const mE = route(row, c.write, { nv: true, nv2: true, nv1: c.nv1, cnthctl: c.cnthctl, physEcv: c.ecvEn, layout });
+    const nv2 = c.nv2 ?? true;
+    const m = route(row, c.write, { nv: true, nv2, nv1: c.nv1, cnthctl: c.cnthctl, physEcv: true, layout });
+    const mE = route(row, c.write, { nv: true, nv2, nv1: c.nv1, cnthctl: c.cnthctl, physEcv: c.ecvEn, layout });
     return {
       reg: c.reg, access: c.write ? 'write' : 'read', nv1: c.nv1, traps: TRAP_NAME.get(c.cnthctl) ?? hex(c.cnthctl), cnthctl: hex(c.cnthctl),
-      ecvEn: c.ecvEn, hostE2h: c.hostE2h ?? true, qemu: outcomeText(r.outcome), ...(r.esr !== undefined ? { esr: hex(r.esr) } : {}),
+      ecvEn: c.ecvEn, hostE2h: c.hostE2h ?? true, nv2: c.nv2 ?? true, qemu: outcomeText(r.outcome), ...(r.esr !== undefined ? { esr: hex(r.esr) } : {}),
       ...(r.outcome.kind === 'hw' && r.outcome.value !== undefined ? { value: hex(r.outcome.value) } : {}),
       routing: routeText(m), agree: agrees(r.outcome, m),
       routingEcvEn: routeText(mE), agreeEcvEn: agrees(r.outcome, mE),
@@ -76,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(`  agree with models/nv2/routing.ts (architected layout, physEcv=true): ${rows.length - bad.length}, differ: ${bad.length}`);
   const badE = rows.filter((r) => !r.agreeEcvEn);
   console.log(`  agree with routing.ts when physEcv = SCR_EL3.ECVEn: ${rows.length - badE.length}, differ: ${badE.length} (all ECVEn=0: ${badE.every((r) => !r.ecvEn)})`);
-  const key = (r: (typeof rows)[number]): string => `${r.reg}|${r.access}|${r.nv1}|${r.traps}|${r.hostE2h}`;
+  const key = (r: (typeof rows)[number]): string => `${r.reg}|${r.access}|${r.nv1}|${r.traps}|${r.hostE2h}|${r.nv2}`;
   const on = new Map(rows.filter((r) => r.ecvEn).map((r) => [key(r), r]));
   const flips = rows.filter((r) => !r.ecvEn && on.get(key(r))?.qemu !== r.qemu);
   console.log(`  cells whose QEMU routing changes with SCR_EL3.ECVEn: ${flips.length}`);
@@ -84,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
   // Group the differences by register, access, NV1, QEMU outcome and model outcome; list the trap/ECVEn settings.
   const groups = new Map<string, string[]>();
   for (const r of bad) {
-    const k = `${r.reg} ${r.access} NV1=${r.nv1}${r.hostE2h ? '' : ' host E2H=0'}: QEMU ${r.qemu}, routing.ts ${r.routing}`;
+    const k = `${r.reg} ${r.access} NV1=${r.nv1}${r.nv2 ? '' : ' NV2=0'}${r.hostE2h ? '' : ' host E2H=0'}: QEMU ${r.qemu}, routing.ts ${r.routing}`;
     groups.set(k, [...(groups.get(k) ?? []), `${r.traps}${r.ecvEn ? '+ECVEn' : ''}`]);
   }
   for (const [k, v] of groups) console.log(`  ${k}  [${v.join(' ')}]`);
