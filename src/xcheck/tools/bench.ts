@@ -4,8 +4,8 @@
  *   node dist/src/xcheck/tools/bench.js [--n 2000] [--seed 7] [--batches 1,50,200,500,2000] [--parallel 1,2]
  *
  * For each batch size and process count: wall time of runTracesInQemu over the same generated
- * traces (ticks cut to 2^40), traces/s and ops/s, and the guest's own instruction
- * count per trace (from the result header's counts).
+ * traces (ticks cut to 2^40), traces/s and ops/s, and the counts that passed per trace in the
+ * guest (from the result header; long ticks and waits jump the clock, so this is not work done).
  */
 import fc from 'fast-check';
 import { ReferenceModel } from '../../../models/reference/reference.js';
