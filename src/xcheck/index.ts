@@ -15,6 +15,7 @@ export {
 } from './qemu.js';
 export {
   rebuildTrace, qemuObservations, collapseObservations, disagreement, lineFromCtl, ctlLineMask, lineSourceMismatches,
+  compareWithModel, type StepModel, type Comparison,
   type RebuildInput, type RebuildOptions, type RebuiltTrace,
 } from './rebuild.js';
 export { TRACE_ENCODINGS, EXTRA_ENCODINGS, encodingOf, enc16, guestCanExecute, type Encoding } from './registers.js';

@@ -10,7 +10,7 @@
  * trace also ticks to each of those counts, so that the observation after that tick is the
  * reference's interrupt line at exactly the count QEMU sampled it.
  */
-import type { Expectation, Observation, Op, Trace } from '../trace/types.js';
+import type { Expectation, Observation, Op, Trace, TraceConfig } from '../trace/types.js';
 import { SAMPLED_TIMERS, XcheckError, type QemuOpResult } from './format.js';
 
 /** What rebuildTrace needs of a QEMU result (QemuTraceResult has it). */
@@ -168,4 +168,51 @@ export function lineSourceMismatches(result: RebuildInput): { op: number; ctl: n
     if (r.gic && r.gic.mask !== ctlLineMask(r)) out.push({ op: i, ctl: ctlLineMask(r), gic: r.gic.mask });
   });
   return out;
+}
+
+/** Anything that runs a trace op by op (the project's ReferenceModel has this shape). */
+export interface StepModel {
+  step(op: Op): Observation | Expectation;
+}
+
+export interface Comparison {
+  readonly rebuilt: RebuiltTrace;
+  /** The model's observations folded onto the original ops (as far as the model ran). */
+  readonly expected: readonly Expectation[];
+  readonly observed: readonly Observation[];
+  /** The first original op on which they disagree, with the fields, or undefined. */
+  readonly first?: { readonly op: number; readonly fields: readonly string[] };
+  /** The model threw (e.g. an input error on the rebuilt trace): its message. */
+  readonly modelError?: string;
+}
+
+/**
+ * Rebuild `trace` with QEMU's counts, run `makeModel(config)` over the rebuilt ops and compare each
+ * original op's observation with QEMU's. The cross-check in one call, without depending on any
+ * particular model: pass `(c) => new ReferenceModel(c)`.
+ */
+export function compareWithModel(trace: Trace, result: RebuildInput, makeModel: (config: TraceConfig) => StepModel, options: RebuildOptions = {}): Comparison {
+  const rebuilt = rebuildTrace(trace, result, options);
+  const model = makeModel(rebuilt.trace.config);
+  const observed = qemuObservations(result);
+  const obs: (Observation | Expectation)[] = [];
+  let modelError: string | undefined;
+  for (const op of rebuilt.trace.ops) {
+    try {
+      obs.push(model.step(op));
+    } catch (e) {
+      modelError = e instanceof Error ? e.message : String(e);
+      break;
+    }
+  }
+  // Only the original ops whose observations (op and samples) the model reached.
+  const reached = rebuilt.opIndex.findIndex((_, i) => Math.max(rebuilt.opIndex[i]!, ...rebuilt.sampleIndex[i]!) >= obs.length);
+  const n = reached < 0 ? rebuilt.opIndex.length : reached;
+  const padded = [...obs, ...Array.from({ length: rebuilt.trace.ops.length - obs.length }, (): Observation => ({ irq: 0 }))];
+  const expected = collapseObservations(rebuilt, padded).slice(0, n);
+  for (let i = 0; i < expected.length; i++) {
+    const fields = disagreement(expected[i]!, observed[i]!);
+    if (fields.length) return { rebuilt, expected, observed, first: { op: i, fields }, ...(modelError ? { modelError } : {}) };
+  }
+  return { rebuilt, expected, observed, ...(modelError ? { modelError } : {}) };
 }

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { ReferenceModel } from '../../models/reference/reference.js';
 import {
-  collapseObservations, decodeResults, disagreement, qemuObservations, rebuildTrace, SAMPLED_TIMERS, XcheckError,
+  collapseObservations, compareWithModel, decodeResults, disagreement, qemuObservations, rebuildTrace, SAMPLED_TIMERS, XcheckError,
   type QemuOpResult, type LineSample,
 } from '../../src/xcheck/index.js';
 import type { Op, Trace } from '../../src/trace/types.js';
@@ -153,5 +153,29 @@ describe('observations', () => {
     expect(disagreement({ irq: 0, value: 0xf0n, unknown: 0x0fn }, { irq: 0, value: 0xffn })).toEqual([]);
     expect(disagreement({ irq: 0b0101, value: 1n }, { irq: 0b0011, value: 2n })).toEqual(['value', 'irq.hvtimer', 'irq.ptimer']);
     expect(disagreement({ irq: 0, fault: 'trap' }, { irq: 0 })).toEqual(['fault']);
+  });
+});
+
+describe('compareWithModel', () => {
+  const t: Trace = trace([msr('CNTHP_CVAL_EL2', 1030n), msr('CNTHP_CTL_EL2', 1n), mrs('CNTHP_CTL_EL2')]);
+  const ok = { startCount: 1000n, ops: [res('msr', 1000n, {}, 1n), res('msr', 1020n, {}, 1n), res('mrs', 1060n, { value: 5n }, 1n, [5n, 0n, 0n, 0n])] };
+
+  it('runs the model on the rebuilt trace and finds no disagreement when QEMU saw what the model says', () => {
+    const c = compareWithModel(t, ok, (config) => new ReferenceModel(config));
+    expect(c.first).toBeUndefined();
+    expect(c.expected.map((e) => e.irq)).toEqual([0, 0, 1]);
+    expect(c.rebuilt.trace.config.count).toBe(1000n);
+  });
+
+  it('names the first op and fields that differ', () => {
+    const bad = { ...ok, ops: [ok.ops[0]!, ok.ops[1]!, res('mrs', 1060n, { value: 1n }, 1n, [1n, 0n, 0n, 0n])] };
+    const c = compareWithModel(t, bad, (config) => new ReferenceModel(config));
+    expect(c.first).toEqual({ op: 2, fields: ['value', 'irq.hptimer'] });
+  });
+
+  it('reports a model that throws, comparing only the ops it reached', () => {
+    const c = compareWithModel(t, ok, () => ({ step: (op) => { if (op.op === 'mrs') throw new Error('boom'); return { irq: 0 }; } }));
+    expect(c.modelError).toBe('boom');
+    expect(c.expected.length).toBe(2);
   });
 });

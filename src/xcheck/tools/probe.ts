@@ -16,6 +16,7 @@ import { loadLayout } from '../../../models/layout-load.js';
 import { route, type Route } from '../../../models/nv2/routing.js';
 import { REGISTER_BY_NAME } from '../../../models/registers.js';
 import { PROBE_TRAP_SETS, standardProbeCells } from '../probe-cells.js';
+import { EXTRA_ENCODINGS } from '../registers.js';
 import { findQemu, probeRouting, type ProbeResult } from '../qemu.js';
 import type { ProbeOutcome } from '../format.js';
 
@@ -92,6 +93,12 @@ async function main(argv: string[]): Promise<number> {
   }
   for (const [k, v] of groups) console.log(`  ${k}  [${v.join(' ')}]`);
   if (json) writeFileSync(json, JSON.stringify(rows, null, 1) + '\n');
+  // Names outside the trace format (no routing.ts row): what QEMU does with them, traps open.
+  const extra = await probeRouting([...EXTRA_ENCODINGS.keys()].flatMap((reg) => [false, true].flatMap((write) => [0, 1].map((nv1) => ({
+    reg, write, nv1: nv1 as 0 | 1, cnthctl: PROBE_TRAP_SETS.none!, ecvEn: true,
+  })))));
+  console.log('  names outside the trace format (EL1PCTEN/EL1PTEN set, ECVEn=1):');
+  for (const r of extra) console.log(`    ${r.cell.reg.padEnd(14)} ${r.cell.write ? 'write' : 'read '} NV1=${r.cell.nv1}: ${outcomeText(r.outcome)}${r.esr !== undefined ? ` (ESR ${hex(r.esr)})` : ''}`);
   return 0;
 }
 
