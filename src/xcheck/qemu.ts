@@ -104,12 +104,27 @@ export function findQemu(options: FindQemuOptions = {}): FindQemuResult {
 
 const LIVE = new Set<ChildProcess>();
 let exitHookInstalled = false;
+const killAll = (): void => {
+  for (const c of LIVE) c.kill('SIGKILL');
+};
+/**
+ * Kill every live QEMU when Node exits, and on SIGINT/SIGTERM when nobody else handles them (then
+ * the signal is re-raised so that Node still terminates as it would have). A QEMU orphaned by a
+ * SIGKILL of Node finishes its batch by itself: every op is bounded (waits jump the clock).
+ */
 function track(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of LIVE) c.kill('SIGKILL');
-    });
+    process.once('exit', killAll);
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      if (process.listenerCount(sig) > 0) continue;
+      const onSignal = (): void => {
+        killAll();
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      };
+      process.on(sig, onSignal);
+    }
   }
   LIVE.add(child);
   child.once('exit', () => LIVE.delete(child));
