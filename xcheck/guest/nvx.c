@@ -556,6 +556,14 @@ void nvx_main(u64 el3)
 	}
 	rh[RH_COUNT1] = MRS(cntpct_el0);
 	rh[RH_SIZE] = (u64)((u8 *)out - (u8 *)rh);
+	if (bh[BH_FLAGS] & BF_UART_HEX) {
+		/* For measuring only: the same results as hex words on the UART, 4 words a line. */
+		for (u64 i = 0; i < rh[RH_SIZE] / 8; i++) {
+			uart_hex(rh[i]);
+			uart_putc((i & 3) == 3 ? '\n' : ' ');
+		}
+		uart_putc('\n');
+	}
 	const char *path = (const char *)bh + bh[BH_PATH_OFF];
 	if (sh_write_file(path, bh[BH_PATH_LEN], rh, rh[RH_SIZE]) != 0) {
 		uart_puts("nvx: cannot write the result file\n");

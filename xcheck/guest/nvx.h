@@ -29,6 +29,7 @@
 #define BH_ITEMS_OFF  7
 #define BH_FLAGS      8   /* bit0: after each op also read GICD_ISPENDR0 (at EL3) */
 #define BF_GIC        1
+#define BF_UART_HEX   2   /* also print the results as hex on the UART (to measure that path) */
 #define BH_WORDS      16
 
 /* Trace item: [size-in-bytes, flags, n_init, n_ops, start_at, 0, 0, 0], n_init x [enc, value], n_ops x [opword, arg].
