@@ -5,7 +5,7 @@
  * exits).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,8 @@ export interface QemuInfo {
 export interface FindQemuResult {
   /** A qemu-system-aarch64 >= 10, if one was found. */
   readonly qemu?: QemuInfo;
-  /** The guest image path and whether it is built. */
-  readonly image: { readonly path: string; readonly built: boolean };
+  /** The guest image path, whether it is built, and whether a source beside it is newer (stale). */
+  readonly image: { readonly path: string; readonly built: boolean; readonly stale: boolean };
   /** Ready to run: QEMU >= 10 found and the image built. */
   readonly ok: boolean;
   /** What is missing and how to get it, when !ok. */
@@ -64,6 +64,19 @@ function qemuVersion(path: string): QemuInfo | undefined {
   }
 }
 
+/** An image in <guest>/build/ is stale when a source in <guest>/ (*.c, *.S, *.h, Makefile, link.ld) is newer. */
+function staleImage(imagePath: string): boolean {
+  const guestDir = dirname(dirname(imagePath));
+  let sources: string[];
+  try {
+    sources = readdirSync(guestDir).filter((f) => /\.(c|S|h|ld)$|^Makefile$/.test(f));
+  } catch {
+    return false;
+  }
+  const built = statSync(imagePath).mtimeMs;
+  return sources.some((f) => statSync(join(guestDir, f)).mtimeMs > built);
+}
+
 export interface FindQemuOptions {
   /** A qemu-system-aarch64 to use instead of searching PATH. */
   readonly qemu?: string;
@@ -74,7 +87,8 @@ export interface FindQemuOptions {
 /** Locate qemu-system-aarch64 >= 10 (the named one, else the first on PATH) and the guest image. */
 export function findQemu(options: FindQemuOptions = {}): FindQemuResult {
   const imagePath = resolve(options.image ?? defaultImagePath());
-  const image = { path: imagePath, built: existsSync(imagePath) && statSync(imagePath).size > 0 };
+  const built = existsSync(imagePath) && statSync(imagePath).size > 0;
+  const image = { path: imagePath, built, stale: built && staleImage(imagePath) };
   const candidates = options.qemu
     ? [options.qemu]
     : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'qemu-system-aarch64')).filter((p) => existsSync(p));
@@ -97,6 +111,7 @@ export function findQemu(options: FindQemuOptions = {}): FindQemuResult {
         ? `${options.qemu} is not a runnable qemu-system-aarch64`
         : 'no qemu-system-aarch64 on PATH (run scripts/setup-qemu.sh as root: QEMU 10 from bookworm-backports)';
   } else if (!image.built) reason = `the guest image ${imagePath} is not built (make -C xcheck/guest, or scripts/setup-qemu.sh)`;
+  else if (image.stale) reason = `the guest image ${imagePath} is older than its sources (make -C xcheck/guest)`;
   return { ...(found ? { qemu: found } : {}), image, ok: !reason, ...(reason ? { reason } : {}) };
 }
 
