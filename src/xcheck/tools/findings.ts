@@ -79,6 +79,11 @@ export const CASES: readonly Case[] = [
     make: () => t({ init: { CNTHCTL_EL2: 0x2c03n } }, [{ op: 'eret' }, msr('CNTV_CVAL_EL0', 5n), mrs('CNTV_CVAL_EL0')]),
   },
   {
+    title: 'RES0 storage (no disagreement: the reference reports those bits unknown): CNTKCTL_EL1 keeps all 64 bits, CNTHCTL_EL2 [17:0], CTL [1:0] (nvhe)',
+    make: () => t({ guest: 'nvhe' }, [msr('CNTKCTL_EL1', M), mrs('CNTKCTL_EL1'), msr('CNTHCTL_EL2', M), mrs('CNTHCTL_EL2'), msr('CNTV_CTL_EL0', M), mrs('CNTV_CTL_EL0'),
+      { op: 'eret' }, msr('CNTKCTL_EL1', 0x3fc00n), mrs('CNTKCTL_EL1')]),
+  },
+  {
     title: 'a trace without "ecv": CNTPOFF_EL2 at vEL2 traps to EL3 (SCR_EL3.ECVEn = 0) — reported as undefined',
     make: () => t({ guest: 'nvhe' }, [mrs('CNTPOFF_EL2'), msr('CNTPOFF_EL2', 1n)]),
   },
