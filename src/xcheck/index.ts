@@ -1,0 +1,22 @@
+/**
+ * The QEMU cross-check (xcheck/NOTES.md): run nvconform traces on QEMU's FEAT_NV2/ECV model of
+ * the Arm architecture, rebuild each trace with the counts that really passed, and probe QEMU's
+ * NV2 routing. Depends on nothing of the project but the public trace types.
+ */
+export {
+  encodeBatch, decodeResults, encodeProbe, decodeProbe, unsupportedReason, faultKindOf, esrClass, cnthctlForE2h0, resultBytes,
+  XcheckError, SAMPLED_TIMERS, TIMER_PPIS, DEFAULT_MAX_TICK, HARD_MAX_TICK, BATCH_ADDR,
+  type EncodeOptions, type ResultHeader, type LineSample, type QemuOpResult, type RawTraceResult, type DecodedResults,
+  type ProbeCellInput, type ProbeOutcome, type RawProbeResult, type SampledTimer,
+} from './format.js';
+export {
+  findQemu, runTracesInQemu, probeRouting, runBatchBytes, qemuArgs, defaultImagePath, liveQemuProcesses, SPACING,
+  type FindQemuOptions, type FindQemuResult, type QemuInfo, type QemuRunOptions, type QemuTraceResult, type ProbeResult,
+} from './qemu.js';
+export {
+  rebuildTrace, qemuObservations, collapseObservations, disagreement, lineFromCtl, ctlLineMask, lineSourceMismatches,
+  compareWithModel, type StepModel, type Comparison,
+  type RebuildInput, type RebuildOptions, type RebuiltTrace,
+} from './rebuild.js';
+export { TRACE_ENCODINGS, EXTRA_ENCODINGS, encodingOf, enc16, guestCanExecute, type Encoding } from './registers.js';
+export { standardProbeCells, PROBE_TRAP_SETS } from './probe-cells.js';

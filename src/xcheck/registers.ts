@@ -1,0 +1,56 @@
+/**
+ * The cross-check's own table of register encodings: every register name of the trace format
+ * (docs/trace-format.md), plus a few names only the routing probe uses. The guest image executes
+ * an access by encoding, so this table is the one place that turns a name into an instruction.
+ * Kept independent of models/registers.ts on purpose (the cross-check is a second opinion);
+ * test/xcheck/registers.test.ts checks that both tables agree.
+ *
+ * Encodings: Arm ARM generic timer registers (op0, op1, CRn, CRm, op2), all op0 = 3, CRn = 14.
+ */
+export type Encoding = readonly [op0: number, op1: number, crn: number, crm: number, op2: number];
+
+const VIEW_OP2 = { TVAL: 0, CTL: 1, CVAL: 2 } as const;
+
+function build(): Map<string, Encoding> {
+  const m = new Map<string, Encoding>();
+  for (const [v, op2] of Object.entries(VIEW_OP2)) {
+    m.set(`CNTP_${v}_EL0`, [3, 3, 14, 2, op2]);
+    m.set(`CNTV_${v}_EL0`, [3, 3, 14, 3, op2]);
+    m.set(`CNTP_${v}_EL02`, [3, 5, 14, 2, op2]);
+    m.set(`CNTV_${v}_EL02`, [3, 5, 14, 3, op2]);
+    m.set(`CNTHP_${v}_EL2`, [3, 4, 14, 2, op2]);
+    m.set(`CNTHV_${v}_EL2`, [3, 4, 14, 3, op2]);
+  }
+  m.set('CNTVOFF_EL2', [3, 4, 14, 0, 3]);
+  m.set('CNTPOFF_EL2', [3, 4, 14, 0, 6]);
+  m.set('CNTHCTL_EL2', [3, 4, 14, 1, 0]);
+  m.set('CNTKCTL_EL1', [3, 0, 14, 1, 0]);
+  m.set('CNTPCT_EL0', [3, 3, 14, 0, 1]);
+  m.set('CNTVCT_EL0', [3, 3, 14, 0, 2]);
+  return m;
+}
+
+/** Names of the trace format, with their encodings. */
+export const TRACE_ENCODINGS: ReadonlyMap<string, Encoding> = build();
+
+/** Extra names the routing probe may use (not trace-format names). */
+export const EXTRA_ENCODINGS: ReadonlyMap<string, Encoding> = new Map<string, Encoding>([
+  ['CNTKCTL_EL12', [3, 5, 14, 1, 0]],
+  ['CNTPCTSS_EL0', [3, 3, 14, 0, 5]],
+  ['CNTVCTSS_EL0', [3, 3, 14, 0, 6]],
+]);
+
+export function encodingOf(name: string): Encoding | undefined {
+  return TRACE_ENCODINGS.get(name) ?? EXTRA_ENCODINGS.get(name);
+}
+
+/** The 16-bit system-register encoding op0<<14 | op1<<11 | CRn<<7 | CRm<<3 | op2. */
+export function enc16(e: Encoding): number {
+  const [op0, op1, crn, crm, op2] = e;
+  return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
+}
+
+/** The guest's stub table covers op0 = 3, CRn = 14 only. */
+export function guestCanExecute(e: Encoding): boolean {
+  return e[0] === 3 && e[2] === 14 && e.every((x) => Number.isInteger(x) && x >= 0) && e[1] < 8 && e[3] < 16 && e[4] < 8;
+}

@@ -1,0 +1,52 @@
+/** Test helpers: traces by hand, and result files built in TypeScript (as the guest writes them). */
+import type { Op, Trace, TraceConfig } from '../../src/trace/types.js';
+
+export const cfg = (over: Partial<TraceConfig> = {}): TraceConfig => ({ guest: 'vhe', features: [], count: 0n, init: {}, ...over });
+export const trace = (ops: Op[], over: Partial<TraceConfig> = {}): Trace => ({ config: cfg(over), ops });
+export const msr = (reg: string, value: bigint): Op => ({ op: 'msr', reg, value });
+export const mrs = (reg: string): Op => ({ op: 'mrs', reg });
+export const tick = (by: bigint): Op => ({ op: 'tick', by });
+export const eret: Op = { op: 'eret' };
+export const exit: Op = { op: 'exit' };
+
+export function words(bytes: Uint8Array): bigint[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: bytes.byteLength / 8 }, (_, i) => dv.getBigUint64(i * 8, true));
+}
+
+export function bytesOf(ws: readonly bigint[]): Uint8Array {
+  const out = new Uint8Array(ws.length * 8);
+  const dv = new DataView(out.buffer);
+  ws.forEach((w, i) => dv.setBigUint64(i * 8, BigInt.asUintN(64, w), true));
+  return out;
+}
+
+export interface FakeOp {
+  count: bigint;
+  value?: bigint;
+  fault?: bigint;
+  elBefore?: number;
+  elAfter?: number;
+  invalid?: boolean;
+  lines?: [bigint, bigint][];
+  /** OR_INFO bits beyond the vELs (wake reason << 10, waited-tick bit 12). */
+  info?: bigint;
+  /** GICD_ISPENDR0 as read (default: not read) and the count before it. */
+  gic?: bigint;
+  gicCount?: bigint;
+}
+
+/** A trace-mode result file: 24-word header, then per trace [nops, status, initFault, initIndex, count0, 0, 0, 0] and 14 words per op. */
+export function fakeResult(traces: { count0: bigint; ops: FakeOp[]; initFault?: { index: number; word: bigint } }[], mode = 1n): Uint8Array {
+  const ws: bigint[] = [0x544c534552584e56n, 1n, mode, BigInt(traces.length), 0n, 1n, 2n, 3n, 1000000000n, 0n, 0n, 1n, 100n, 200n, 1n, 40n, 1n, 1n, 4096n, 0n, 0n, 0n, 0n, 0n];
+  for (const t of traces) {
+    ws.push(BigInt(t.ops.length), t.initFault ? 1n : 0n, t.initFault?.word ?? 0n, t.initFault ? BigInt(t.initFault.index) : (1n << 64n) - 1n, t.count0, 0n, 0n, 0n);
+    for (const o of t.ops) {
+      const lines = o.lines ?? [0, 1, 2, 3].map((i): [bigint, bigint] => [0n, o.count + 10n + 3n * BigInt(i)]);
+      const info = BigInt(o.elBefore ?? 2) | (BigInt(o.elAfter ?? o.elBefore ?? 2) << 4n) | (o.invalid ? 0x100n : 0n) | (o.info ?? 0n);
+      ws.push(o.count, o.value ?? 0n, o.fault ?? 0n, info, ...lines.flat(), o.gic ?? (1n << 64n) - 1n, o.gicCount ?? 0n);
+    }
+  }
+  ws[4] = BigInt(ws.length * 8);
+  return bytesOf(ws);
+}
