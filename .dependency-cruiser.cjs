@@ -13,7 +13,7 @@ const LAYERS = [
   ['src/plugins'],
   ['src/engine'],
   ['src/check'],
-  ['src/layouts'],
+  ['src/layouts', 'src/xcheck'],
   ['src/report'],
   ['src/cli'],
 ];

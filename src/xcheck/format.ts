@@ -3,7 +3,7 @@
  * a batch of traces or probe cells in, a result file out. Every field is a little-endian 64-bit
  * word. Pure: no I/O.
  */
-import type { FaultKind, Op, Trace } from '../trace/types.js';
+import type { FaultKind, Op, Trace } from '../../models/arch/vocabulary.js';
 import { enc16, encodingOf, guestCanExecute } from './registers.js';
 
 export const BATCH_ADDR = 0x44000000;
@@ -18,7 +18,8 @@ const HEADER_WORDS = 16;
 const RESULT_HEADER_WORDS = 24;
 const TRACE_HEADER_WORDS = 8;
 export const OP_RESULT_WORDS = 14;
-const CELL_WORDS = 8;
+/** Words per routing-probe cell in the probe batch (documented in xcheck/NOTES.md). */
+export const CELL_WORDS = 8;
 const PROBE_RESULT_WORDS = 8;
 
 const OPCODE: Readonly<Record<Op['op'], number | undefined>> = {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Trace } from '../trace/types.js';
+import type { Trace } from '../../models/arch/vocabulary.js';
 import {
   BATCH_ADDR, DEFAULT_MAX_TICK, XcheckError, decodeProbe, decodeResults, encodeBatch, encodeProbe,
   type ProbeCellInput, type QemuOpResult, type RawProbeResult, type ResultHeader,
@@ -221,8 +221,8 @@ export async function runBatchBytes(
       const child = spawn(run.qemu, qemuArgs(run.image, batchFile, run.el3), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       track(child);
       let out = '';
-      child.stdout!.on('data', (d: Buffer) => { if (out.length < 1 << 16) out += d.toString(); });
-      child.stderr!.on('data', (d: Buffer) => { if (out.length < 1 << 16) out += d.toString(); });
+      child.stdout.on('data', (d: Buffer) => { if (out.length < 1 << 16) out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { if (out.length < 1 << 16) out += d.toString(); });
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         rej(new XcheckError(`QEMU did not finish the batch in ${run.timeoutMs} ms (killed); output: ${out.trim().slice(0, 500)}`));
@@ -246,7 +246,7 @@ export async function runBatchBytes(
 
 /** Run jobs with at most n at a time, keeping the order of results. */
 async function pool<T>(jobs: readonly (() => Promise<T>)[], n: number): Promise<T[]> {
-  const out: T[] = new Array(jobs.length);
+  const out = new Array<T>(jobs.length);
   let next = 0;
   let failed: unknown;
   const worker = async (): Promise<void> => {
@@ -260,7 +260,7 @@ async function pool<T>(jobs: readonly (() => Promise<T>)[], n: number): Promise<
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(n, jobs.length)) }, worker));
-  if (failed !== undefined) throw failed;
+  if (failed !== undefined) throw failed instanceof Error ? failed : new Error(typeof failed === 'string' ? failed : 'a QEMU job failed');
   return out;
 }
 

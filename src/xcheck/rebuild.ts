@@ -10,7 +10,7 @@
  * trace also ticks to each of those counts, so that the observation after that tick is the
  * reference's interrupt line at exactly the count QEMU sampled it.
  */
-import type { Expectation, Observation, Op, Trace, TraceConfig } from '../trace/types.js';
+import type { Expectation, Observation, Op, Trace, TraceConfig } from '../../models/arch/vocabulary.js';
 import { SAMPLED_TIMERS, XcheckError, type QemuOpResult } from './format.js';
 
 /** What rebuildTrace needs of a QEMU result (QemuTraceResult has it). */

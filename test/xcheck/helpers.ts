@@ -1,5 +1,5 @@
 /** Test helpers: traces by hand, and result files built in TypeScript (as the guest writes them). */
-import type { Op, Trace, TraceConfig } from '../../src/trace/types.js';
+import type { Op, Trace, TraceConfig } from '../../models/arch/vocabulary.js';
 
 export const cfg = (over: Partial<TraceConfig> = {}): TraceConfig => ({ guest: 'vhe', features: [], count: 0n, init: {}, ...over });
 export const trace = (ops: Op[], over: Partial<TraceConfig> = {}): Trace => ({ config: cfg(over), ops });

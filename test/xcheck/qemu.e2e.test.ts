@@ -9,7 +9,7 @@ import {
   collapseObservations, disagreement, findQemu, liveQemuProcesses, probeRouting, qemuObservations, rebuildTrace,
   runTracesInQemu, XcheckError, esrClass,
 } from '../../src/xcheck/index.js';
-import type { Trace } from '../../src/trace/types.js';
+import type { Trace } from '../../models/arch/vocabulary.js';
 import { eret, exit, mrs, msr, tick, trace } from './helpers.js';
 
 const found = findQemu();

@@ -5,7 +5,7 @@ import {
   collapseObservations, compareWithModel, decodeResults, disagreement, qemuObservations, rebuildTrace, SAMPLED_TIMERS, XcheckError,
   type QemuOpResult, type LineSample,
 } from '../../src/xcheck/index.js';
-import type { Op, Trace } from '../../src/trace/types.js';
+import type { Op, Trace } from '../../models/arch/vocabulary.js';
 import { eret, exit, fakeResult, mrs, msr, tick, trace } from './helpers.js';
 
 /** A QEMU op result at `count` with samples at count+gap, +gap+3, ... */

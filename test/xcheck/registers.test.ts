@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { REGISTERS } from '../../models/registers.js';
+import { REGISTERS } from '../../models/arch/registers.js';
 import { TRACE_ENCODINGS, guestCanExecute } from '../../src/xcheck/index.js';
 
 describe('the cross-check register table', () => {

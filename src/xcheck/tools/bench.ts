@@ -9,8 +9,9 @@
  */
 import fc from 'fast-check';
 import { ReferenceModel } from '../../../models/reference/reference.js';
-import { traceArb, resolveOp, type GenOp } from '../../check/generate.js';
-import type { Op, Trace } from '../../trace/types.js';
+import { traceArb, type GenOp } from '../../check/generate.js';
+import { resolveOp } from '../../engine/abstract-ops.js';
+import type { Op, Trace } from '../../../models/arch/vocabulary.js';
 import { DEFAULT_MAX_TICK } from '../format.js';
 import { findQemu, runTracesInQemu } from '../qemu.js';
 

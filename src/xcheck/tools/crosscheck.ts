@@ -15,9 +15,10 @@
 import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { ReferenceModel } from '../../../models/reference/reference.js';
-import { traceArb, resolveOp, type GenOp } from '../../check/generate.js';
+import { traceArb, type GenOp } from '../../check/generate.js';
+import { resolveOp } from '../../engine/abstract-ops.js';
 import { formatTrace } from '../../trace/format.js';
-import type { Expectation, GuestMode, Op, Trace, TraceConfig } from '../../trace/types.js';
+import type { Expectation, GuestMode, Op, Trace, TraceConfig } from '../../../models/arch/vocabulary.js';
 import { DEFAULT_MAX_TICK } from '../format.js';
 import { findQemu, runTracesInQemu, SPACING, type QemuTraceResult } from '../qemu.js';
 import { collapseObservations, disagreement, lineSourceMismatches, qemuObservations, rebuildTrace } from '../rebuild.js';
@@ -62,7 +63,7 @@ function resolve(config: TraceConfig, gen: readonly GenOp[], counts?: readonly b
   const ops: Op[] = [];
   for (const g of gen) {
     const c = counts?.[ops.length];
-    if (c !== undefined) ref.count = c;
+    if (c !== undefined) ref.state.count = c;
     const op = resolveOp(g, ref);
     if (!op) continue;
     try {
@@ -112,18 +113,18 @@ function explain(trace: Trace, rebuilt: ReturnType<typeof rebuildTrace>, at: num
   const end = rebuilt.opIndex[at]!;
   for (let k = 0; k <= end; k++) {
     const op = rebuilt.trace.ops[k]!;
-    const before = ref.physicalOffset();
+    const before = ref.offsetFor('cntpoff');
     const beforeEl = ref.el;
     ref.step(op);
     if (op.op === 'msr' && beforeEl === 2 && (op.reg === 'CNTHCTL_EL2' || (op.reg === 'CNTKCTL_EL1' && trace.config.guest === 'vhe'))) {
       cnthctlWrites.push(op.value);
-      if (before !== ref.physicalOffset() && (ref.timers[2]!.ctl & 1n) === 1n) ecvFlipWhilePtimerOn = true;
+      if (before !== ref.offsetFor('cntpoff') && (ref.state.ctl[2]! & 1n) === 1n) ecvFlipWhilePtimerOn = true;
     }
   }
   if (!ecv && cnthctlWrites.some((v) => (v & ECV_BITS) !== 0n)) return 'qemu-has-ecv';
-  const offsetOf = (t: number): bigint => (t === 3 ? ref.sys.CNTVOFF_EL2 : t === 2 ? ref.physicalOffset() : 0n);
+  const offsetOf = (t: number): bigint => (t === 3 ? ref.sysValue('CNTVOFF_EL2') : t === 2 ? ref.offsetFor('cntpoff') : 0n);
   // The condition changed exactly at `count` (became met at CVAL, or unmet where count - offset wraps to 0).
-  const met = (t: number, count: bigint): boolean => ((count - offsetOf(t)) & U64) >= ref.timers[t]!.cval;
+  const met = (t: number, count: bigint): boolean => ((count - offsetOf(t)) & U64) >= ref.state.cval[t]!;
   const justMet = (t: number, count: bigint): boolean => met(t, count) !== met(t, count - 1n);
   const q = r.ops[at]!;
   const lagLines = fields.filter((f) => f.startsWith('irq.')).every((f) => {
@@ -134,9 +135,9 @@ function explain(trace: Trace, rebuilt: ReturnType<typeof rebuildTrace>, at: num
   const ctlRead = op.op === 'mrs' && /_CTL_/.test(op.reg);
   const lagValue = !fields.includes('value') || (ctlRead && [0, 1, 2, 3].some((t) => justMet(t, q.countAtAccess)));
   if (fields.every((f) => f.startsWith('irq.') || f === 'value') && lagLines && lagValue) return 'istatus-lag';
-  const overflow = (t: 2 | 3, off: bigint): boolean => (ref.timers[t]!.ctl & 1n) === 1n && off > ref.count && ref.timers[t]!.cval + off > U64;
-  if (fields.some((f) => f === 'irq.vtimer' || f === 'value') && overflow(3, ref.sys.CNTVOFF_EL2)) return 'offset-overflow';
-  if (fields.some((f) => f === 'irq.ptimer' || f === 'value') && overflow(2, ref.physicalOffset())) return 'offset-overflow';
+  const overflow = (t: 2 | 3, off: bigint): boolean => (ref.state.ctl[t]! & 1n) === 1n && off > ref.count && ref.state.cval[t]! + off > U64;
+  if (fields.some((f) => f === 'irq.vtimer' || f === 'value') && overflow(3, ref.sysValue('CNTVOFF_EL2'))) return 'offset-overflow';
+  if (fields.some((f) => f === 'irq.ptimer' || f === 'value') && overflow(2, ref.offsetFor('cntpoff'))) return 'offset-overflow';
   if (ecvFlipWhilePtimerOn && fields.some((f) => f === 'irq.ptimer' || f === 'value')) return 'ecv-flip';
   return 'unexplained';
 }
@@ -185,9 +186,9 @@ export async function main(argv: string[]): Promise<number> {
   const run = (ts: readonly Trace[], idx: readonly number[]): Promise<QemuTraceResult[]> =>
     runTracesInQemu(ts, { batchSize: a.batch, startAt: (_t, k) => BigInt(idx[k]! + 1) * SPACING });
   const countsOf = (r: QemuTraceResult): string => r.ops.map((o) => o.countAtAccess).join(',');
-  let traces: Trace[] = gens.map(({ config, gen }) => ({ config, ops: resolve(config, gen) }));
+  const traces: Trace[] = gens.map(({ config, gen }) => ({ config, ops: resolve(config, gen) }));
   const t0 = performance.now();
-  let results = await run(traces, traces.map((_, i) => i));
+  const results = await run(traces, traces.map((_, i) => i));
   const passMs: number[] = [performance.now() - t0];
   let moving = traces.map((_, i) => i);
   let passes = 1;
@@ -246,10 +247,10 @@ export async function main(argv: string[]): Promise<number> {
     return [0, 1, 2, 3].filter((t) => ((m.ctl ^ m.gic) >> t) & 1).every((t) => {
       const bit = 1 << t;
       // From one count before the sample: QEMU's ISTATUS lags the condition by one count.
-      ref.count = q.lines[t]!.count - 1n;
+      ref.state.count = q.lines[t]!.count - 1n;
       const at = ref.irqMask() & bit;
       for (let c = q.lines[t]!.count; c <= end; c++) {
-        ref.count = c;
+        ref.state.count = c;
         if ((ref.irqMask() & bit) !== at) return true;
       }
       return false;

@@ -8,7 +8,7 @@
  * resolved against them (QEMU is deterministic under -icount, so the counts repeat).
  */
 import { ReferenceModel } from '../../../models/reference/reference.js';
-import type { Op, Trace, TraceConfig } from '../../trace/types.js';
+import type { Op, Trace, TraceConfig } from '../../../models/arch/vocabulary.js';
 import { findQemu, runTracesInQemu, type QemuTraceResult } from '../qemu.js';
 import { collapseObservations, disagreement, qemuObservations, rebuildTrace } from '../rebuild.js';
 

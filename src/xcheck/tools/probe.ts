@@ -12,9 +12,9 @@
  * --nv-only the same cells are also run with HCR_EL2.NV2 = 0 (FEAT_NV alone: no VNCR page).
  */
 import { writeFileSync } from 'node:fs';
-import { loadLayout } from '../../../models/layout-load.js';
+import { loadLayout } from '../../../models/layouts/load.js';
 import { route, type Route } from '../../../models/nv2/routing.js';
-import { REGISTER_BY_NAME } from '../../../models/registers.js';
+import { REGISTER_BY_NAME } from '../../../models/arch/registers.js';
 import { PROBE_TRAP_SETS, standardProbeCells } from '../probe-cells.js';
 import { EXTRA_ENCODINGS } from '../registers.js';
 import { findQemu, probeRouting, type ProbeResult } from '../qemu.js';
