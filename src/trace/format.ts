@@ -5,6 +5,7 @@ import { irqList, TRACE_FORMAT, type Expectation, type Observation, type Op, typ
 
 export function configJson(c: TraceConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { guest: c.guest, features: [...c.features], count: hex(c.count) };
+  if (c.absent?.length) out.absent = [...c.absent];
   const init = Object.entries(c.init);
   if (init.length) out.init = Object.fromEntries(init.map(([k, v]) => [k, hex(v)]));
   return out;
@@ -17,6 +18,7 @@ export function opJson(op: Op): Record<string, unknown> {
     case 'tick': return { op: 'tick', by: hex(op.by) };
     case 'preempt': return { op: 'preempt', by: hex(op.by) };
     case 'wfi': return { op: 'wfi', limit: hex(op.limit) };
+    case 'wfit': return { op: 'wfit', deadline: hex(op.deadline) };
     case 'eret': return { op: 'eret' };
     case 'exit': return { op: 'exit' };
     default:

@@ -6,7 +6,7 @@ import { parseHex64 } from '../../models/arch/bits.js';
 import { InputError, unreachable } from '../../models/arch/errors.js';
 import { REGISTER_BY_NAME } from '../../models/arch/registers.js';
 import {
-  FAULT_KINDS, FEATURES, TIMER_INDEX, TRACE_FORMAT, type Expectation, type Feature, type FaultKind, type Op,
+  ABSENT_FEATURES, FAULT_KINDS, FEATURES, TIMER_INDEX, TRACE_FORMAT, type Expectation, type Feature, type FaultKind, type Op,
   type TimerId, type Trace, type TraceConfig,
 } from '../../models/arch/vocabulary.js';
 
@@ -42,7 +42,7 @@ function register(v: Json, where: string): string {
 
 export function parseConfig(c: Json, where = 'config'): TraceConfig {
   if (!isObj(c)) fail(where, `expected an object, got ${show(c)}`);
-  onlyFields(c, ['guest', 'features', 'count', 'init'], where);
+  onlyFields(c, ['guest', 'features', 'count', 'init', 'absent'], where);
   if (c.guest !== 'vhe' && c.guest !== 'nvhe') fail(`${where}.guest`, `expected "vhe" or "nvhe", got ${show(c.guest)}`);
   const features: Feature[] = [];
   if (c.features !== undefined) {
@@ -52,6 +52,17 @@ export function parseConfig(c: Json, where = 'config'): TraceConfig {
       if (!features.includes(f as Feature)) features.push(f as Feature);
     });
   }
+  const absent: Feature[] = [];
+  if (c.absent !== undefined) {
+    if (!Array.isArray(c.absent)) fail(`${where}.absent`, `expected a list, got ${show(c.absent)}`);
+    c.absent.forEach((f, i) => {
+      if (!ABSENT_FEATURES.includes(f as Feature)) fail(`${where}.absent[${i}]`, `expected one of ${ABSENT_FEATURES.join(', ')} (the features implied unless named absent), got ${show(f)}`);
+      if (features.includes(f as Feature)) fail(`${where}.absent[${i}]`, `${show(f)} is also in features`);
+      if (!absent.includes(f as Feature)) absent.push(f as Feature);
+    });
+  }
+  if (absent.includes('vhe') && c.guest === 'vhe') fail(`${where}.absent`, 'a "vhe" guest hypervisor runs with E2H=1, which needs FEAT_VHE');
+  if (absent.includes('ecv-poff') && !features.includes('ecv')) fail(`${where}.absent`, '"ecv-poff" can only be absent from a CPU with "ecv"');
   const count = c.count === undefined ? 0n : hex64(c.count, `${where}.count`);
   const init: Record<string, bigint> = {};
   if (c.init !== undefined) {
@@ -61,11 +72,11 @@ export function parseConfig(c: Json, where = 'config'): TraceConfig {
       init[k] = hex64(v, `${where}.init.${k}`);
     }
   }
-  return { guest: c.guest, features, count, init };
+  return { guest: c.guest, features, count, init, ...(absent.length ? { absent } : {}) };
 }
 
 const OP_FIELDS: Readonly<Record<Op['op'], readonly string[]>> = {
-  msr: ['reg', 'value'], mrs: ['reg'], tick: ['by'], preempt: ['by'], wfi: ['limit'], eret: [], exit: [],
+  msr: ['reg', 'value'], mrs: ['reg'], tick: ['by'], preempt: ['by'], wfi: ['limit'], wfit: ['deadline'], eret: [], exit: [],
 };
 
 export function parseOp(o: Json, where: string): Op {
@@ -83,6 +94,7 @@ export function parseOp(o: Json, where: string): Op {
     case 'tick': return { op: 'tick', by: hex64(o.by, `${where}.by`) };
     case 'preempt': return { op: 'preempt', by: hex64(o.by, `${where}.by`) };
     case 'wfi': return { op: 'wfi', limit: hex64(o.limit, `${where}.limit`) };
+    case 'wfit': return { op: 'wfit', deadline: hex64(o.deadline, `${where}.deadline`) };
     case 'eret': return { op: 'eret' };
     case 'exit': return { op: 'exit' };
     default:
