@@ -7,15 +7,16 @@ import fc from 'fast-check';
 import { type NvcError } from '../../models/arch/errors.js';
 import type { Implementation } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
-import type { GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
+import { FEATURES, VOCABULARIES, VOCABULARY, type GuestMode, type TraceConfig, type Vocabulary } from '../../models/arch/vocabulary.js';
+import { REGISTERS } from '../../models/arch/registers.js';
 import { catalogueNames } from '../../models/layouts/catalogue.js';
 import { loadLayout } from '../../models/layouts/load.js';
 import { propertyByName, PROPERTY_NAMES, type Property, type PropertyName } from '../../properties/index.js';
-import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
+import { BUILTINS, createImplementation, type HostOptions, type Registry } from '../engine/registry.js';
 import { Runner, runTrace, runTraceSync, type Outcome } from '../engine/runner.js';
 import { encodeToken } from '../trace/token.js';
 import { traceArb, type GenOp } from './generate.js';
-import type { Alphabet } from './alphabet.js';
+import { ALPHABET, restrictAlphabet, type Alphabet } from './alphabet.js';
 import { cellOf, reachableCells } from './cells.js';
 import { directedArb, directedExamples } from './directed.js';
 import { exhaustive, type ExhaustiveResult } from './exhaustive.js';
@@ -27,8 +28,12 @@ export interface CheckOptions {
   readonly impl: string;
   /** VNCR layout: catalogue name or file, or a loaded layout. Default `architected`. */
   readonly layout: string | Layout;
-  /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
+  /** The exact host uses FEAT_ECV's traps (the physical CPU must have ECV). Default false. */
   readonly hostEcvTraps: boolean;
+  /** The built-in models' host: profile, physical CPU, counter offset. Default: the exact host on the most capable CPU. */
+  readonly host?: HostOptions;
+  /** An external implementation's trace vocabulary (1 or 2). Default: 1, or what a module plug-in declares. */
+  readonly vocabulary?: Vocabulary;
   /** Pin the guest mode. Default: both, chosen per trace. */
   readonly guest?: GuestMode;
   /** Pin FEAT_ECV of the virtual CPU. Default: both, chosen per trace. */
@@ -57,6 +62,11 @@ export interface CheckOptions {
   readonly depth?: number;
   /** The exhaustive phase's alphabet. Default ALPHABET (one op per letter). */
   readonly alphabet?: Alphabet;
+  /**
+   * Registers no generated or enumerated trace touches, to look past a divergence already known
+   * (the exhaustive claim names them). Default none.
+   */
+  readonly exclude?: readonly string[];
 }
 
 /** The exhaustive phase's depth by default (CheckOptions.depth). */
@@ -105,15 +115,22 @@ export interface ReplayInfo {
   readonly impl: string;
   readonly layout: string | { readonly name: string; readonly slots: [string, number][] };
   readonly hostEcvTraps: boolean;
+  /** The host when it is not the default: profile, CPU features, counter offset (hex). */
+  readonly host?: { readonly profile?: string; readonly cpu?: readonly string[]; readonly counterOffset?: string };
   readonly property?: PropertyName;
 }
 
-export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layout: Layout, property?: PropertyName): ReplayInfo {
+export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps' | 'host'>, layout: Layout, property?: PropertyName): ReplayInfo {
   const catalogued = catalogueNames().includes(layout.name) && /(^|[\\/])models[\\/]layouts[\\/][^\\/]+\.json$/.test(layout.source);
+  const h = o.host;
+  const host = h && (h.profile || h.cpu || h.counterOffset)
+    ? { ...(h.profile ? { profile: h.profile } : {}), ...(h.cpu ? { cpu: [...h.cpu] } : {}), ...(h.counterOffset ? { counterOffset: `0x${h.counterOffset.toString(16)}` } : {}) }
+    : undefined;
   return {
     impl: o.impl,
     layout: catalogued ? layout.name : { name: layout.name, slots: [...layout.slots] },
     hostEcvTraps: o.hostEcvTraps,
+    ...(host ? { host } : {}),
     ...(property ? { property } : {}),
   };
 }
@@ -133,6 +150,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   const coverage = options.stats ? new Coverage({ ...(options.guest ? { guest: options.guest } : {}), ...(options.ecv !== undefined ? { ecv: options.ecv } : {}) }) : undefined;
   const impl = await createImplementation(options.impl, {
     layout, hostEcvTraps: options.hostEcvTraps, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.host ? { host: options.host } : {}), ...(options.vocabulary !== undefined ? { vocabulary: options.vocabulary } : {}),
   }, options.registry ?? BUILTINS);
   const driven: Driven = { impl, failure: undefined };
   const results: PropertyResult[] = [];
@@ -167,6 +185,11 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   const runner = new Runner(d.impl, { property: p, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
   // Shrinking and the search for shorter traces re-run failures: keep them out of --stats.
   const quiet = coverage ? new Runner(d.impl, { property: p }) : runner;
+  // What the implementation can be asked: its trace vocabulary, the features its host offers, less what the user set aside.
+  const vocabulary = d.impl.declaration.vocabulary ?? VOCABULARY;
+  const offer = (d.impl.declaration.host.vcpuFeatures ?? FEATURES).filter((f) => VOCABULARIES[vocabulary].features.includes(f));
+  const exclude = o.exclude ?? [];
+  const newer = REGISTERS.filter((r) => (r.since ?? 1) > vocabulary).map((r) => r.name);
   const dummy = runner.runContext({ guest: o.guest ?? 'vhe', features: o.ecv ? ['ecv'] : [], count: 0n, init: {} });
   const na = p.inapplicable?.(dummy);
   if (na) return { property: p.name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na };
@@ -182,7 +205,9 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   if (depth > 0) {
     if (coverage) coverage.phase = 'exhaustive';
     const r = await exhaustive(d.impl, p, {
-      depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.alphabet ? { alphabet: o.alphabet } : {}),
+      depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+      alphabet: restrictAlphabet(o.alphabet ?? ALPHABET, { exclude, vocabulary }),
+      offer,
       observe: (c) => {
         const k = cellOf(c);
         if (k !== undefined) reached.add(k);
@@ -219,7 +244,10 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
     stop || judged(await runDriven(d, current, config, gops));
   const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean =>
     stop || judged(runDrivenSync(d, current, config, gops));
-  const pins = { ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) };
+  const pins = {
+    ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), offer, vocabulary,
+    ...(exclude.length || newer.length ? { exclude: [...exclude, ...newer] } : {}),
+  };
   const focused = traceArb({ maxOps: o.maxOps, ...pins });
   const unreached = reachableCells(pins).filter((k) => !reached.has(k));
   const directed = directedArb(unreached, { ...pins, maxOps: o.maxOps });
@@ -249,7 +277,7 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   // capped one op below the best, on a few derived seeds (deterministic for a given seed).
   for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.ops.length > 1 && !d.failure; round++) {
     const cap = minimal.ops.length - 1;
-    const shorter = traceArb({ maxOps: cap, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) });
+    const shorter = traceArb({ maxOps: cap, ...pins });
     const again = sync
       ? fc.check(fc.property(shorter, syncPredicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) })
       : await fc.check(fc.asyncProperty(shorter, predicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) });

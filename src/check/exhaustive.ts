@@ -7,7 +7,7 @@
  */
 import { NvcError } from '../../models/arch/errors.js';
 import type { Implementation } from '../../models/arch/implementation.js';
-import type { Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import type { Feature, Op, TraceConfig } from '../../models/arch/vocabulary.js';
 import type { OpContext, Property } from '../../properties/types.js';
 import { asGenOps } from '../engine/abstract-ops.js';
 import { Runner, runTrace, type Outcome, type RunnerSnapshot } from '../engine/runner.js';
@@ -20,6 +20,8 @@ export interface ExhaustiveOptions {
   readonly guest?: TraceConfig['guest'];
   /** Pin FEAT_ECV of the roots. Default: with and without. */
   readonly ecv?: boolean;
+  /** The virtual-CPU features the implementation offers (the roots use only these). Default: all. */
+  readonly offer?: readonly Feature[];
   /** The alphabet. Default: ALPHABET. */
   readonly alphabet?: Alphabet;
   /** Stop after this many transitions; the result then says which depth was completed. Default: no limit. */
@@ -94,8 +96,9 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   const halves = new Uint32Array(words.buffer);
   const binary = typeof impl.keyInto === 'function';
   // Roots that differ only in their count share an index: the count is in the reference's state.
-  const kinds = [...new Set(rootConfigs.map((c) => `${c.guest} ${c.features.join(',')}`))];
-  const configIndex = new Map(rootConfigs.map((c) => [c, kinds.indexOf(`${c.guest} ${c.features.join(',')}`)]));
+  const kindOf = (c: TraceConfig): string => `${c.guest} ${c.features.join(',')} -${(c.absent ?? []).join(',')}`;
+  const kinds = [...new Set(rootConfigs.map(kindOf))];
+  const configIndex = new Map(rootConfigs.map((c) => [c, kinds.indexOf(kindOf(c))]));
   const productKey = (_family: number, config: TraceConfig): StateKey => {
     words[0] = BigInt(configIndex.get(config) ?? 0);
     let n = runner.refKeyInto(words, 1);

@@ -9,9 +9,11 @@ import { isPropertyName, propertyByName, PROPERTY_NAMES, type PropertyName } fro
 import { check, DEFAULT_CHECK_OPTIONS, replayInfo, runDriven, type CheckOptions, type CheckResult, type Driven, type PropertyResult } from '../check/check.js';
 import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
 import { asGenOps } from '../engine/abstract-ops.js';
-import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
+import { BUILTINS, createImplementation, type HostOptions, type Registry } from '../engine/registry.js';
+import { HOST_FEATURE_NAMES, type HostFeature } from '../../models/arch/implementation.js';
+import { isHostProfile, type HostProfile } from '../../models/nv2/host/policy.js';
 import { referenceRun, Runner } from '../engine/runner.js';
-import { checkJson, configLine, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../report/check.js';
+import { checkJson, configLine, hostText, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../report/check.js';
 import { renderCells } from '../report/coverage.js';
 import { table } from '../report/text.js';
 import { formatTrace } from '../trace/format.js';
@@ -51,7 +53,8 @@ export async function suiteCommand(
 }
 
 function entryConfig(e: SuiteResult['entries'][number]['entry']): string {
-  return `${e.impl} ${e.layout}${e.hostEcvTraps ? ' +ecv-traps' : ''} ${e.guest ?? 'vhe+nvhe'}${e.ecv === undefined ? '' : e.ecv ? ' ecv' : ' no-ecv'}`;
+  const host = `${e.host && e.host !== 'exact' ? ` host=${e.host}` : ''}${e.hostCpu ? ` cpu=${e.hostCpu.join(',') || 'none'}` : ''}`;
+  return `${e.impl} ${e.layout}${e.hostEcvTraps ? ' +ecv-traps' : ''}${host} ${e.guest ?? 'vhe+nvhe'}${e.ecv === undefined ? '' : e.ecv ? ' ecv' : ' no-ecv'}`;
 }
 
 export function renderSuite(r: SuiteResult): string {
@@ -79,6 +82,7 @@ function suiteJson(r: SuiteResult): Record<string, unknown> {
     verdict: r.asExpected ? 'pass' : 'fail',
     suite: r.suite.name,
     results: r.entries.map((e) => ({ name: e.entry.name, impl: e.entry.impl, layout: e.entry.layout, hostEcvTraps: e.entry.hostEcvTraps,
+      ...(e.entry.host ? { host: e.entry.host } : {}), ...(e.entry.hostCpu ? { hostCpu: e.entry.hostCpu } : {}),
       guest: e.entry.guest ?? null, ecv: e.entry.ecv ?? null, expect: e.entry.expect, asExpected: e.asExpected, ...propertyJson(e.result) })),
     seed: r.entries[0]?.check.options.seed ?? null,
     ms: Math.round(r.ms),
@@ -91,6 +95,7 @@ export interface ReplayFlags {
   readonly impl?: string;
   readonly layout?: string;
   readonly hostEcvTraps?: boolean;
+  readonly host?: HostOptions;
   readonly properties?: readonly PropertyName[];
   readonly timeoutMs?: number;
   readonly json: boolean;
@@ -111,6 +116,22 @@ function layoutFromToken(x: unknown): Layout | string | undefined {
   return { name: o.name, description: '(from a replay token)', slots, source: 'replay token' };
 }
 
+/** The host a token names (profile, CPU features, counter offset), every field checked. */
+function hostFromToken(x: unknown): HostOptions | undefined {
+  if (x === undefined) return undefined;
+  const o = x as { profile?: unknown; cpu?: unknown; counterOffset?: unknown } | null;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError('replay token: corrupt host');
+  if (o.profile !== undefined && (typeof o.profile !== 'string' || !isHostProfile(o.profile))) throw new InputError('replay token: corrupt host profile');
+  if (o.cpu !== undefined && (!Array.isArray(o.cpu) || !o.cpu.every((f) => typeof f === 'string' && HOST_FEATURE_NAMES.includes(f as HostFeature)))) {
+    throw new InputError('replay token: corrupt host CPU');
+  }
+  if (o.counterOffset !== undefined && (typeof o.counterOffset !== 'string' || !/^0x[0-9a-f]{1,16}$/.test(o.counterOffset))) throw new InputError('replay token: corrupt counter offset');
+  return {
+    ...(o.profile !== undefined ? { profile: o.profile as HostProfile } : {}), ...(o.cpu !== undefined ? { cpu: o.cpu as HostFeature[] } : {}),
+    ...(o.counterOffset !== undefined ? { counterOffset: BigInt(o.counterOffset as string) } : {}),
+  };
+}
+
 export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text: string; code: number }> {
   let trace: Trace;
   let x: Record<string, unknown> = {};
@@ -123,13 +144,16 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
   const layoutSpec = f.layout ?? layoutFromToken(x.layout) ?? 'architected';
   const layout = typeof layoutSpec === 'string' ? loadLayout(layoutSpec) : layoutSpec;
   const hostEcvTraps = f.hostEcvTraps ?? (x.hostEcvTraps === true);
+  const host = f.host ?? hostFromToken(x.host);
   const tokenProp = typeof x.property === 'string' && isPropertyName(x.property) ? [x.property] : undefined;
   const properties = f.properties ?? tokenProp ?? PROPERTY_NAMES;
   // A replayed trace must be valid as written (eret only at vEL2, exit only at vEL1).
   referenceRun(trace);
-  const implementation = await createImplementation(impl, { layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) }, f.registry ?? BUILTINS);
+  const implementation = await createImplementation(impl, {
+    layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}), ...(host ? { host } : {}),
+  }, f.registry ?? BUILTINS);
   const driven: Driven = { impl: implementation, failure: undefined };
-  const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties };
+  const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties, ...(host ? { host } : {}) };
   const results: PropertyResult[] = [];
   const t0 = performance.now();
   try {
@@ -158,7 +182,7 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
   }
   const res: CheckResult = { verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass', results, options: opts, layout, ms: performance.now() - t0 };
   if (f.json) return { text: JSON.stringify(checkJson(res), null, 2) + '\n', code: res.verdict === 'pass' ? 0 : 1 };
-  let s = `nvconform replay: ${trace.ops.length} ops; ${configLine(trace.config)}; ${impl}, layout ${layout.name}, host-ecv-traps ${hostEcvTraps ? 'on' : 'off'}\n\n`;
+  let s = `nvconform replay: ${trace.ops.length} ops; ${configLine(trace.config)}; ${impl}, layout ${layout.name}, host-ecv-traps ${hostEcvTraps ? 'on' : 'off'}${hostText(host)}\n\n`;
   for (const r of results) {
     if (r.verdict === 'fail' && r.counterexample) {
       s += `x ${r.property}: FAIL at op #${r.counterexample.violation!.index}\n` + traceTable(r.counterexample) + `  why      ${r.explanation}\n\n`;

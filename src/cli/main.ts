@@ -11,9 +11,12 @@ import { checkCommand, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
 import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
+import { REGISTER_NAMES } from '../../models/arch/registers.js';
+import { counterOffsetOption, hostCpuOption, hostOption, hostOptionsOf, vocabularyOption } from './host-options.js';
 
-function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: number }) {
-  return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}) };
+function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: number } & Parameters<typeof hostOptionsOf>[0]) {
+  const host = hostOptionsOf(o);
+  return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...(host ? { host } : {}) };
 }
 
 
@@ -32,6 +35,10 @@ function natInt(flag: string) {
 function seedInt(v: string): number {
   if (!/^-?[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('--seed expects an integer');
   return Number(v) | 0;
+}
+function collectRegister(v: string, prev: string[] | undefined): string[] {
+  if (!REGISTER_NAMES.includes(v)) throw new InvalidArgumentError(`--exclude: unknown register '${v}' (known: ${REGISTER_NAMES.join(', ')})`);
+  return [...(prev ?? []), v];
 }
 function collectProperty(v: string, prev: PropertyName[] | undefined): PropertyName[] {
   if (!isPropertyName(v)) throw new InvalidArgumentError(`unknown property '${v}' (known: ${PROPERTY_NAMES.join(', ')})`);
@@ -55,6 +62,7 @@ export function buildProgram(out: (s: string) => void): Command {
     .addOption(new Option('--impl <name>', 'alias of --model').hideHelp())
     .option('--layout <name|file>', 'VNCR layout (catalogue name or file)', 'architected')
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .addOption(hostOption()).addOption(hostCpuOption()).addOption(counterOffsetOption())
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--verbose', 'show what the hardware did and which VNCR slots changed')
     .option('--json', 'print the trace document with observations filled in')
@@ -73,10 +81,13 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--ecv', 'the virtual CPU has FEAT_ECV (default: with and without)')
     .option('--no-ecv', 'the virtual CPU has no FEAT_ECV')
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .addOption(hostOption()).addOption(hostCpuOption()).addOption(counterOffsetOption())
     .option('--runs <n>', `generated traces per property (default ${DEFAULT_CHECK_OPTIONS.runs})`, positiveInt('--runs'))
     .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
     .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
     .option('--property <name>', `property to check, repeatable: ${PROPERTY_NAMES.join(', ')} (default all)`, collectProperty)
+    .addOption(vocabularyOption())
+    .option('--exclude <register>', 'no generated or enumerated trace touches this register (to look past a known divergence), repeatable', collectRegister)
     .option('--depth <k>', `exhaustive phase: every trace of at most K ops over the alphabet, then the random phase; 0 skips it (default ${DEFAULT_DEPTH})`, natInt('--depth'))
     .option('--stats', 'print what the exhaustive and random phases covered')
     .option('--json', 'print one JSON document')
@@ -86,11 +97,13 @@ export function buildProgram(out: (s: string) => void): Command {
     .exitOverride()
     .action(async (o) => {
       const base = { runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}) };
-      const single = o.impl !== undefined || o.layout !== undefined || o.guest !== undefined || o.ecv !== undefined || o.hostEcvTraps !== undefined || o.property !== undefined;
+      const host = hostOptionsOf(o);
+      const single = o.exclude !== undefined || o.vocabulary !== undefined || o.impl !== undefined || o.layout !== undefined || o.guest !== undefined || o.ecv !== undefined || o.hostEcvTraps !== undefined || o.property !== undefined || host !== undefined;
       const res = single && o.suite === undefined
         ? await checkCommand({
-          ...base, impl: o.impl ?? DEFAULT_CHECK_OPTIONS.impl, layout: o.layout ?? 'architected', hostEcvTraps: !!o.hostEcvTraps,
-          properties: o.property ?? PROPERTY_NAMES, ...(o.guest ? { guest: o.guest } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+          ...base, impl: o.impl ?? DEFAULT_CHECK_OPTIONS.impl, layout: o.layout ?? 'architected', hostEcvTraps: !!o.hostEcvTraps, ...(host ? { host } : {}),
+          properties: o.property ?? PROPERTY_NAMES, ...(o.guest ? { guest: o.guest } : {}), ...(o.exclude ? { exclude: o.exclude } : {}),
+          ...(o.vocabulary !== undefined ? { vocabulary: o.vocabulary } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
         })
         : await suiteCommand(o.suite, base);
       out(res.text);
@@ -104,6 +117,7 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--impl <spec>', 'implementation (default: the token\'s, else nv2)')
     .option('--layout <name|file>', 'VNCR layout (default: the token\'s, else architected)')
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .addOption(hostOption()).addOption(hostCpuOption()).addOption(counterOffsetOption())
     .option('--property <name>', 'property to judge, repeatable (default: the token\'s, else all)', collectProperty)
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--json', 'print one JSON document')
@@ -112,6 +126,7 @@ export function buildProgram(out: (s: string) => void): Command {
       const res = await replayCommand(arg, {
         json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
         ...(o.hostEcvTraps ? { hostEcvTraps: true } : {}), ...(o.property ? { properties: o.property } : {}),
+        ...(hostOptionsOf(o) ? { host: hostOptionsOf(o) } : {}),
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
       });
       out(res.text);
@@ -125,6 +140,7 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--explore', 'check every subset of the registers that may take a slot; report the maximal conformant sets')
     .addOption(new Option('--guest <mode>', 'only this guest hypervisor mode (default: both)').choices(['vhe', 'nvhe'] as const))
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .addOption(hostOption()).addOption(hostCpuOption()).addOption(counterOffsetOption())
     .option('--runs <n>', `generated traces per contract (default ${DEFAULT_CHECK_OPTIONS.runs})`, positiveInt('--runs'))
     .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
     .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
@@ -138,6 +154,7 @@ export function buildProgram(out: (s: string) => void): Command {
         hostEcvTraps: !!o.hostEcvTraps, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed,
         maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, guests: o.guest ? [o.guest] : (['vhe', 'nvhe'] as const), json: !!o.json,
         ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}),
+        ...(hostOptionsOf(o) ? { host: hostOptionsOf(o) } : {}),
       };
       if (o.explore && files.length) throw new InputError('layouts: --explore takes no layout files (it builds its own)');
       const res = o.explore ? await exploreCommand(opts) : await layoutsCommand(files, opts);

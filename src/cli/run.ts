@@ -75,8 +75,10 @@ function renderRun(trace: Trace, executed: readonly ExecutedOp[], opts: RunOptio
     return row;
   });
   const c = trace.config;
-  const head = `model ${opts.model}  guest ${c.guest}  features [${c.features.join(',')}]  count ${hex(c.count)}` +
-    (opts.model === 'reference' ? '' : `  layout ${typeof opts.impl.layout === 'string' ? opts.impl.layout : opts.impl.layout.name}${opts.impl.hostEcvTraps ? '  host-ecv-traps' : ''}`) + '\n';
+  const h = opts.impl.host;
+  const host = h ? `${h.profile ? `  host ${h.profile}` : ''}${h.cpu ? `  host-cpu ${h.cpu.join(',') || 'none'}` : ''}${h.counterOffset ? `  counter-offset ${hex(h.counterOffset)}` : ''}` : '';
+  const head = `model ${opts.model}  guest ${c.guest}  features [${c.features.join(',')}]${c.absent?.length ? `  absent [${c.absent.join(',')}]` : ''}  count ${hex(c.count)}` +
+    (opts.model === 'reference' ? '' : `  layout ${typeof opts.impl.layout === 'string' ? opts.impl.layout : opts.impl.layout.name}${opts.impl.hostEcvTraps ? '  host-ecv-traps' : ''}${host}`) + '\n';
   let s = head + table(header, rows);
   if (opts.verbose && executed.some((e) => e.host !== undefined)) {
     // The host's placement of the guest's timers, each time it changes.

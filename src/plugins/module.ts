@@ -73,12 +73,15 @@ export async function loadModulePlugin(spec: string, opts: ExternalOptions): Pro
   if (!isObj(obj) || typeof obj.reset !== 'function' || typeof obj.step !== 'function') {
     throw new InputError(`${label}: createImplementation() returned ${showValue(obj, 60)}, expected an object with reset(config) and step(op) methods`);
   }
+  if (obj.vocabulary !== undefined && obj.vocabulary !== 1 && obj.vocabulary !== 2) {
+    throw new InputError(`${label}: createImplementation() returned an object whose 'vocabulary' is ${showValue(obj.vocabulary, 30)}, expected 1 or 2`);
+  }
   for (const m of ['detail', 'close'] as const) {
     if (obj[m] !== undefined && typeof obj[m] !== 'function') {
       throw new InputError(`${label}: createImplementation() returned an object whose '${m}' is not a function`);
     }
   }
-  return new ModulePlugin(spec, label, obj as unknown as PluginObject, timeoutMs, externalDeclaration('module', opts, typeof obj.detail === 'function'));
+  return new ModulePlugin(spec, label, obj as unknown as PluginObject, timeoutMs, externalDeclaration('module', opts, typeof obj.detail === 'function', obj.vocabulary as 1 | 2 | undefined));
 }
 
 async function importModule(url: string, label: string): Promise<Rec> {

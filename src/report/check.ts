@@ -8,14 +8,21 @@ import { renderCoverage } from './coverage.js';
 import { describeActions } from './describe.js';
 import { obsText, opCells, table } from './text.js';
 
+/** The host options that differ from the default, as `, host kvm, host-cpu vhe,nv2p1, counter offset 0x10`. */
+export function hostText(h: CheckResult['options']['host']): string {
+  if (!h) return '';
+  return `${h.profile ? `, host ${h.profile}` : ''}${h.cpu ? `, host-cpu ${h.cpu.join(',') || 'none'}` : ''}${h.counterOffset ? `, counter offset ${hex(h.counterOffset)}` : ''}`;
+}
+
 export function implLine(r: Pick<CheckResult, 'options' | 'layout'>): string {
   const o = r.options;
-  return `${o.impl}, layout ${r.layout.name}, host-ecv-traps ${o.hostEcvTraps ? 'on' : 'off'}`;
+  return `${o.impl}, layout ${r.layout.name}, host-ecv-traps ${o.hostEcvTraps ? 'on' : 'off'}${hostText(o.host)}`;
 }
 
 export function configLine(o: Outcome['config']): string {
   const init = Object.entries(o.init).map(([k, v]) => `${k}=${hex(v)}`).join(', ');
-  return `guest ${o.guest}, features [${o.features.join(',')}], count ${hex(o.count)}${init ? `, init {${init}}` : ''}`;
+  const absent = o.absent?.length ? `, absent [${o.absent.join(',')}]` : '';
+  return `guest ${o.guest}, features [${o.features.join(',')}]${absent}, count ${hex(o.count)}${init ? `, init {${init}}` : ''}`;
 }
 
 /** The trace as a table: index, EL, op, register, value, expected, observed, hardware; `>` marks the divergent op. */
@@ -87,7 +94,8 @@ export function perfLine(p: Perf): string {
 }
 
 export function renderCheck(r: CheckResult): string {
-  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${r.options.ecv === undefined ? 'with and without' : r.options.ecv ? 'on' : 'off'}; ` +
+  const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
+  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${r.options.ecv === undefined ? 'with and without' : r.options.ecv ? 'on' : 'off'}${ex}; ` +
     `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
   for (const p of r.results) s += renderProperty(p, r) + '\n';
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));

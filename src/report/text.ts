@@ -17,6 +17,7 @@ export function opCells(op: Op): [string, string, string] {
     .with({ op: 'mrs' }, (o) => ['mrs', o.reg, ''])
     .with({ op: 'tick' }, { op: 'preempt' }, (o) => [o.op, '', hex(o.by)])
     .with({ op: 'wfi' }, (o) => ['wfi', '', hex(o.limit)])
+    .with({ op: 'wfit' }, (o) => ['wfit', '', hex(o.deadline)])
     .with({ op: 'eret' }, { op: 'exit' }, (o) => [o.op, '', ''])
     .exhaustive();
 }
