@@ -8,6 +8,7 @@ import { InputError } from '../../models/arch/errors.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { parseJsonText } from '../trace/parse.js';
+import { BUILTINS, type Registry } from '../engine/registry.js';
 import { check, type CheckOptions, type CheckResult, type PropertyResult } from './check.js';
 
 export interface SuiteEntry {
@@ -29,7 +30,7 @@ export interface Suite {
 
 const FIELDS = ['name', 'impl', 'layout', 'hostEcvTraps', 'guest', 'ecv', 'property', 'expect', 'why'];
 
-export function parseSuite(text: string, source: string): Suite {
+export function parseSuite(text: string, source: string, registry: Registry = BUILTINS): Suite {
   const doc = parseJsonText(text, source);
   const fail = (where: string, what: string): never => {
     throw new InputError(`${source}: ${where}: ${what}`);
@@ -49,6 +50,10 @@ export function parseSuite(text: string, source: string): Suite {
     if (o.guest !== undefined && o.guest !== 'vhe' && o.guest !== 'nvhe') fail(`${w}.guest`, 'expected "vhe" or "nvhe"');
     for (const k of ['hostEcvTraps', 'ecv']) if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(`${w}.${k}`, 'expected true or false');
     for (const k of ['impl', 'layout', 'why']) if (o[k] !== undefined && typeof o[k] !== 'string') fail(`${w}.${k}`, 'expected a string');
+    // A suite is data: it names built-in implementations only, never a program or a module to load.
+    if (typeof o.impl === 'string' && !registry.has(o.impl)) {
+      fail(`${w}.impl`, `${JSON.stringify(o.impl.slice(0, 80))} is not a built-in implementation (${[...registry.keys()].join(', ')}); a suite names built-ins only: check an external implementation with nvconform check --impl SPEC`);
+    }
     return {
       name: o.name as string, impl: (o.impl as string | undefined) ?? 'nv2', layout: (o.layout as string | undefined) ?? 'architected',
       hostEcvTraps: (o.hostEcvTraps as boolean | undefined) ?? false,

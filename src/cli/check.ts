@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { InputError } from '../../models/arch/errors.js';
 import type { Layout } from '../../models/arch/layout.js';
 import type { Trace } from '../../models/arch/vocabulary.js';
-import { packageRoot } from '../../models/layouts/catalogue.js';
+import { catalogueNames, packageRoot } from '../../models/layouts/catalogue.js';
+import { LAYOUT_FORMAT, parseLayoutText } from '../../models/layouts/file.js';
 import { loadLayout } from '../../models/layouts/load.js';
 import { isPropertyName, propertyByName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { check, DEFAULT_CHECK_OPTIONS, replayInfo, runDriven, type CheckOptions, type CheckResult, type Driven, type PropertyResult } from '../check/check.js';
@@ -16,6 +17,7 @@ import { table } from '../report/text.js';
 import { formatTrace } from '../trace/format.js';
 import { parseTraceText } from '../trace/parse.js';
 import { decodeToken, encodeToken, isToken } from '../trace/token.js';
+import { oneLine } from '../plugins/common.js';
 import { readText, writeText } from './io.js';
 
 export const defaultSuitePath = (): string => join(packageRoot(), 'suites', 'default.json');
@@ -96,17 +98,50 @@ export interface ReplayFlags {
   readonly registry?: Registry;
 }
 
-function layoutFromToken(x: unknown): Layout | string | undefined {
+/**
+ * A layout carried by a replay token: a catalogue name, or the layout itself as data (name and
+ * slots), checked like a layout file. A token never names a file: it is data from a CI log or a
+ * bug report, and nothing in it is read from, or run on, this machine.
+ */
+function layoutFromToken(x: unknown): Layout | undefined {
   if (x === undefined) return undefined;
-  if (typeof x === 'string') return x;
+  if (typeof x === 'string') {
+    if (!catalogueNames().includes(x)) {
+      throw new InputError(`replay token: layout ${JSON.stringify(oneLine(x).slice(0, 60))} is not a catalogue layout (${catalogueNames().join(', ')}); a token names a catalogue layout or carries its slots, never a file`);
+    }
+    return loadLayout(x);
+  }
   const o = x as { name?: unknown; slots?: unknown };
   if (typeof o?.name !== 'string' || !Array.isArray(o.slots)) throw new InputError('replay token: corrupt layout');
-  const slots = new Map<string, number>();
+  const slots: { reg: unknown; offset: unknown }[] = [];
   for (const s of o.slots) {
-    if (!Array.isArray(s) || typeof s[0] !== 'string' || typeof s[1] !== 'number') throw new InputError('replay token: corrupt layout slot');
-    slots.set(s[0], s[1]);
+    if (!Array.isArray(s) || s.length !== 2 || typeof s[0] !== 'string' || typeof s[1] !== 'number') throw new InputError('replay token: corrupt layout slot');
+    slots.push({ reg: s[0], offset: s[1] });
   }
-  return { name: o.name, description: '(from a replay token)', slots, source: 'replay token' };
+  // The same checks as a layout file's (register names, offsets inside the page, no shared slot).
+  const doc = JSON.stringify({ format: LAYOUT_FORMAT, name: o.name, allowArchitectedOffsets: true, slots });
+  const parsed = parseLayoutText(doc, 'replay token');
+  return { ...parsed, description: '(from a replay token)', source: 'replay token' };
+}
+
+/** A word single-quoted for a POSIX shell, control characters shown as escapes so that the message stays one line. */
+export function shellQuote(s: string): string {
+  const visible = s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return `'${visible.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The implementation a replay runs: the one named on the command line; else the token's, only if
+ * it is a built-in name; else nv2. A token that names anything else (a process, a module path) is
+ * refused with the command that would run it: a token is data, never a command.
+ */
+export function replayImplementation(flag: string | undefined, fromToken: unknown, registry: Registry): string {
+  if (flag !== undefined) return flag;
+  if (fromToken === undefined) return DEFAULT_CHECK_OPTIONS.impl;
+  if (typeof fromToken !== 'string') throw new InputError('replay token: corrupt (impl is not a string)');
+  if (registry.has(fromToken)) return fromToken;
+  const shown = shellQuote(fromToken);
+  throw new InputError(`replay: this token was made with the implementation ${shown}; to run it, name it yourself: nvconform replay TOKEN --impl ${shown}`);
 }
 
 export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text: string; code: number }> {
@@ -117,15 +152,15 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
     trace = d;
     x = (d.extra ?? {}) as Record<string, unknown>;
   } else trace = parseTraceText(readText(arg), arg);
-  const impl = f.impl ?? (typeof x.impl === 'string' ? x.impl : DEFAULT_CHECK_OPTIONS.impl);
-  const layoutSpec = f.layout ?? layoutFromToken(x.layout) ?? 'architected';
-  const layout = typeof layoutSpec === 'string' ? loadLayout(layoutSpec) : layoutSpec;
+  const registry = f.registry ?? BUILTINS;
+  const impl = replayImplementation(f.impl, x.impl, registry);
+  const layout = f.layout !== undefined ? loadLayout(f.layout) : layoutFromToken(x.layout) ?? loadLayout('architected');
   const hostEcvTraps = f.hostEcvTraps ?? (x.hostEcvTraps === true);
   const tokenProp = typeof x.property === 'string' && isPropertyName(x.property) ? [x.property] : undefined;
   const properties = f.properties ?? tokenProp ?? PROPERTY_NAMES;
   // A replayed trace must be valid as written (eret only at vEL2, exit only at vEL1).
   referenceRun(trace);
-  const implementation = await createImplementation(impl, { layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) }, f.registry ?? BUILTINS);
+  const implementation = await createImplementation(impl, { layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) }, registry);
   const driven: Driven = { impl: implementation, failure: undefined };
   const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties };
   const results: PropertyResult[] = [];
