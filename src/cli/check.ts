@@ -39,10 +39,10 @@ export async function checkCommand(o: CheckOptions & { json: boolean; out?: stri
 }
 
 export async function suiteCommand(
-  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats'> & { json: boolean; out?: string },
+  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'registry'> & { json: boolean; out?: string },
 ): Promise<{ text: string; code: number }> {
   const file = path ?? defaultSuitePath();
-  const suite = parseSuite(readText(file), path ?? 'suites/default.json');
+  const suite = parseSuite(readText(file), path ?? 'suites/default.json', o.registry ?? BUILTINS);
   const r = await runSuite(suite, o);
   if (o.out) {
     const firstFail = r.entries.find((e) => e.result.counterexample);

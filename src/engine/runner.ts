@@ -36,6 +36,20 @@ export interface RunnerOptions {
   readonly observe?: (c: OpContext) => void;
 }
 
+/** The runner that began a trace last, for a crash report's "what was running" (see inFlight()). */
+const lastBegun: { runner: Runner | undefined } = { runner: undefined };
+
+/**
+ * The trace being run when the checker itself failed: its config, the ops executed so far and
+ * the op being executed, if any. For crash reports; undefined before any trace.
+ */
+export function inFlight(): { config: TraceConfig; ops: Op[] } | undefined {
+  const r = lastBegun.runner;
+  if (!r) return undefined;
+  const o = r.outcome;
+  return { config: o.config, ops: r.current && o.ops[o.ops.length - 1] !== r.current ? [...o.ops, r.current] : [...o.ops] };
+}
+
 const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
 
 /** The per-trace work of a side-by-side run, independent of how the implementation answers. */
@@ -48,6 +62,8 @@ export class Runner {
   record = false;
   /** Index of the op the implementation failed on in this run, if it did. */
   crashedAt: number | undefined;
+  /** The op being executed (for crash reports). */
+  current: Op | undefined;
 
   constructor(readonly impl: Implementation, readonly options: RunnerOptions = {}) {}
 
@@ -63,11 +79,15 @@ export class Runner {
     this.routes = declaredVel2Routes(this.impl.declaration, config);
     this.outcome = { config, ops: [], els: [], expected: [], observed: [], details: [], hosts: [], violation: undefined };
     this.crashedAt = undefined;
+    this.current = undefined;
+    lastBegun.runner = this;
   }
 
   /** The concrete op for an abstract one here, or undefined to skip it. */
   resolve(g: GenOp): Op | undefined {
-    return resolveOp(g, this.ref);
+    const op = resolveOp(g, this.ref);
+    this.current = op;
+    return op;
   }
 
   /**

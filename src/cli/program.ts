@@ -1,0 +1,200 @@
+/**
+ * The nvconform command line (src/cli/main.ts runs it). Exit statuses: 0 pass; 1 a
+ * counterexample, or an implementation that misbehaved (with a report on stdout); 2 bad input or
+ * usage (one line on stderr); 3 an internal error of nvconform (one line and a crash report file).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { InputError, NvcError } from '../../models/arch/errors.js';
+import { loadTrace } from './io.js';
+import { runCommand } from './run.js';
+import { checkCommand, replayCommand, suiteCommand } from './check.js';
+import { exploreCommand, layoutsCommand } from './layouts.js';
+import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
+import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
+import type { Registry } from '../engine/registry.js';
+import { EXIT_INTERNAL, internalErrorLine, noteArgv, noteInputs, packageVersion } from './crash.js';
+
+/** What a caller (a test) may replace: the built-in implementations. */
+export interface ProgramDeps {
+  readonly registry?: Registry;
+}
+
+export const EXIT_STATUS_HELP = `
+Exit status:
+  0  pass: every property holds (for a suite: every verdict as expected; for run: the trace ran)
+  1  a counterexample, or an implementation that misbehaved (crashed, hung, broke the protocol,
+     or disagreed with the observations in the trace); the report is on stdout
+  2  bad input or usage: one line on stderr, 'nvconform: ...', saying what and where
+  3  an internal error of nvconform: one line on stderr with the path of a crash report
+     ($NVCONFORM_CRASH_DIR, else the temporary directory); please report it
+`;
+
+function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: number }) {
+  return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}) };
+}
+
+
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    if (!/^[0-9]+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError(`${flag} expects a positive integer`);
+    return Number(v);
+  };
+}
+function seedInt(v: string): number {
+  if (!/^-?[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new InvalidArgumentError('--seed expects an integer');
+  return Number(v) | 0;
+}
+function collectProperty(v: string, prev: PropertyName[] | undefined): PropertyName[] {
+  if (!isPropertyName(v)) throw new InvalidArgumentError(`unknown property '${v}' (known: ${PROPERTY_NAMES.join(', ')})`);
+  return [...(prev ?? []), v];
+}
+
+export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): Command {
+  const registry = deps.registry ? { registry: deps.registry } : {};
+  const program = new Command()
+    .name('nvconform')
+    .description('Conformance checker for Arm FEAT_NV2 nested virtualization of the generic timer')
+    .version(packageVersion())
+    .addHelpText('after', EXIT_STATUS_HELP)
+    .exitOverride()
+    .showSuggestionAfterError(false)
+    .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('execute one trace (file or replay token) on a model and print every op with its observation')
+    .argument('<trace>', 'trace file (nvconform-trace/1 JSON) or replay token')
+    .addOption(new Option('--model <name>', 'reference, nv2, nv, a plug-in module path or exec:COMMAND').default('reference'))
+    .addOption(new Option('--impl <name>', 'alias of --model').hideHelp())
+    .option('--layout <name|file>', 'VNCR layout (catalogue name or file)', 'architected')
+    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
+    .option('--verbose', 'show what the hardware did and which VNCR slots changed')
+    .option('--json', 'print the trace document with observations filled in')
+    .exitOverride()
+    .action(async (file, o) => {
+      noteInputs({ command: 'run', trace: file, options: o });
+      const trace = loadTrace(file);
+      out(await runCommand(trace, { model: o.impl ?? o.model, impl: implOptions(o), verbose: !!o.verbose, json: !!o.json, ...registry }));
+    });
+
+  program
+    .command('check')
+    .description('generate guest behaviour, run the reference and an implementation side by side, shrink failures; with no implementation options, run the default suite')
+    .option('--impl <spec>', 'implementation: nv2, nv, a plug-in module path, or exec:COMMAND (default nv2)')
+    .option('--layout <name|file>', 'VNCR layout: catalogue name or file (default architected)')
+    .addOption(new Option('--guest <mode>', 'pin the guest hypervisor mode (default: both)').choices(['vhe', 'nvhe'] as const))
+    .option('--ecv', 'the virtual CPU has FEAT_ECV (default: with and without)')
+    .option('--no-ecv', 'the virtual CPU has no FEAT_ECV')
+    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--runs <n>', `generated traces per property (default ${DEFAULT_CHECK_OPTIONS.runs})`, positiveInt('--runs'))
+    .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
+    .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
+    .option('--property <name>', `property to check, repeatable: ${PROPERTY_NAMES.join(', ')} (default all)`, collectProperty)
+    .option('--stats', 'print what the generated traces covered')
+    .option('--json', 'print one JSON document')
+    .option('--out <file>', 'write the minimal failing trace (expected observations) to FILE, and the implementation\'s observations next to it (FILE with .json replaced by .observed.json)')
+    .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
+    .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
+    .exitOverride()
+    .action(async (o) => {
+      noteInputs({ command: 'check', seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
+      const base = { runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}) };
+      const single = o.impl !== undefined || o.layout !== undefined || o.guest !== undefined || o.ecv !== undefined || o.hostEcvTraps !== undefined || o.property !== undefined;
+      const res = single && o.suite === undefined
+        ? await checkCommand({
+          ...base, impl: o.impl ?? DEFAULT_CHECK_OPTIONS.impl, layout: o.layout ?? 'architected', hostEcvTraps: !!o.hostEcvTraps,
+          properties: o.property ?? PROPERTY_NAMES, ...registry, ...(o.guest ? { guest: o.guest } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+        })
+        : await suiteCommand(o.suite, { ...base, ...registry });
+      out(res.text);
+      process.exitCode = res.code;
+    });
+
+  program
+    .command('replay')
+    .description('re-run a counterexample from its replay token (or a trace file) and show where it fails')
+    .argument('<token|file>', 'replay token (nvc1:...) or trace file')
+    .option('--impl <spec>', 'implementation (default: the token\'s, else nv2)')
+    .option('--layout <name|file>', 'VNCR layout (default: the token\'s, else architected)')
+    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--property <name>', 'property to judge, repeatable (default: the token\'s, else all)', collectProperty)
+    .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
+    .option('--json', 'print one JSON document')
+    .exitOverride()
+    .action(async (arg, o) => {
+      noteInputs({ command: 'replay', trace: arg, options: o });
+      const res = await replayCommand(arg, {
+        json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
+        ...(o.hostEcvTraps ? { hostEcvTraps: true } : {}), ...(o.property ? { properties: o.property } : {}),
+        ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...registry,
+      });
+      out(res.text);
+      process.exitCode = res.code;
+    });
+
+  program
+    .command('layouts')
+    .description('judge every catalogue layout and each layout FILE in both guest modes: verdicts, minimal counterexample, trap cost; --explore searches all slot subsets')
+    .argument('[files...]', 'layout files (JSON or YAML, nvconform-layout/1)')
+    .option('--explore', 'check every subset of the registers that may take a slot; report the maximal conformant sets')
+    .addOption(new Option('--guest <mode>', 'only this guest hypervisor mode (default: both)').choices(['vhe', 'nvhe'] as const))
+    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--runs <n>', `generated traces per contract (default ${DEFAULT_CHECK_OPTIONS.runs})`, positiveInt('--runs'))
+    .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
+    .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
+    .option('--json', 'print one JSON document')
+    .exitOverride()
+    .action(async (files, o) => {
+      noteInputs({ command: 'layouts', files, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
+      const opts = {
+        hostEcvTraps: !!o.hostEcvTraps, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed,
+        maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, guests: o.guest ? [o.guest] : (['vhe', 'nvhe'] as const), json: !!o.json,
+      };
+      if (o.explore && files.length) throw new InputError('layouts: --explore takes no layout files (it builds its own)');
+      const res = o.explore ? await exploreCommand(opts) : await layoutsCommand(files, opts);
+      out(res.text);
+      process.exitCode = res.code;
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[], deps: ProgramDeps = {}): Promise<number> {
+  noteArgv(argv);
+  let buffered = '';
+  const program = buildProgram((s) => {
+    buffered += s;
+  }, deps);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    process.stdout.write(buffered);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    process.stdout.write(buffered);
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      return 2; // commander already printed its one-line message
+    }
+    if (e instanceof NvcError) {
+      process.stderr.write(`nvconform: ${e.message.split('\n')[0]}\n`);
+      return e.exitCode;
+    }
+    // Anything else is nvconform's own failure: never posing as bad input.
+    process.stderr.write(internalErrorLine(e));
+    return EXIT_INTERNAL;
+  }
+}
+
+/** Report an error that escaped every handler (an exception in a callback, a rejected promise nobody awaited) as internal, and exit 3. */
+export function installCrashHandlers(): void {
+  const die = (e: unknown): void => {
+    try {
+      process.stderr.write(internalErrorLine(e));
+    } finally {
+      process.exit(EXIT_INTERNAL);
+    }
+  };
+  process.on('uncaughtException', die);
+  process.on('unhandledRejection', die);
+}
