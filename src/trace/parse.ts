@@ -4,6 +4,7 @@
  */
 import { parseHex64 } from '../../models/arch/bits.js';
 import { InputError, unreachable } from '../../models/arch/errors.js';
+import { checkJsonNesting } from '../../models/arch/nesting.js';
 import { REGISTER_BY_NAME } from '../../models/arch/registers.js';
 import {
   FAULT_KINDS, FEATURES, TIMER_INDEX, TRACE_FORMAT, type Expectation, type Feature, type FaultKind, type Op,
@@ -12,16 +13,30 @@ import {
 
 type Json = unknown;
 const isObj = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: Json): string => {
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + '...' : s;
+/** A value as short text for a message: JSON, with a BigInt shown as `5n` and a function as `a function`. */
+export const show = (v: Json): string => {
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : typeof x === 'function' ? '(a function)' : x));
+  } catch {
+    s = undefined; // a cycle, a throwing getter
+  }
+  if (typeof v === 'function') s = 'a function';
+  if (s === undefined) s = typeof v === 'symbol' ? 'a symbol' : 'an unprintable value';
+  return s.length > 40 ? s.slice(0, 37) + '...' : s;
 };
+
+/** What kind of value a field holds, when it is not JSON data at all: "a BigInt", "a function". */
+const notJson = (v: Json): string | undefined =>
+  typeof v === 'bigint' ? 'a BigInt' : typeof v === 'function' ? 'a function' : typeof v === 'symbol' ? 'a symbol' : undefined;
 
 function fail(where: string, what: string): never {
   throw new InputError(`${where}: ${what}`);
 }
 
 function hex64(v: Json, where: string): bigint {
+  const odd = notJson(v);
+  if (odd) fail(where, `expected a 64-bit value as a string "0x" followed by 1 to 16 hex digits, got ${odd}`);
   const x = parseHex64(v);
   if (x === undefined) fail(where, `expected a 64-bit value as a string "0x" followed by 1 to 16 hex digits, got ${show(v)}`);
   return x;
@@ -135,6 +150,7 @@ export function parseTraceValue(doc: Json): Trace {
 /** Parse trace text; `source` (a file name) prefixes every message. */
 /** JSON.parse whose failure is an InputError naming the source (for every JSON input file). */
 export function parseJsonText(text: string, source: string): unknown {
+  checkJsonNesting(text, source);
   try {
     return JSON.parse(text);
   } catch (e) {
