@@ -7,11 +7,11 @@ import { catalogueNames, packageRoot } from '../../models/layouts/catalogue.js';
 import { LAYOUT_FORMAT, parseLayoutText } from '../../models/layouts/file.js';
 import { loadLayout } from '../../models/layouts/load.js';
 import { isPropertyName, propertyByName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
-import { check, DEFAULT_CHECK_OPTIONS, replayInfo, runDriven, type CheckOptions, type CheckResult, type Driven, type PropertyResult } from '../check/check.js';
+import { check, DEFAULT_CHECK_OPTIONS, replayInfo, type CheckOptions, type CheckResult, type PropertyResult } from '../check/check.js';
 import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
 import { asGenOps } from '../engine/abstract-ops.js';
 import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
-import { referenceRun, Runner } from '../engine/runner.js';
+import { referenceRun, Runner, runTrace } from '../engine/runner.js';
 import { checkJson, configLine, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../report/check.js';
 import { table } from '../report/text.js';
 import { formatTrace } from '../trace/format.js';
@@ -161,7 +161,6 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
   // A replayed trace must be valid as written (eret only at vEL2, exit only at vEL1).
   referenceRun(trace);
   const implementation = await createImplementation(impl, { layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) }, registry);
-  const driven: Driven = { impl: implementation, failure: undefined };
   const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties };
   const results: PropertyResult[] = [];
   const t0 = performance.now();
@@ -176,7 +175,7 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
         continue;
       }
       runner.record = true;
-      const out = await runDriven(driven, runner, trace.config, asGenOps(trace.ops));
+      const out = await runTrace(runner, trace.config, asGenOps(trace.ops));
       runner.record = false;
       const staticFault = p.staticCheck?.(rc);
       const failed = !!out.violation || !!staticFault;

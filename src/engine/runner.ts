@@ -4,12 +4,13 @@
  * `runTrace`, synchronous and asynchronous implementations alike: the loop stays synchronous while
  * the implementation answers with plain values and continues on a promise only when it returns one.
  */
-import { InputError, NvcError } from '../../models/arch/errors.js';
+import { hex } from '../../models/arch/bits.js';
+import { ImplementationError, InputError, NvcError, unreachable } from '../../models/arch/errors.js';
 import type { Implementation, StepDetail } from '../../models/arch/implementation.js';
 import type { Route, RouteTable } from '../../models/nv2/routing.js';
 import { declaredVel2Routes } from '../../models/nv2/contract.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
-import type { El, Expectation, Observation, Op, Trace, TraceConfig } from '../../models/arch/vocabulary.js';
+import { irqList, type El, type Expectation, type Observation, type Op, type Trace, type TraceConfig } from '../../models/arch/vocabulary.js';
 import type { Judge, OpContext, Property, RunContext, Violation } from '../../properties/types.js';
 import { resolveOp, type GenOp } from './abstract-ops.js';
 
@@ -60,12 +61,24 @@ export class Runner {
   outcome!: Outcome;
   /** Record every op's details (for reports); off while searching, for speed. */
   record = false;
+  /**
+   * An asynchronous (external) implementation's runs are always recorded: a failure it does not
+   * repeat on a rerun is then still reported as it was first observed. Cheap next to its I/O.
+   */
+  private readonly alwaysRecord: boolean;
   /** Index of the op the implementation failed on in this run, if it did. */
   crashedAt: number | undefined;
   /** The op being executed (for crash reports). */
   current: Op | undefined;
 
-  constructor(readonly impl: Implementation, readonly options: RunnerOptions = {}) {}
+  constructor(readonly impl: Implementation, readonly options: RunnerOptions = {}) {
+    this.alwaysRecord = !impl.declaration.sync;
+  }
+
+  /** Whether this run records per-op details. */
+  get recording(): boolean {
+    return this.record || this.alwaysRecord;
+  }
 
   runContext(config: TraceConfig): RunContext {
     return { config, declaration: this.impl.declaration };
@@ -100,7 +113,7 @@ export class Runner {
     const el = this.ref.el;
     const exp = this.ref.step(op);
     o.ops.push(op);
-    if (this.record) {
+    if (this.recording) {
       o.els.push(el);
       o.expected.push(exp);
     }
@@ -115,23 +128,41 @@ export class Runner {
     return o;
   }
 
-  /** Judge one op the implementation has executed. Returns the violation, if any. */
-  judgeOp(op: Op, obs: Observation): Violation | undefined {
+  /**
+   * Take the implementation's answer to `op`: check its shape, then judge it. Returns true when
+   * the run ends here (a violation, or an answer of the wrong shape: an implementation failure).
+   */
+  accept(op: Op, obs: Observation): boolean {
     const el = this.ref.el;
+    const problem = observationProblem(op, el, obs);
+    let detail: StepDetail | undefined;
+    let detailError: NvcError | undefined;
+    if (problem === undefined) {
+      try {
+        detail = this.impl.detail?.();
+      } catch (e) {
+        if (!(e instanceof NvcError)) throw e;
+        detailError = e;
+      }
+    }
     const exp = this.ref.step(op);
     const o = this.outcome;
     const index = o.ops.length;
     o.ops.push(op);
-    const detail = this.impl.detail?.();
-    if (this.record) {
+    if (this.recording) {
       o.els.push(el);
       o.expected.push(exp);
       o.observed.push(obs);
       o.details.push(detail);
       o.hosts.push(this.impl.describeHost?.());
     }
+    if (problem !== undefined || detailError) {
+      this.crashedAt = index;
+      this.failed(detailError ?? new ImplementationError(`${this.impl.name}: answered ops[${index}] (${opText(op)}) with ${observationText(obs)}: ${problem}`));
+      return true;
+    }
     const judge = this.judge;
-    if (!judge && !this.options.observe) return undefined;
+    if (!judge && !this.options.observe) return false;
     let row, meaning, r: Route | undefined;
     if (op.op === 'msr' || op.op === 'mrs') {
       row = this.ref.table.byName.get(op.reg)!;
@@ -142,8 +173,50 @@ export class Runner {
     this.options.observe?.(c);
     const v = judge?.step(c);
     if (v) o.violation = v;
-    return v;
+    return v !== undefined;
   }
+}
+
+/** An op as a guest hypervisor would write it: `mrs CNTV_CTL_EL02`, `msr CNTV_CVAL_EL0, 0x10`, `wfi 0x100`. */
+export function opText(op: Op): string {
+  switch (op.op) {
+    case 'msr': return `msr ${op.reg}, ${hex(op.value)}`;
+    case 'mrs': return `mrs ${op.reg}`;
+    case 'tick': case 'preempt': return `${op.op} ${hex(op.by)}`;
+    case 'wfi': return `wfi ${hex(op.limit)}`;
+    case 'eret': case 'exit': return op.op;
+    default: return unreachable(op, 'op');
+  }
+}
+
+/** An observation in its trace-format JSON form, on one line. */
+function observationText(o: Observation): string {
+  const parts = [`"irq":[${irqList(o.irq).map((t) => `"${t}"`).join(',')}]`];
+  if (o.value !== undefined) parts.push(`"value":"${hex(o.value)}"`);
+  if (o.fault !== undefined) parts.push(`"fault":"${o.fault}"`);
+  if (o.elapsed !== undefined) parts.push(`"elapsed":"${hex(o.elapsed)}"`);
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * What is wrong with the shape of an observation for `op` at `el`, whatever the implementation
+ * (built in, module or process): the one place every answer is checked against its op.
+ */
+export function observationProblem(op: Op, el: El, o: Observation): string | undefined {
+  if (!Number.isInteger(o.irq) || o.irq < 0 || o.irq > 15) return 'irq is not a set of the four timer lines';
+  const access = op.op === 'msr' || op.op === 'mrs';
+  if (o.fault !== undefined) {
+    if (!access) return `a fault, but only msr and mrs can fault`;
+    if (o.fault === 'trap' && el === 2) return `fault "trap" at vEL2, but only a vEL1 access traps (to the guest hypervisor)`;
+    if (o.fault !== 'trap' && o.fault !== 'undefined') return `fault ${JSON.stringify(o.fault)} is not "undefined" or "trap"`;
+    if (o.value !== undefined) return `a value and a fault, but a faulting mrs reads nothing`;
+  } else if (op.op === 'mrs' && o.value === undefined) {
+    return `no value, but an mrs that completes reads one`;
+  }
+  if (op.op !== 'mrs' && o.value !== undefined) return `a value, but only an mrs reads one`;
+  if (op.op === 'wfi' && o.elapsed === undefined) return `no elapsed, but a wfi reports the counts it waited`;
+  if (op.op !== 'wfi' && o.elapsed !== undefined) return `elapsed, but only a wfi has it`;
+  return undefined;
 }
 
 /**
@@ -176,14 +249,14 @@ function loop(r: Runner, ops: readonly GenOp[], from: number): Outcome | Promise
     }
     if (isPromise(obs)) {
       return obs.then(
-        (o) => (r.judgeOp(op, o) ? r.outcome : loop(r, ops, i + 1)),
+        (o) => (r.accept(op, o) ? r.outcome : loop(r, ops, i + 1)),
         (e: unknown) => {
           r.crashed(op);
           return r.failed(e);
         },
       );
     }
-    if (r.judgeOp(op, obs)) break;
+    if (r.accept(op, obs)) break;
   }
   return r.outcome;
 }

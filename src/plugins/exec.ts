@@ -72,6 +72,8 @@ class Child {
   lastAsked = 'start';
   /** Killed by us (after a protocol error, a timeout or on close): never asked again. */
   private killed = false;
+  /** It has answered a request: it has started. */
+  answered = false;
 
   constructor(private readonly label: string, argv: readonly string[], env: NodeJS.ProcessEnv) {
     try {
@@ -152,6 +154,7 @@ class Child {
     const p = this.pending;
     if (p) {
       this.pending = undefined;
+      this.answered = true;
       p.settle({ line });
     } else if (!this.unsolicited) {
       this.unsolicited = { line, after: this.lastAsked };
@@ -265,10 +268,11 @@ class ExecImplementation implements Implementation {
 
   async reset(config: TraceConfig): Promise<void> {
     this.index = 0;
+    const fresh = !this.child || (!this.child.alive && !this.child.unsolicited) || !this.child.answered;
     if (!this.child || (!this.child.alive && !this.child.unsolicited)) await this.start();
     const c = this.child!;
-    // A reset may include starting the process (an interpreter, under load): it gets at least the default time.
-    const answer = await this.request(c, { reset: configJson(config) }, 'reset', Math.max(this.timeoutMs, DEFAULT_TIMEOUT_MS));
+    // The first reset of a process includes its start (an interpreter, under load): it gets at least the default time.
+    const answer = await this.request(c, { reset: configJson(config) }, 'reset', fresh ? Math.max(this.timeoutMs, DEFAULT_TIMEOUT_MS) : this.timeoutMs);
     if (isObj(answer) && answer.ready === true && Object.keys(answer).length === 1) return;
     c.kill();
     const why = isObj(answer) && 'irq' in answer ? ' (an observation, out of turn)' : '';

@@ -29,7 +29,7 @@ export function traceTable(o: Outcome, indent = '  '): string {
       o.expected[i] ? obsText(o.expected[i]) : '', o.observed[i] ? obsText(o.observed[i]) : '(no answer)', d ? describeActions(d) : '',
     ];
   });
-  if (bad !== undefined && bad >= o.ops.length) rows.push(['>' + String(bad), '', '(implementation failed)', '', '', '', '', '']);
+  if (bad !== undefined && bad >= o.ops.length) rows.push(['>' + String(bad), '', o.ops.length === 0 ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
   return table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
 }
@@ -40,15 +40,27 @@ export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options'
   let s = `x ${r.property}: FAIL`;
   const ce = r.counterexample;
   if (!ce) return s + `\n  why      ${r.explanation}\n`;
-  s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): minimal trace of ${ce.ops.length} op${ce.ops.length === 1 ? '' : 's'}\n`;
+  const ops = `${ce.ops.length} op${ce.ops.length === 1 ? '' : 's'}`;
+  s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): ${r.reproducible === false ? `trace of ${ops} (not reproducible)` : `minimal trace of ${ops}`}\n`;
   s += `  property ${r.property}: ${propertyByName(r.property).summary}\n`;
   s += `  config   ${configLine(ce.config)}\n`;
   s += `  impl     ${implLine(c)}\n`;
   s += traceTable(ce);
   s += `  why      ${r.explanation}\n`;
+  if (r.reproducible === false) s += `  note     not reproducible: shown as first observed (a rerun of this trace did not fail the same way)\n`;
   s += `  seed     ${c.options.seed}\n`;
-  s += `  replay   nvconform replay ${r.token}\n`;
+  s += `  replay   nvconform replay ${r.token}${replayFlags(c)}\n`;
+  if (r.sideFailure) {
+    s += `  also     while shrinking, on a trace of ${r.sideFailure.outcome.ops.length} ops: ${r.sideFailure.explanation}\n`;
+    s += `           nvconform replay ${r.sideFailure.token}${replayFlags(c)}\n`;
+  }
   return s;
+}
+
+/** `--impl SPEC` for a token made with an external implementation: replay runs only what the user names. */
+function replayFlags(c: Pick<CheckResult, 'options'>): string {
+  const impl = c.options.impl;
+  return /^[A-Za-z0-9_-]+$/.test(impl) ? '' : ` --impl '${impl.replace(/'/g, `'\\''`)}'`;
 }
 
 export interface Perf {
@@ -94,7 +106,11 @@ export function propertyJson(p: PropertyResult): Record<string, unknown> {
     counterexample: p.counterexample ? counterexampleJson(p.counterexample) : null,
     token: p.token ?? null,
     explanation: p.explanation ?? null,
-    ...(p.counterexample ? { divergentOp: p.counterexample.violation?.index ?? null, expected: p.counterexample.expected.map(observationJson) } : {}),
+    ...(p.counterexample ? {
+      divergentOp: p.counterexample.violation?.index ?? null, expected: p.counterexample.expected.map(observationJson),
+      reproducible: p.reproducible !== false,
+    } : {}),
+    ...(p.sideFailure ? { alsoFailed: { explanation: p.sideFailure.explanation, token: p.sideFailure.token, counterexample: counterexampleJson(p.sideFailure.outcome) } } : {}),
     shrinks: p.shrinks,
   };
 }
