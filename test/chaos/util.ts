@@ -49,6 +49,19 @@ export function leftovers(m: string): string[] {
   return r.stdout.split('\n').filter((l) => l.includes(m) && !/\bps -eo\b/.test(l)).map((l) => l.trim());
 }
 
+/**
+ * leftovers(m), once processes already sent SIGKILL have had a moment to go: polls until none is
+ * left, or 3 s have passed (on a loaded machine a killed process can take a few ms to disappear).
+ */
+export async function settledLeftovers(m: string): Promise<string[]> {
+  for (let i = 0; i < 60; i++) {
+    const l = leftovers(m);
+    if (l.length === 0) return l;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return leftovers(m);
+}
+
 export const tmp = (): string => mkdtempSync(join(tmpdir(), 'nvc-chaos-'));
 
 /** The one line of stderr, without its newline; fails the test if there is not exactly one. */
