@@ -103,7 +103,7 @@ export interface ReplayFlags {
  * slots), checked like a layout file. A token never names a file: it is data from a CI log or a
  * bug report, and nothing in it is read from, or run on, this machine.
  */
-function layoutFromToken(x: unknown): Layout | undefined {
+export function layoutFromToken(x: unknown): Layout | undefined {
   if (x === undefined) return undefined;
   if (typeof x === 'string') {
     if (!catalogueNames().includes(x)) {

@@ -3,11 +3,13 @@
  * counterexample, or an implementation that misbehaved (with a report on stdout); 2 bad input or
  * usage (one line on stderr); 3 an internal error of nvconform (one line and a crash report file).
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { Command, CommanderError, InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { InputError, NvcError } from '../../models/arch/errors.js';
 import { loadTrace } from './io.js';
+import { isToken } from '../trace/token.js';
+import { BUILTINS } from '../engine/registry.js';
 import { runCommand } from './run.js';
-import { checkCommand, replayCommand, suiteCommand } from './check.js';
+import { checkCommand, layoutFromToken, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
 import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
@@ -29,8 +31,41 @@ Exit status:
      ($NVCONFORM_CRASH_DIR, else the temporary directory); please report it
 `;
 
-function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: number }) {
-  return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}) };
+/** Was option `key` (its attribute name) given on the command line? */
+const given = (cmd: CommandUnknownOpts, key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
+
+/**
+ * Nothing on a command line is silently ignored: an option that takes a value may be given once
+ * (a second --runs used to win silently), and a flag and its --no- form contradict each other.
+ * Both are usage errors (exit 2), reported as the options are parsed.
+ */
+function strictOptions(cmd: CommandUnknownOpts, repeatable: readonly string[] = []): void {
+  const seen = new Map<string, string>();
+  for (const opt of cmd.options) {
+    const name = opt.name();
+    const flag = opt.long ?? `--${name}`;
+    if ((opt.required || opt.optional) && !repeatable.includes(name)) {
+      cmd.on(`option:${name}`, (v: string) => {
+        const before = seen.get(name);
+        if (before !== undefined) throw new InputError(`${cmd.name()}: ${flag} given twice (${before}, then ${v}); give it once`);
+        seen.set(name, v);
+      });
+    } else if (!opt.required && !opt.optional) {
+      const base = opt.negate ? name.slice('no-'.length) : name;
+      const other = opt.negate ? base : `no-${base}`;
+      cmd.on(`option:${name}`, () => {
+        seen.set(name, '');
+        if (seen.has(other) && cmd.options.some((x) => x.name() === other)) {
+          throw new InputError(`${cmd.name()}: --${base} and --no-${base} contradict each other; give one`);
+        }
+      });
+    }
+  }
+}
+
+/** A usage error for an option that does not apply where it was given. */
+function notHere(command: string, flag: string, why: string): never {
+  throw new InputError(`${command}: ${flag} does not apply ${why}`);
 }
 
 
@@ -60,25 +95,45 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
     .showSuggestionAfterError(false)
     .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => process.stderr.write(s) });
 
-  program
+  const run = program
     .command('run')
-    .description('execute one trace (file or replay token) on a model and print every op with its observation')
+    .description('execute one trace (file or replay token) on a model and print every op with its observation; compare with the trace\'s own observations, if it has any')
     .argument('<trace>', 'trace file (nvconform-trace/1 JSON) or replay token')
-    .addOption(new Option('--model <name>', 'reference, nv2, nv, a plug-in module path or exec:COMMAND').default('reference'))
+    .addOption(new Option('--model <name>', 'reference, nv2, nv, a plug-in module path or exec:COMMAND (default reference)'))
     .addOption(new Option('--impl <name>', 'alias of --model').hideHelp())
-    .option('--layout <name|file>', 'VNCR layout (catalogue name or file)', 'architected')
-    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--layout <name|file>', 'implementations: VNCR layout, catalogue name or file (default: a token\'s, else architected)')
+    .option('--host-ecv-traps', 'implementations: the physical CPU has FEAT_ECV and the host uses its traps (default: a token\'s, else off)')
+    .option('--no-host-ecv-traps', 'implementations: the host does not use ECV traps')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--verbose', 'show what the hardware did and which VNCR slots changed')
     .option('--json', 'print the trace document with observations filled in')
     .exitOverride()
-    .action(async (file, o) => {
+    .action(async (file, o, cmd) => {
       noteInputs({ command: 'run', trace: file, options: o });
+      if (given(cmd, 'model') && given(cmd, 'impl')) throw new InputError('run: --impl is an alias of --model; give one');
+      const model = o.model ?? o.impl ?? 'reference';
+      if (o.json && o.verbose) notHere('run', '--verbose', 'with --json (the trace document holds the observations only)');
+      if (model === 'reference') {
+        for (const [key, flag] of [['layout', '--layout'], ['hostEcvTraps', '--host-ecv-traps'], ['timeout', '--timeout']] as const) {
+          if (given(cmd, key)) notHere('run', flag === '--host-ecv-traps' && o.hostEcvTraps === false ? '--no-host-ecv-traps' : flag, 'to the reference model (it is the architecture: no VNCR page, no host); name an implementation with --model');
+        }
+      } else if (given(cmd, 'timeout') && (deps.registry ?? BUILTINS).has(model)) {
+        notHere('run', '--timeout', `to the built-in '${model}' (it applies to external implementations: a module or exec:COMMAND)`);
+      }
       const trace = loadTrace(file);
-      out(await runCommand(trace, { model: o.impl ?? o.model, impl: implOptions(o), verbose: !!o.verbose, json: !!o.json, ...registry }));
+      // A token's implementation options apply unless overridden (its implementation does not: tokens are data).
+      const x = ('extra' in trace && trace.extra ? trace.extra : {}) as Record<string, unknown>;
+      const impl = {
+        layout: o.layout ?? layoutFromToken(x.layout) ?? 'architected',
+        hostEcvTraps: o.hostEcvTraps ?? (x.hostEcvTraps === true),
+        ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
+      };
+      const res = await runCommand(trace, { model, impl, verbose: !!o.verbose, json: !!o.json, source: isToken(file) ? 'the token' : file, ...registry }, out);
+      process.exitCode = res.code;
     });
+  strictOptions(run);
 
-  program
+  const check = program
     .command('check')
     .description('generate guest behaviour, run the reference and an implementation side by side, shrink failures; with no implementation options, run the default suite')
     .option('--impl <spec>', 'implementation: nv2, nv, a plug-in module path, or exec:COMMAND (default nv2)')
@@ -97,11 +152,23 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
     .exitOverride()
-    .action(async (o) => {
+    .action(async (o, cmd) => {
       noteInputs({ command: 'check', seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
+      const configuration = [['impl', '--impl'], ['layout', '--layout'], ['guest', '--guest'], ['ecv', o.ecv === false ? '--no-ecv' : '--ecv'], ['hostEcvTraps', '--host-ecv-traps'], ['property', '--property']] as const;
+      if (o.suite !== undefined) {
+        for (const [key, flag] of [...configuration, ['timeout', '--timeout'] as const]) {
+          if (given(cmd, key)) notHere('check', flag, 'with --suite: each suite entry names its own implementation, layout, guest, FEAT_ECV and property');
+        }
+      }
+      const single = o.suite === undefined && configuration.some(([key]) => given(cmd, key));
+      if (!single) {
+        if (given(cmd, 'timeout')) notHere('check', '--timeout', `to ${o.suite === undefined ? 'the default suite (run when no implementation option is given)' : 'a suite'}: it applies to external implementations (--impl MODULE or exec:COMMAND)`);
+        if (o.stats) notHere('check', '--stats', `to ${o.suite === undefined ? 'the default suite (run when no implementation option is given)' : 'a suite'}; check one configuration (--impl, --layout, --guest, ...) to see its coverage`);
+      } else if (given(cmd, 'timeout') && (deps.registry ?? BUILTINS).has(o.impl ?? DEFAULT_CHECK_OPTIONS.impl)) {
+        notHere('check', '--timeout', `to the built-in '${o.impl ?? DEFAULT_CHECK_OPTIONS.impl}' (it applies to external implementations: a module or exec:COMMAND)`);
+      }
       const base = { runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}) };
-      const single = o.impl !== undefined || o.layout !== undefined || o.guest !== undefined || o.ecv !== undefined || o.hostEcvTraps !== undefined || o.property !== undefined;
-      const res = single && o.suite === undefined
+      const res = single
         ? await checkCommand({
           ...base, impl: o.impl ?? DEFAULT_CHECK_OPTIONS.impl, layout: o.layout ?? 'architected', hostEcvTraps: !!o.hostEcvTraps,
           properties: o.property ?? PROPERTY_NAMES, ...registry, ...(o.guest ? { guest: o.guest } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
@@ -110,30 +177,36 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
       out(res.text);
       process.exitCode = res.code;
     });
+  strictOptions(check, ['property']);
 
-  program
+  const replay = program
     .command('replay')
     .description('re-run a counterexample from its replay token (or a trace file) and show where it fails')
     .argument('<token|file>', 'replay token (nvc1:...) or trace file')
     .option('--impl <spec>', 'implementation (default: the token\'s, else nv2)')
     .option('--layout <name|file>', 'VNCR layout (default: the token\'s, else architected)')
-    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
+    .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps (default: the token\'s, else off)')
+    .option('--no-host-ecv-traps', 'the host does not use ECV traps')
     .option('--property <name>', 'property to judge, repeatable (default: the token\'s, else all)', collectProperty)
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--json', 'print one JSON document')
     .exitOverride()
-    .action(async (arg, o) => {
+    .action(async (arg, o, cmd) => {
       noteInputs({ command: 'replay', trace: arg, options: o });
+      if (given(cmd, 'timeout') && (o.impl === undefined || (deps.registry ?? BUILTINS).has(o.impl))) {
+        notHere('replay', '--timeout', `to ${o.impl === undefined ? 'a built-in implementation (replay runs the built-ins unless you name one with --impl)' : `the built-in '${o.impl}'`}; it applies to external implementations (a module or exec:COMMAND)`);
+      }
       const res = await replayCommand(arg, {
         json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
-        ...(o.hostEcvTraps ? { hostEcvTraps: true } : {}), ...(o.property ? { properties: o.property } : {}),
+        ...(o.hostEcvTraps !== undefined ? { hostEcvTraps: o.hostEcvTraps } : {}), ...(o.property ? { properties: o.property } : {}),
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...registry,
       });
       out(res.text);
       process.exitCode = res.code;
     });
+  strictOptions(replay, ['property']);
 
-  program
+  const layouts = program
     .command('layouts')
     .description('judge every catalogue layout and each layout FILE in both guest modes: verdicts, minimal counterexample, trap cost; --explore searches all slot subsets')
     .argument('[files...]', 'layout files (JSON or YAML, nvconform-layout/1)')
@@ -156,6 +229,7 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
       out(res.text);
       process.exitCode = res.code;
     });
+  strictOptions(layouts);
 
   return program;
 }

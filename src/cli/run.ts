@@ -20,6 +20,8 @@ export interface RunOptions {
   readonly json: boolean;
   /** Built-in implementations `model` may name. Default BUILTINS. */
   readonly registry?: Registry;
+  /** Where the trace came from ("FILE" or "the token"), for messages. */
+  readonly source?: string;
 }
 
 interface ExecutedOp {
@@ -59,10 +61,11 @@ async function executeTrace(trace: Trace, model: string, opts: ImplOptions, regi
   }
 }
 
-export async function runCommand(trace: Trace, opts: RunOptions): Promise<string> {
+export async function runCommand(trace: Trace, opts: RunOptions, out: (s: string) => void): Promise<{ code: number }> {
   const executed = await executeTrace(trace, opts.model, opts.impl, opts.registry ?? BUILTINS);
-  if (opts.json) return formatTrace({ ...trace, observations: executed.ops.map((e) => e.observation) });
-  return renderRun(trace, executed.ops, opts);
+  if (opts.json) out(formatTrace({ ...trace, observations: executed.ops.map((e) => e.observation) }));
+  else out(renderRun(trace, executed.ops, opts));
+  return { code: 0 };
 }
 
 function renderRun(trace: Trace, executed: readonly ExecutedOp[], opts: RunOptions): string {

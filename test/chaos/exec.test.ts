@@ -6,14 +6,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, execSpec, marker, markedRows, settledLeftovers, tmp } from './util.js';
+import { cli, execSpec, marker, markedRows, settledLeftovers, tmp, withDefaults } from './util.js';
 
 const dir = tmp();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `check --impl SPEC` on one property with few runs and a short timeout. */
 const check = (spec: string, ...more: string[]) =>
-  cli(['check', '--impl', spec, '--property', 'architectural', '--runs', '30', '--timeout', '400', ...more]);
+  cli(withDefaults(['check', '--impl', spec, ...more], { '--property': 'architectural', '--runs': '30', '--timeout': '400' }));
 
 interface JsonResult {
   verdict: string;

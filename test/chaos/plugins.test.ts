@@ -5,10 +5,10 @@
  * checker's own run, and never pose as an internal error.
  */
 import { describe, expect, it } from 'vitest';
-import { cli, markedRows, PLUGINS } from './util.js';
+import { cli, markedRows, PLUGINS, withDefaults } from './util.js';
 
 const check = (plugin: string, ...more: string[]) =>
-  cli(['check', '--impl', `${PLUGINS}/${plugin}`, '--property', 'architectural', '--runs', '20', '--timeout', '300', ...more]);
+  cli(withDefaults(['check', '--impl', `${PLUGINS}/${plugin}`, ...more], { '--property': 'architectural', '--runs': '20', '--timeout': '300' }));
 
 describe.concurrent('plug-ins that misbehave', () => {
   it('process.exit(0) in step(): exit 1, the op, what it printed', async () => {

@@ -62,6 +62,13 @@ export async function settledLeftovers(m: string): Promise<string[]> {
   return leftovers(m);
 }
 
+/** `args` followed by each default option (flag, value) that `args` does not already give. */
+export function withDefaults(args: readonly string[], defaults: Readonly<Record<string, string>>): string[] {
+  const out = [...args];
+  for (const [flag, value] of Object.entries(defaults)) if (!args.includes(flag)) out.push(flag, value);
+  return out;
+}
+
 export const tmp = (): string => mkdtempSync(join(tmpdir(), 'nvc-chaos-'));
 
 /** The one line of stderr, without its newline; fails the test if there is not exactly one. */
