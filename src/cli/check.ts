@@ -22,19 +22,50 @@ import { readText, writeText } from './io.js';
 
 export const defaultSuitePath = (): string => join(packageRoot(), 'suites', 'default.json');
 
-/** Write the minimal trace of a failed result: FILE with the architecture's expectations, FILE.observed.json with the implementation's observations. */
-function writeOut(path: string, r: PropertyResult): void {
-  const ce = r.counterexample;
-  if (!ce) return;
-  writeText(path, formatTrace({ config: ce.config, ops: ce.ops, observations: ce.expected }));
-  writeText(path.replace(/(\.json)?$/, '.observed.json'), formatTrace({ config: ce.config, ops: ce.ops, observations: ce.observed }));
+/**
+ * --out FILE: every counterexample of the run, numbered: the first to FILE, the n-th to FILE.n
+ * (before a final .json: ce.json, ce.2.json, ...); each with its implementation's observations
+ * beside it (.json replaced by, or else followed by, .observed.json).
+ */
+export function outPaths(path: string, n: number): { expected: string; observed: string } {
+  const expected = n === 1 ? path : /\.json$/i.test(path) ? path.replace(/\.json$/i, `.${n}.json`) : `${path}.${n}`;
+  return { expected, observed: expected.replace(/(\.json)?$/i, '.observed.json') };
+}
+
+interface Written {
+  readonly file: string;
+  readonly observed: string;
+  readonly property: string;
+  readonly entry?: string;
+}
+
+/** Write each result's counterexample (those with one), numbered; what was written. */
+function writeOut(path: string, failures: readonly { result: PropertyResult; entry?: string }[]): Written[] {
+  const written: Written[] = [];
+  for (const { result, entry } of failures) {
+    const ce = result.counterexample;
+    if (!ce) continue;
+    const { expected, observed } = outPaths(path, written.length + 1);
+    writeText(expected, formatTrace({ config: ce.config, ops: ce.ops, observations: ce.expected }));
+    // The implementation's observations, as far as it answered (none for an op it failed on).
+    writeText(observed, formatTrace({ config: ce.config, ops: ce.ops, ...(ce.observed.length === ce.ops.length ? { observations: ce.observed } : {}) }));
+    written.push({ file: expected, observed, property: result.property, ...(entry !== undefined ? { entry } : {}) });
+  }
+  return written;
+}
+
+/** What --out did, one line per counterexample written (text mode). */
+function outLines(written: readonly Written[]): string {
+  if (written.length === 0) return '--out: no counterexample, nothing written\n';
+  return written.map((w) => `--out: wrote ${w.file} (expected observations) and ${w.observed} (the implementation's): ${w.entry !== undefined ? `${w.entry}, ` : ''}${w.property}\n`).join('');
 }
 
 export async function checkCommand(o: CheckOptions & { json: boolean; out?: string }): Promise<{ text: string; code: number }> {
   const r = await check(o);
-  const failed = r.results.find((p) => p.counterexample);
-  if (o.out && failed) writeOut(o.out, failed);
-  const text = o.json ? JSON.stringify(checkJson(r), null, 2) + '\n' : renderCheck(r);
+  const written = o.out ? writeOut(o.out, r.results.map((result) => ({ result }))) : undefined;
+  const text = o.json
+    ? JSON.stringify({ ...checkJson(r), ...(written ? { out: written } : {}) }, null, 2) + '\n'
+    : renderCheck(r) + (written ? outLines(written) : '');
   return { text, code: r.verdict === 'pass' ? 0 : 1 };
 }
 
@@ -44,11 +75,11 @@ export async function suiteCommand(
   const file = path ?? defaultSuitePath();
   const suite = parseSuite(readText(file), path ?? 'suites/default.json', o.registry ?? BUILTINS);
   const r = await runSuite(suite, o);
-  if (o.out) {
-    const firstFail = r.entries.find((e) => e.result.counterexample);
-    if (firstFail) writeOut(o.out, firstFail.result);
-  }
-  return { text: o.json ? JSON.stringify(suiteJson(r), null, 2) + '\n' : renderSuite(r), code: r.asExpected ? 0 : 1 };
+  const written = o.out ? writeOut(o.out, r.entries.map((e, i) => ({ result: e.result, entry: `#${i} ${e.entry.name}` }))) : undefined;
+  const text = o.json
+    ? JSON.stringify({ ...suiteJson(r), ...(written ? { out: written } : {}) }, null, 2) + '\n'
+    : renderSuite(r) + (written ? outLines(written) : '');
+  return { text, code: r.asExpected ? 0 : 1 };
 }
 
 function entryConfig(e: SuiteResult['entries'][number]['entry']): string {

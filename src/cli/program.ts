@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { InputError, NvcError } from '../../models/arch/errors.js';
-import { loadTrace } from './io.js';
+import { checkOutPath, loadTrace } from './io.js';
 import { isToken } from '../trace/token.js';
 import { BUILTINS } from '../engine/registry.js';
 import { runCommand } from './run.js';
@@ -148,7 +148,7 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
     .option('--property <name>', `property to check, repeatable: ${PROPERTY_NAMES.join(', ')} (default all)`, collectProperty)
     .option('--stats', 'print what the generated traces covered')
     .option('--json', 'print one JSON document')
-    .option('--out <file>', 'write the minimal failing trace (expected observations) to FILE, and the implementation\'s observations next to it (FILE with .json replaced by .observed.json)')
+    .option('--out <file>', 'write each counterexample: the first to FILE (expected observations) and FILE.observed.json (the implementation\'s, .json replaced), the n-th to FILE.n (ce.json: ce.2.json); says what it wrote')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
     .exitOverride()
@@ -167,6 +167,7 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
       } else if (given(cmd, 'timeout') && (deps.registry ?? BUILTINS).has(o.impl ?? DEFAULT_CHECK_OPTIONS.impl)) {
         notHere('check', '--timeout', `to the built-in '${o.impl ?? DEFAULT_CHECK_OPTIONS.impl}' (it applies to external implementations: a module or exec:COMMAND)`);
       }
+      if (o.out !== undefined) checkOutPath(o.out);
       const base = { runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}) };
       const res = single
         ? await checkCommand({
