@@ -1,20 +1,21 @@
 /** `nvconform check` and `nvconform replay`. */
 import { join } from 'node:path';
-import { InputError } from '../../models/arch/errors.js';
+import { ImplementationError, InputError } from '../../models/arch/errors.js';
+import type { Implementation } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
-import type { Trace } from '../../models/arch/vocabulary.js';
+import type { Expectation, Observation, Trace } from '../../models/arch/vocabulary.js';
 import { catalogueNames, packageRoot } from '../../models/layouts/catalogue.js';
 import { LAYOUT_FORMAT, parseLayoutText } from '../../models/layouts/file.js';
 import { loadLayout } from '../../models/layouts/load.js';
 import { isPropertyName, propertyByName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { check, DEFAULT_CHECK_OPTIONS, replayInfo, type CheckOptions, type CheckResult, type PropertyResult } from '../check/check.js';
 import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
-import { asGenOps } from '../engine/abstract-ops.js';
 import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
-import { referenceRun, Runner, runTrace } from '../engine/runner.js';
+import { opText, Runner, runOps, validateTrace } from '../engine/runner.js';
 import { checkJson, configLine, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../report/check.js';
-import { table } from '../report/text.js';
-import { formatTrace } from '../trace/format.js';
+import { obsText, table } from '../report/text.js';
+import { agrees } from '../trace/compare.js';
+import { formatTrace, observationJson } from '../trace/format.js';
 import { parseTraceText } from '../trace/parse.js';
 import { decodeToken, encodeToken, isToken } from '../trace/token.js';
 import { oneLine } from '../plugins/common.js';
@@ -175,6 +176,16 @@ export function replayImplementation(flag: string | undefined, fromToken: unknow
   throw new InputError(`replay: this token was made with the implementation ${shown}; to run it, name it yourself: nvconform replay TOKEN --impl ${shown}`);
 }
 
+/** Traces longer than this are replayed keeping only the last REPLAY_WINDOW ops of each run for the report, and get no token. */
+export const REPLAY_FULL_OPS = 10_000;
+export const REPLAY_WINDOW = 40;
+
+/** The first op where an implementation's observations differ from a trace's own, if any. */
+interface ObservationsCheck {
+  readonly ops: number;
+  readonly mismatch?: { readonly index: number; readonly want: Observation | Expectation; readonly got: Observation };
+}
+
 export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text: string; code: number }> {
   let trace: Trace;
   let x: Record<string, unknown> = {};
@@ -190,44 +201,87 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
   const tokenProp = typeof x.property === 'string' && isPropertyName(x.property) ? [x.property] : undefined;
   const properties = f.properties ?? tokenProp ?? PROPERTY_NAMES;
   // A replayed trace must be valid as written (eret only at vEL2, exit only at vEL1).
-  referenceRun(trace);
-  const implementation = await createImplementation(impl, { layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) }, registry);
+  validateTrace(trace);
+  const long = trace.ops.length > REPLAY_FULL_OPS;
+  const window = long ? { window: REPLAY_WINDOW } : {};
   const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties };
   const results: PropertyResult[] = [];
+  let observations: ObservationsCheck | undefined;
   const t0 = performance.now();
+  let implementation: Implementation | undefined;
   try {
-    for (const name of properties) {
-      const p = propertyByName(name);
-      const runner = new Runner(implementation, { property: p });
-      const rc = runner.runContext(trace.config);
-      const na = p.inapplicable?.(rc);
-      if (na) {
-        results.push({ property: name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na });
-        continue;
-      }
-      runner.record = true;
-      const out = await runTrace(runner, trace.config, asGenOps(trace.ops));
-      runner.record = false;
-      const staticFault = p.staticCheck?.(rc);
-      const failed = !!out.violation || !!staticFault;
-      results.push({
-        property: name, verdict: failed ? 'fail' : 'pass', runs: 1, shrinks: 0, opsExecuted: out.ops.length, ms: 0,
-        ...(out.violation ? { counterexample: out, token: encodeToken({ config: trace.config, ops: out.ops }, replayInfo(opts, layout, name)) } : {}),
-        ...(failed ? { explanation: [staticFault, out.violation?.explanation].filter(Boolean).join('; ') } : {}),
-      });
-    }
-  } finally {
-    await implementation.close?.();
+    implementation = await createImplementation(impl, { layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) }, registry);
+  } catch (e) {
+    // An implementation that fails while being made fails every property, with a report.
+    if (!(e instanceof ImplementationError)) throw e;
+    for (const property of properties) results.push({ property, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: `the implementation failed before any trace: ${e.message}` });
   }
-  const res: CheckResult = { verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass', results, options: opts, layout, ms: performance.now() - t0 };
-  if (f.json) return { text: JSON.stringify(checkJson(res), null, 2) + '\n', code: res.verdict === 'pass' ? 0 : 1 };
+  if (implementation) {
+    try {
+      for (const name of properties) {
+        const p = propertyByName(name);
+        const runner = new Runner(implementation, { property: p, ...window });
+        const rc = runner.runContext(trace.config);
+        const na = p.inapplicable?.(rc);
+        if (na) {
+          results.push({ property: name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na });
+          continue;
+        }
+        runner.record = true;
+        const out = await runOps(runner, trace.config, trace.ops);
+        runner.record = false;
+        const executed = (out.first ?? 0) + out.ops.length;
+        const staticFault = p.staticCheck?.(rc);
+        const failed = !!out.violation || !!staticFault;
+        // The counterexample is the trace up to the failing op.
+        const prefix = out.violation ? trace.ops.slice(0, out.violation.index + 1) : [];
+        results.push({
+          property: name, verdict: failed ? 'fail' : 'pass', runs: 1, shrinks: 0, opsExecuted: executed, ms: 0,
+          ...(out.violation ? { counterexample: out, ...(long ? {} : { token: encodeToken({ config: trace.config, ops: prefix }, replayInfo(opts, layout, name)) }) } : {}),
+          ...(failed ? { explanation: [staticFault, out.violation?.explanation].filter(Boolean).join('; ') } : {}),
+        });
+      }
+      const want = trace.observations;
+      if (want) {
+        // The trace's own observations, compared with what the implementation answers (the trace format's rule).
+        let mismatch: ObservationsCheck['mismatch'];
+        const runner = new Runner(implementation, {
+          ...window,
+          observe: (c) => {
+            if (!mismatch && !agrees(want[c.index]!, c.obs)) mismatch = { index: c.index, want: want[c.index]!, got: c.obs };
+          },
+        });
+        const out = await runOps(runner, trace.config, trace.ops);
+        observations = { ops: (out.first ?? 0) + out.ops.length - (out.failure ? 1 : 0), ...(mismatch ? { mismatch } : {}) };
+      }
+    } finally {
+      await implementation.close?.();
+    }
+  }
+  const verdict = results.some((r) => r.verdict === 'fail') || observations?.mismatch ? 'fail' : 'pass';
+  const res: CheckResult = { verdict, results, options: opts, layout, ms: performance.now() - t0 };
+  if (f.json) {
+    const j = checkJson(res);
+    const obsJson = observations && {
+      verdict: observations.mismatch ? 'fail' : 'pass', ops: observations.ops,
+      divergentOp: observations.mismatch?.index ?? null,
+      expected: observations.mismatch ? observationJson(observations.mismatch.want) : null,
+      observed: observations.mismatch ? observationJson(observations.mismatch.got) : null,
+    };
+    return { text: JSON.stringify({ ...j, ...(obsJson ? { observations: obsJson } : {}) }, null, 2) + '\n', code: verdict === 'pass' ? 0 : 1 };
+  }
   let s = `nvconform replay: ${trace.ops.length} ops; ${configLine(trace.config)}; ${impl}, layout ${layout.name}, host-ecv-traps ${hostEcvTraps ? 'on' : 'off'}\n\n`;
   for (const r of results) {
     if (r.verdict === 'fail' && r.counterexample) {
       s += `x ${r.property}: FAIL at op #${r.counterexample.violation!.index}\n` + traceTable(r.counterexample) + `  why      ${r.explanation}\n\n`;
     } else s += renderProperty(r, res) + '\n';
   }
+  if (observations) {
+    const m = observations.mismatch;
+    s += m
+      ? `x observations: FAIL at op #${m.index} (${opText(trace.ops[m.index]!)}): the trace has ${obsText(m.want)}, ${impl} gave ${obsText(m.got)}\n\n`
+      : `+ observations: ${impl} agrees with the trace's own observations (${observations.ops} ops)\n\n`;
+  }
   s += `verdict: ${res.verdict}\n` + perfLine(perfOf(results, res.ms));
   return { text: s, code: res.verdict === 'pass' ? 0 : 1 };
 }
-

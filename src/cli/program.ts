@@ -84,7 +84,7 @@ function collectProperty(v: string, prev: PropertyName[] | undefined): PropertyN
   return [...(prev ?? []), v];
 }
 
-export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): Command {
+export function buildProgram(out: (s: string) => void | Promise<void>, deps: ProgramDeps = {}): Command {
   const registry = deps.registry ? { registry: deps.registry } : {};
   const program = new Command()
     .name('nvconform')
@@ -93,7 +93,7 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
     .addHelpText('after', EXIT_STATUS_HELP)
     .exitOverride()
     .showSuggestionAfterError(false)
-    .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => void out(s), writeErr: (s) => process.stderr.write(s) });
 
   const run = program
     .command('run')
@@ -129,6 +129,7 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
       };
       const res = await runCommand(trace, { model, impl, verbose: !!o.verbose, json: !!o.json, source: isToken(file) ? 'the token' : file, ...registry }, out);
+      if (res.message) process.stderr.write(`nvconform: ${res.message.split('\n')[0]}\n`);
       process.exitCode = res.code;
     });
   strictOptions(run);
@@ -175,7 +176,7 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
           properties: o.property ?? PROPERTY_NAMES, ...registry, ...(o.guest ? { guest: o.guest } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
         })
         : await suiteCommand(o.suite, { ...base, ...registry });
-      out(res.text);
+      await out(res.text);
       process.exitCode = res.code;
     });
   strictOptions(check, ['property']);
@@ -202,7 +203,7 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
         ...(o.hostEcvTraps !== undefined ? { hostEcvTraps: o.hostEcvTraps } : {}), ...(o.property ? { properties: o.property } : {}),
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...registry,
       });
-      out(res.text);
+      await out(res.text);
       process.exitCode = res.code;
     });
   strictOptions(replay, ['property']);
@@ -227,7 +228,7 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
       };
       if (o.explore && files.length) throw new InputError('layouts: --explore takes no layout files (it builds its own)');
       const res = o.explore ? await exploreCommand(opts) : await layoutsCommand(files, opts);
-      out(res.text);
+      await out(res.text);
       process.exitCode = res.code;
     });
   strictOptions(layouts);
@@ -235,18 +236,19 @@ export function buildProgram(out: (s: string) => void, deps: ProgramDeps = {}): 
   return program;
 }
 
+/** Write to stdout, waiting when its buffer is full (a pipe to a slow reader): output is never held in full. */
+function stdoutWrite(s: string): void | Promise<void> {
+  if (process.stdout.write(s)) return;
+  return new Promise((res) => process.stdout.once('drain', () => res()));
+}
+
 export async function main(argv: readonly string[], deps: ProgramDeps = {}): Promise<number> {
   noteArgv(argv);
-  let buffered = '';
-  const program = buildProgram((s) => {
-    buffered += s;
-  }, deps);
+  const program = buildProgram(stdoutWrite, deps);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    process.stdout.write(buffered);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    process.stdout.write(buffered);
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
       return 2; // commander already printed its one-line message

@@ -23,11 +23,16 @@ export interface Outcome {
   readonly expected: Expectation[];
   readonly observed: Observation[];
   readonly details: (StepDetail | undefined)[];
-  /** The host's placement after each op (implementations that describe it), while recording. */
+  /** The host's placement after each op (implementations that describe it), while recording with RunnerOptions.hosts. */
   readonly hosts: (string | undefined)[];
   violation: Violation | undefined;
   /** The implementation failed (threw an NvcError) on op `crashedAt` (ops.length-1) or at reset. */
   failure?: NvcError;
+  /**
+   * With a recording window (RunnerOptions.window): the index in the trace of ops[0]; the ops and
+   * records before it were dropped. Undefined or 0: the outcome holds the whole run.
+   */
+  first?: number;
 }
 
 export interface RunnerOptions {
@@ -35,6 +40,13 @@ export interface RunnerOptions {
   readonly property?: Property;
   /** Called with every judged op (coverage). Default none. */
   readonly observe?: (c: OpContext) => void;
+  /**
+   * Keep only about the last `window` ops (and their records) in the outcome, so that a very long
+   * trace runs in bounded memory; Outcome.first says where they start. Default: keep everything.
+   */
+  readonly window?: number;
+  /** Record the host's placement after each op (Outcome.hosts; `run --verbose`). Default false: it is a string per op. */
+  readonly hosts?: boolean;
 }
 
 /** The runner that began a trace last, for a crash report's "what was running" (see inFlight()). */
@@ -70,6 +82,8 @@ export class Runner {
   crashedAt: number | undefined;
   /** The op being executed (for crash reports). */
   current: Op | undefined;
+  /** Ops executed in this trace (the index of the next one). */
+  private n = 0;
 
   constructor(readonly impl: Implementation, readonly options: RunnerOptions = {}) {
     this.alwaysRecord = !impl.declaration.sync;
@@ -93,6 +107,7 @@ export class Runner {
     this.outcome = { config, ops: [], els: [], expected: [], observed: [], details: [], hosts: [], violation: undefined };
     this.crashedAt = undefined;
     this.current = undefined;
+    this.n = 0;
     lastBegun.runner = this;
   }
 
@@ -109,7 +124,7 @@ export class Runner {
    */
   crashed(op: Op): void {
     const o = this.outcome;
-    this.crashedAt = o.ops.length;
+    this.crashedAt = this.n++;
     const el = this.ref.el;
     const exp = this.ref.step(op);
     o.ops.push(op);
@@ -124,8 +139,15 @@ export class Runner {
     if (!(e instanceof NvcError)) throw e;
     const o = this.outcome;
     o.failure = e;
-    o.violation = { index: this.crashedAt ?? o.ops.length, explanation: `the implementation failed: ${e.message}` };
+    o.violation = { index: this.crashedAt ?? this.n, explanation: `the implementation failed: ${e.message}` };
     return o;
+  }
+
+  /** Drop the first `k` ops and their records (a recording window). */
+  private trim(k: number): void {
+    const o = this.outcome;
+    for (const a of [o.ops, o.els, o.expected, o.observed, o.details, o.hosts] as unknown[][]) a.splice(0, Math.min(k, a.length));
+    o.first = (o.first ?? 0) + k;
   }
 
   /**
@@ -147,15 +169,17 @@ export class Runner {
     }
     const exp = this.ref.step(op);
     const o = this.outcome;
-    const index = o.ops.length;
+    const index = this.n++;
     o.ops.push(op);
     if (this.recording) {
       o.els.push(el);
       o.expected.push(exp);
       o.observed.push(obs);
       o.details.push(detail);
-      o.hosts.push(this.impl.describeHost?.());
+      o.hosts.push(this.options.hosts ? this.impl.describeHost?.() : undefined);
     }
+    const w = this.options.window;
+    if (w !== undefined && o.ops.length > 2 * w) this.trim(o.ops.length - w);
     if (problem !== undefined || detailError) {
       this.crashedAt = index;
       this.failed(detailError ?? new ImplementationError(`${this.impl.name}: answered ops[${index}] (${opText(op)}) with ${observationText(obs)}: ${problem}`));
@@ -225,6 +249,15 @@ export function observationProblem(op: Op, el: El, o: Observation): string | und
  * failure (an NvcError from reset or step) ends the run as a violation at that op.
  */
 export function runTrace(r: Runner, config: TraceConfig, ops: readonly GenOp[]): Outcome | Promise<Outcome> {
+  return start(r, config, ops, false);
+}
+
+/** runTrace for a trace of concrete ops (a trace file, a token), without converting them to abstract ones. */
+export function runOps(r: Runner, config: TraceConfig, ops: readonly Op[]): Outcome | Promise<Outcome> {
+  return start(r, config, ops, true);
+}
+
+function start(r: Runner, config: TraceConfig, ops: readonly (GenOp | Op)[], concrete: boolean): Outcome | Promise<Outcome> {
   r.begin(config);
   let reset: void | Promise<void>;
   try {
@@ -232,14 +265,20 @@ export function runTrace(r: Runner, config: TraceConfig, ops: readonly GenOp[]):
   } catch (e) {
     return r.failed(e);
   }
-  if (isPromise(reset)) return reset.then(() => loop(r, ops, 0), (e: unknown) => r.failed(e));
-  return loop(r, ops, 0);
+  if (isPromise(reset)) return reset.then(() => loop(r, ops, 0, concrete), (e: unknown) => r.failed(e));
+  return loop(r, ops, 0, concrete);
 }
 
-function loop(r: Runner, ops: readonly GenOp[], from: number): Outcome | Promise<Outcome> {
+function loop(r: Runner, ops: readonly (GenOp | Op)[], from: number, concrete: boolean): Outcome | Promise<Outcome> {
   for (let i = from; i < ops.length; i++) {
-    const op = r.resolve(ops[i]!);
-    if (!op) continue;
+    let op: Op | undefined;
+    if (concrete) {
+      op = ops[i] as Op;
+      r.current = op;
+    } else {
+      op = r.resolve(ops[i] as GenOp);
+      if (!op) continue;
+    }
     let obs: Observation | Promise<Observation>;
     try {
       obs = r.impl.step(op);
@@ -248,10 +287,11 @@ function loop(r: Runner, ops: readonly GenOp[], from: number): Outcome | Promise
       return r.failed(e);
     }
     if (isPromise(obs)) {
+      const o = op;
       return obs.then(
-        (o) => (r.accept(op, o) ? r.outcome : loop(r, ops, i + 1)),
+        (x) => (r.accept(o, x) ? r.outcome : loop(r, ops, i + 1, concrete)),
         (e: unknown) => {
-          r.crashed(op);
+          r.crashed(o);
           return r.failed(e);
         },
       );
@@ -266,6 +306,20 @@ export function runTraceSync(r: Runner, config: TraceConfig, ops: readonly GenOp
   const o = runTrace(r, config, ops);
   if (isPromise(o)) throw new Error(`implementation ${r.impl.name} declared itself synchronous but answered with a promise`);
   return o;
+}
+
+/** Check that every op of a trace is valid where it stands (no eret at vEL1...), keeping nothing. InputError naming the op. */
+export function validateTrace(trace: Pick<Trace, 'config' | 'ops'>): void {
+  const ref = new ReferenceModel(trace.config);
+  const ops = trace.ops;
+  for (let i = 0; i < ops.length; i++) {
+    try {
+      ref.step(ops[i]!);
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`ops[${i}]: ${e.message}`);
+      throw e;
+    }
+  }
 }
 
 /** Run the reference on a trace. Throws InputError naming the op for an op that is not valid where it stands. */

@@ -21,16 +21,20 @@ export function configLine(o: Outcome['config']): string {
 /** The trace as a table: index, EL, op, register, value, expected, observed, hardware; `>` marks the divergent op. */
 export function traceTable(o: Outcome, indent = '  '): string {
   const bad = o.violation?.index;
-  const rows = o.ops.map((op, i) => {
+  // A run recorded through a window (a very long trace) holds its last ops only, from o.first.
+  const first = o.first ?? 0;
+  const rows = o.ops.map((op, k) => {
+    const i = first + k;
     const [kind, reg, value] = opCells(op);
-    const d = o.details[i];
+    const d = o.details[k];
     return [
-      (i === bad ? '>' : ' ') + String(i), o.els[i] ? `vEL${o.els[i]}` : '', kind, reg, value,
-      o.expected[i] ? obsText(o.expected[i]) : '', o.observed[i] ? obsText(o.observed[i]) : '(no answer)', d ? describeActions(d) : '',
+      (i === bad ? '>' : ' ') + String(i), o.els[k] ? `vEL${o.els[k]}` : '', kind, reg, value,
+      o.expected[k] ? obsText(o.expected[k]) : '', o.observed[k] ? obsText(o.observed[k]) : '(no answer)', d ? describeActions(d) : '',
     ];
   });
-  if (bad !== undefined && bad >= o.ops.length) rows.push(['>' + String(bad), '', o.ops.length === 0 ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
-  return table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
+  if (bad !== undefined && bad >= first + o.ops.length) rows.push(['>' + String(bad), '', first + o.ops.length === 0 ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
+  const skipped = first > 0 ? `${indent}(ops #0 to #${first - 1} not shown)\n` : '';
+  return skipped + table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
 }
 
@@ -93,7 +97,8 @@ export function renderCheck(r: CheckResult): string {
 }
 
 /** The counterexample as a trace document with the implementation's observations (none if it failed before answering every op). */
-export function counterexampleJson(ce: Outcome): Record<string, unknown> {
+export function counterexampleJson(ce: Outcome): Record<string, unknown> | null {
+  if ((ce.first ?? 0) > 0) return null; // recorded through a window: the trace file itself is the counterexample
   const complete = ce.observed.length === ce.ops.length;
   return traceJson({ config: ce.config, ops: ce.ops, ...(complete ? { observations: ce.observed } : {}) });
 }
@@ -107,7 +112,8 @@ export function propertyJson(p: PropertyResult): Record<string, unknown> {
     token: p.token ?? null,
     explanation: p.explanation ?? null,
     ...(p.counterexample ? {
-      divergentOp: p.counterexample.violation?.index ?? null, expected: p.counterexample.expected.map(observationJson),
+      divergentOp: p.counterexample.violation?.index ?? null,
+      expected: (p.counterexample.first ?? 0) > 0 ? null : p.counterexample.expected.map(observationJson),
       reproducible: p.reproducible !== false,
     } : {}),
     ...(p.sideFailure ? { alsoFailed: { explanation: p.sideFailure.explanation, token: p.sideFailure.token, counterexample: counterexampleJson(p.sideFailure.outcome) } } : {}),
