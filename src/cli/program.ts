@@ -185,7 +185,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .command('replay')
     .description('re-run a counterexample from its replay token (or a trace file) and show where it fails')
     .argument('<token|file>', 'replay token (nvc1:...) or trace file')
-    .option('--impl <spec>', 'implementation (default: the token\'s, else nv2)')
+    .option('--impl <spec>', 'implementation (default: the token\'s if it is built in, else nv2; a token never runs a module or process you did not name)')
     .option('--layout <name|file>', 'VNCR layout (default: the token\'s, else architected)')
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps (default: the token\'s, else off)')
     .option('--no-host-ecv-traps', 'the host does not use ECV traps')

@@ -5,7 +5,7 @@
  * a few ops' records: memory is the op list and a constant.
  */
 import { hex } from '../../models/arch/bits.js';
-import { InputError, type NvcError } from '../../models/arch/errors.js';
+import { ImplementationError, InputError, type NvcError } from '../../models/arch/errors.js';
 import type { Implementation, StepDetail } from '../../models/arch/implementation.js';
 import type { El, Expectation, Observation, Op, Trace } from '../../models/arch/vocabulary.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
@@ -135,8 +135,17 @@ async function execute(
 export async function runCommand(trace: Trace, opts: RunOptions, write: Write): Promise<RunResult> {
   // Invalid as written (eret at vEL1, exit at vEL2): exit 2 before anything is printed.
   validateTrace(trace);
-  const impl = opts.model === 'reference' ? undefined : await createImplementation(opts.model, opts.impl, opts.registry ?? BUILTINS);
   const out = new Chunks(write);
+  let impl: Implementation | undefined;
+  try {
+    impl = opts.model === 'reference' ? undefined : await createImplementation(opts.model, opts.impl, opts.registry ?? BUILTINS);
+  } catch (e) {
+    // A plug-in whose factory fails: an implementation failure, reported like one.
+    if (!(e instanceof ImplementationError)) throw e;
+    await out.add(`the implementation failed before the trace: ${e.message}\n`);
+    await out.flush();
+    return { code: 1, message: e.message };
+  }
   const want = trace.observations;
   let mismatch: { index: number; op: Op; want: Observation | Expectation; got: Observation | Expectation } | undefined;
   const compare = (e: ExecutedOp): void => {

@@ -253,7 +253,10 @@ class ModulePlugin implements Implementation {
     clearTimeout(timer);
     if ('stage' in loaded) {
       await w.stop();
-      const m = `${this.label}: ${loaded.stage === 'import' ? `cannot import: ${firstLine(loaded.message)}` : loaded.stage === 'ended' ? `the plug-in ${loaded.message}` : loaded.message}${w.lastOutput()}`;
+      const what = loaded.stage === 'import' ? `cannot import: ${firstLine(loaded.message)}`
+        : loaded.stage === 'factory' ? `createImplementation() threw: ${firstLine(loaded.message)}`
+          : loaded.stage === 'ended' ? `the plug-in ${loaded.message}` : loaded.message;
+      const m = `${this.label}: ${what}${w.lastOutput()}`;
       // Not a plug-in at all: exit 2. A plug-in that fails in its own code while starting: exit 1.
       if (first && (loaded.stage === 'import' || loaded.stage === 'export' || loaded.stage === 'shape')) throw new InputError(m);
       throw new ImplementationError(m);

@@ -67,7 +67,7 @@ async function load() {
     obj = factory(workerData.options);
     if (isThenable(obj)) obj = await obj;
   } catch (e) {
-    return { stage: 'factory', message: 'createImplementation() threw: ' + message(e) };
+    return { stage: 'factory', message: message(e) };
   }
   if (!isObj(obj) || typeof obj.reset !== 'function' || typeof obj.step !== 'function') {
     return { stage: 'shape', message: 'createImplementation() returned ' + shown(obj) + ', expected an object with reset(config) and step(op) methods' };

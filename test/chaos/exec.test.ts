@@ -24,7 +24,7 @@ interface JsonResult {
   alsoFailed?: { explanation: string; token: string };
 }
 
-describe('a process that fails once and not again is still reported', () => {
+describe.concurrent('a process that fails once and not again is still reported', () => {
   it('dies on its 4th message over its life: exit 1, the failure, its stderr, "not reproducible"', async () => {
     const m = marker('die4');
     const r = await check(execSpec(m, 'die-at 4'));
@@ -62,7 +62,7 @@ describe('a process that fails once and not again is still reported', () => {
   });
 });
 
-describe('a process that fails every time is shrunk and replayed', () => {
+describe.concurrent('a process that fails every time is shrunk and replayed', () => {
   it('answers an mrs without a value: an implementation error naming the op', async () => {
     const m = marker('nomrs');
     const r = await check(execSpec(m, 'nomrsvalue'));
@@ -111,7 +111,7 @@ describe('a process that fails every time is shrunk and replayed', () => {
   });
 });
 
-describe('lines out of turn are reported the same way every time', () => {
+describe.concurrent('lines out of turn are reported the same way every time', () => {
   it('two lines per request: the second {"ready":true} is the answer to ops[0], quoted, in every run', async () => {
     const m = marker('double');
     const runs = await Promise.all([1, 2, 3].map(() => check(execSpec(m, 'double'))));
@@ -138,7 +138,7 @@ describe('lines out of turn are reported the same way every time', () => {
   });
 });
 
-describe('processes that are slow, chatty or fork, but answer correctly, pass', () => {
+describe.concurrent('processes that are slow, chatty or fork, but answer correctly, pass', () => {
   it('a slow start (1.5 s before reading) under --timeout 400: the first reset gets 5 s', async () => {
     const m = marker('slow');
     const r = await check(execSpec(m, 'slow-start 1500'), '--runs', '5');
@@ -164,7 +164,7 @@ describe('processes that are slow, chatty or fork, but answer correctly, pass', 
   });
 });
 
-describe('more misbehaviour', () => {
+describe.concurrent('more misbehaviour', () => {
   it('forks a child, then dies: reported, and the child is killed with it', async () => {
     const m = marker('forkdie');
     const r = await check(execSpec(m, 'fork-die-at 6'));

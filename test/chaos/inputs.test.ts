@@ -29,7 +29,7 @@ function bigTrace(n: number, tail: string[] = [], ticks = false): string {
   return `{"format": "nvconform-trace/1", "config": {"guest": "vhe"}, "ops": [\n${[...lines, ...tail].join(',\n')}\n]}\n`;
 }
 
-describe('large traces', () => {
+describe.concurrent('large traces', () => {
   it('run: 150,000 ops (which overflowed the stack) print every row, streamed with a fixed observation column', async () => {
     const p = file('big.json', bigTrace(150_000));
     const r = await cli(['run', p]);
@@ -53,7 +53,7 @@ describe('large traces', () => {
   });
 });
 
-describe('a trace\'s own observations', () => {
+describe.concurrent('a trace\'s own observations', () => {
   const wrong = () => file('wrong.json', trace([{ op: 'tick', by: '0x5' }, { op: 'mrs', reg: 'CNTPCT_EL0' }], [{ irq: [] }, { irq: [], value: '0x1234' }]));
 
   it('run: the first difference after the table, exit 1, one line on stderr', async () => {
@@ -97,7 +97,7 @@ describe('a trace\'s own observations', () => {
   });
 });
 
-describe('run with an implementation that fails', () => {
+describe.concurrent('run with an implementation that fails', () => {
   it('an exec process that dies: the table up to the op, the failure on stdout, one line on stderr, exit 1; no process left', async () => {
     const m = marker('rundie');
     const r = await cli(['run', 'examples/vhe-cval-basic.json', '--model', execSpec(m, 'die-at 4')]);

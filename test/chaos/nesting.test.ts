@@ -19,7 +19,7 @@ const file = (name: string, text: string): string => {
   return p;
 };
 
-describe('the CLI on deeply nested input: exit 2, one line with file, line and column', () => {
+describe.concurrent('the CLI on deeply nested input: exit 2, one line with file, line and column', () => {
   it('a trace of [ x 100,000', async () => {
     const p = file('deep.json', '['.repeat(100_000));
     const r = await cli(['run', p]);
@@ -73,7 +73,7 @@ describe('the CLI on deeply nested input: exit 2, one line with file, line and c
   });
 });
 
-describe('the scans', () => {
+describe.concurrent('the scans', () => {
   const deny = (f: () => void, msg: string) => {
     expect(f).toThrow(InputError);
     expect(f).toThrow(msg);

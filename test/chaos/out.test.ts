@@ -10,7 +10,7 @@ import { cli, oneLine, tmp } from './util.js';
 const dir = tmp();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('--out', () => {
+describe.concurrent('--out', () => {
   it('names: FILE, FILE.2, ...; the observed beside each', () => {
     expect(outPaths('ce.json', 1)).toEqual({ expected: 'ce.json', observed: 'ce.observed.json' });
     expect(outPaths('ce.json', 3)).toEqual({ expected: 'ce.3.json', observed: 'ce.3.observed.json' });

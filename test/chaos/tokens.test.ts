@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TRACE = { config: defaultConfig(), ops: [{ op: 'tick' as const, by: 1n }, { op: 'mrs' as const, reg: 'CNTPCT_EL0' }] };
 const token = (extra: object): string => encodeToken(TRACE, { layout: 'architected', hostEcvTraps: false, property: 'architectural', ...extra });
 
-describe('a hostile token starts nothing and imports nothing', () => {
+describe.concurrent('a hostile token starts nothing and imports nothing', () => {
   it('exec:touch FILE: exit 2, the command to run it, no file', async () => {
     const pwned = join(dir, 'pwned-exec');
     const r = await cli(['replay', token({ impl: `exec:touch ${pwned}` })]);
@@ -72,7 +72,7 @@ describe('a hostile token starts nothing and imports nothing', () => {
   });
 });
 
-describe('a token\'s layout is data or a catalogue name, never a file', () => {
+describe.concurrent('a token\'s layout is data or a catalogue name, never a file', () => {
   it('a file path is refused, not read', async () => {
     const r = await cli(['replay', token({ impl: 'nv2', layout: 'examples/layouts/tval-spare.yaml' })]);
     expect(r.status).toBe(2);
@@ -89,7 +89,7 @@ describe('a token\'s layout is data or a catalogue name, never a file', () => {
   });
 });
 
-describe('a suite names built-in implementations only', () => {
+describe.concurrent('a suite names built-in implementations only', () => {
   it('an exec: entry is refused before anything runs', async () => {
     const { writeFileSync } = await import('node:fs');
     const pwned = join(dir, 'pwned-suite');
