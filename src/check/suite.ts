@@ -11,6 +11,7 @@ import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { HOST_PROFILES, isHostProfile, type HostProfile } from '../../models/nv2/host/policy.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { parseJsonText } from '../trace/parse.js';
+import { BUILTINS, type Registry } from '../engine/registry.js';
 import { check, type CheckOptions, type CheckResult, type PropertyResult } from './check.js';
 import { Coverage } from './stats.js';
 
@@ -37,7 +38,7 @@ export interface Suite {
 
 const FIELDS = ['name', 'impl', 'layout', 'hostEcvTraps', 'host', 'hostCpu', 'guest', 'ecv', 'property', 'expect', 'why'];
 
-export function parseSuite(text: string, source: string): Suite {
+export function parseSuite(text: string, source: string, registry: Registry = BUILTINS): Suite {
   const doc = parseJsonText(text, source);
   const fail = (where: string, what: string): never => {
     throw new InputError(`${source}: ${where}: ${what}`);
@@ -63,6 +64,10 @@ export function parseSuite(text: string, source: string): Suite {
       (o.hostCpu as unknown[]).forEach((f, j) => {
         if (typeof f !== 'string' || !HOST_FEATURE_NAMES.includes(f as HostFeature)) fail(`${w}.hostCpu[${j}]`, `expected one of ${HOST_FEATURE_NAMES.join(', ')}`);
       });
+    }
+    // A suite is data: it names built-in implementations only, never a program or a module to load.
+    if (typeof o.impl === 'string' && !registry.has(o.impl)) {
+      fail(`${w}.impl`, `${JSON.stringify(o.impl.slice(0, 80))} is not a built-in implementation (${[...registry.keys()].join(', ')}); a suite names built-ins only: check an external implementation with nvconform check --impl SPEC`);
     }
     return {
       name: o.name as string, impl: (o.impl as string | undefined) ?? 'nv2', layout: (o.layout as string | undefined) ?? 'architected',
@@ -93,7 +98,7 @@ export interface SuiteResult {
   readonly ms: number;
 }
 
-export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth'>): Promise<SuiteResult> {
+export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth' | 'registry'>): Promise<SuiteResult> {
   const t0 = performance.now();
   const out: SuiteEntryResult[] = [];
   for (const e of suite.entries) {

@@ -32,8 +32,8 @@ export interface ExternalBaseOptions {
 export interface ExternalOptions extends ExternalBaseOptions {
   /**
    * How long one reset or op may take before the implementation is declared hung, in ms.
-   * Default: $NVCONFORM_EXEC_TIMEOUT_MS, else 5000. Processes are killed when it expires; for a
-   * module plug-in it bounds only asynchronous answers (a synchronous endless loop cannot be stopped).
+   * Default: $NVCONFORM_EXEC_TIMEOUT_MS, else 5000. Processes are killed, and a module plug-in's
+   * worker thread terminated, when it expires.
    */
   readonly timeoutMs?: number;
   /** The built-in implementation names, for the message about a path that does not exist. */
