@@ -12,7 +12,7 @@ import { check, DEFAULT_CHECK_OPTIONS, replayInfo, type CheckOptions, type Check
 import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
 import { BUILTINS, createImplementation, type HostOptions, type Registry } from '../engine/registry.js';
 import { HOST_FEATURE_NAMES, type HostFeature } from '../../models/arch/implementation.js';
-import { isHostProfile, type HostProfile } from '../../models/nv2/host/policy.js';
+import { isHostProfile } from '../../models/nv2/host/policy.js';
 import { opText, Runner, runOps, validateTrace } from '../engine/runner.js';
 import { checkJson, configLine, hostText, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../report/check.js';
 import { renderCells } from '../report/coverage.js';
@@ -196,16 +196,17 @@ interface ObservationsCheck {
 /** The host a token names (profile, CPU features, counter offset), every field checked. */
 export function hostFromToken(x: unknown): HostOptions | undefined {
   if (x === undefined) return undefined;
-  const o = x as { profile?: unknown; cpu?: unknown; counterOffset?: unknown } | null;
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError('replay token: corrupt host');
-  if (o.profile !== undefined && (typeof o.profile !== 'string' || !isHostProfile(o.profile))) throw new InputError('replay token: corrupt host profile');
-  if (o.cpu !== undefined && (!Array.isArray(o.cpu) || !o.cpu.every((f) => typeof f === 'string' && HOST_FEATURE_NAMES.includes(f as HostFeature)))) {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new InputError('replay token: corrupt host');
+  const o = x as Record<string, unknown>;
+  const { profile, cpu, counterOffset } = o;
+  if (profile !== undefined && (typeof profile !== 'string' || !isHostProfile(profile))) throw new InputError('replay token: corrupt host profile');
+  if (cpu !== undefined && (!Array.isArray(cpu) || !cpu.every((f) => typeof f === 'string' && HOST_FEATURE_NAMES.includes(f as HostFeature)))) {
     throw new InputError('replay token: corrupt host CPU');
   }
-  if (o.counterOffset !== undefined && (typeof o.counterOffset !== 'string' || !/^0x[0-9a-f]{1,16}$/.test(o.counterOffset))) throw new InputError('replay token: corrupt counter offset');
+  if (counterOffset !== undefined && (typeof counterOffset !== 'string' || !/^0x[0-9a-f]{1,16}$/.test(counterOffset))) throw new InputError('replay token: corrupt counter offset');
   return {
-    ...(o.profile !== undefined ? { profile: o.profile as HostProfile } : {}), ...(o.cpu !== undefined ? { cpu: o.cpu as HostFeature[] } : {}),
-    ...(o.counterOffset !== undefined ? { counterOffset: BigInt(o.counterOffset as string) } : {}),
+    ...(profile !== undefined ? { profile } : {}), ...(cpu !== undefined ? { cpu: cpu as HostFeature[] } : {}),
+    ...(counterOffset !== undefined ? { counterOffset: BigInt(counterOffset) } : {}),
   };
 }
 
