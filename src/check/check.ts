@@ -3,25 +3,24 @@
  * fails, shrink it (fast-check, then a greedy pass over the concrete ops) and report the
  * minimal trace with its replay token.
  */
-import fc from 'fast-check';
-import { ImplementationError } from '../../models/arch/errors.js';
-import type { Implementation } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
-import { FEATURES, VOCABULARIES, VOCABULARY, type GuestMode, type TraceConfig, type Vocabulary } from '../../models/arch/vocabulary.js';
+import type { GuestMode, Vocabulary } from '../../models/arch/vocabulary.js';
 import { REGISTERS } from '../../models/arch/registers.js';
 import { catalogueNames } from '../../models/layouts/catalogue.js';
 import { loadLayout } from '../../models/layouts/load.js';
-import { propertyByName, PROPERTY_NAMES, type Property, type PropertyName } from '../../properties/index.js';
-import { BUILTINS, createImplementation, type HostOptions, type Registry } from '../engine/registry.js';
-import { Runner, runTrace, runTraceSync, type Outcome } from '../engine/runner.js';
+import { PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
+import type { HostOptions, Registry } from '../engine/registry.js';
+import type { Pending } from '../engine/pool.js';
+import type { Outcome } from '../engine/runner.js';
 import { encodeToken } from '../trace/token.js';
-import { traceArb, type GenOp } from './generate.js';
+import { fromWireError } from '../engine/pool.js';
 import { ALPHABET, restrictAlphabet, type Alphabet } from './alphabet.js';
-import { cellOf, reachableCells } from './cells.js';
-import { directedArb, directedExamples } from './directed.js';
-import { exhaustive, type ExhaustiveResult } from './exhaustive.js';
-import { completed, failureKind, minimize, type FailureKind } from './shrink.js';
-import { Coverage, type FoundBy } from './stats.js';
+import { reachableCells } from './cells.js';
+import type { ExhaustiveResult } from './exhaustive.js';
+import { Executor } from './executor.js';
+import { completed, type Minimized } from './shrink.js';
+import { Coverage, type CoverageData, type FoundBy } from './stats.js';
+import { directedCount, fromWireOutcome, type GenParams, type ImplSpec, type ProbeOutput, type SearchEvent, type SearchInput, type SearchOutput, type ShrinkOutput, type WireOutcome } from './tasks.js';
 
 export interface CheckOptions {
   /** Implementation: `nv2` (default), `nv`, a plug-in module path, or `exec:COMMAND`. */
@@ -38,7 +37,7 @@ export interface CheckOptions {
   readonly guest?: GuestMode;
   /** Pin FEAT_ECV of the virtual CPU. Default: both, chosen per trace. */
   readonly ecv?: boolean;
-  /** Generated traces per property. Default 300. */
+  /** Generated traces per property. Default 300. Infinity: until the executor's deadline (a time budget's soak). */
   readonly runs: number;
   /** fast-check seed. Default 42: the same seed and options give the same output. */
   readonly seed: number;
@@ -67,6 +66,13 @@ export interface CheckOptions {
    * (the exhaustive claim names them). Default none.
    */
   readonly exclude?: readonly string[];
+  /**
+   * Where the tasks run, shared by the checks of one run (its workers, shard, deadline and tally).
+   * Default: a fresh executor of `workers` threads, closed when the check ends.
+   */
+  readonly executor?: Executor;
+  /** Worker threads of the executor made when none is given. Default 1 (this thread). */
+  readonly workers?: number;
 }
 
 /** The exhaustive phase's depth by default (CheckOptions.depth). */
@@ -101,6 +107,10 @@ export interface PropertyResult {
   readonly reproducible?: boolean;
   /** An implementation failure met while shrinking a property's counterexample: reported beside it. */
   readonly sideFailure?: { readonly explanation: string; readonly token: string; readonly outcome: Outcome };
+  /** The failing run's index in the seed's sequence of traces (directed ones first): what a merge of shards compares. */
+  readonly run?: number;
+  /** The executor's time budget ran out before every trace of this property was run (or every depth explored). */
+  readonly stopped?: boolean;
 }
 
 /** What the exhaustive phase covered: every trace of at most `completedDepth` ops over `alphabet`. */
@@ -142,196 +152,226 @@ export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps' | 'host
 /** Rounds of search for a shorter counterexample after shrinking (CheckOptions.shorterRounds). */
 export const DEFAULT_SHORTER_ROUNDS = 3;
 
+/** Random runs per task: the unit of work of workers and shards (fixed, so that the split does not depend on either). */
+export const CHUNK_RUNS = 50;
+
 export async function check(options: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const layout = typeof options.layout === 'string' ? loadLayout(options.layout) : options.layout;
-  const coverage = options.stats ? new Coverage({ ...(options.guest ? { guest: options.guest } : {}), ...(options.ecv !== undefined ? { ecv: options.ecv } : {}) }) : undefined;
-  let impl: Implementation;
+  const own = options.executor ? undefined : new Executor({ ...(options.workers !== undefined ? { workers: options.workers } : {}), ...(options.registry ? { registry: options.registry } : {}) });
+  const ex = options.executor ?? own!;
   try {
-    impl = await createImplementation(options.impl, {
-      layout, hostEcvTraps: options.hostEcvTraps, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    const spec: ImplSpec = {
+      impl: options.impl, layout, hostEcvTraps: options.hostEcvTraps, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.host ? { host: options.host } : {}), ...(options.vocabulary !== undefined ? { vocabulary: options.vocabulary } : {}),
-    }, options.registry ?? BUILTINS);
-  } catch (e) {
-    // An implementation that fails while being made (its factory throws) fails every property.
-    if (!(e instanceof ImplementationError)) throw e;
-    const explanation = `the implementation failed before any trace: ${e.message}`;
-    const results = options.properties.map((property): PropertyResult => ({ property, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation }));
-    return { verdict: 'fail', results, options, layout, ms: performance.now() - t0 };
-  }
-  const results: PropertyResult[] = [];
-  try {
-    for (const name of options.properties) {
-      results.push(await checkProperty(propertyByName(name), options, layout, impl, coverage));
+    };
+    const probe = await ex.pool.run('probe', { spec, properties: options.properties, ...(options.guest ? { guest: options.guest } : {}), ...(options.ecv !== undefined ? { ecv: options.ecv } : {}) });
+    if ('failed' in probe) {
+      // An implementation that fails while being made (its factory throws) fails every property.
+      const results = options.properties.map((property): PropertyResult => ({ property, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: probe.failed }));
+      ex.tally.failures += results.length;
+      return { verdict: 'fail', results, options, layout, ms: performance.now() - t0 };
     }
+    // Every property at once: their tasks share the executor's queue, and each result depends only on its own tasks.
+    const parts = await Promise.all(options.properties.map((name, i) => checkProperty(name, probe, probe.props[i]!, options, layout, spec, ex)));
+    let coverage: Coverage | undefined;
+    if (options.stats) {
+      coverage = new Coverage({ ...(options.guest ? { guest: options.guest } : {}), ...(options.ecv !== undefined ? { ecv: options.ecv } : {}) });
+      for (const p of parts) for (const d of p.coverage) coverage.addData(d);
+    }
+    const results = parts.map((p) => p.result);
+    return {
+      verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass',
+      results, options, layout, ms: performance.now() - t0, ...(coverage ? { coverage } : {}),
+    };
   } finally {
-    await impl.close?.();
+    await own?.close();
   }
-  return {
-    verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass',
-    results, options, layout, ms: performance.now() - t0, ...(coverage ? { coverage } : {}),
-  };
 }
 
-async function checkProperty(p: Property, o: CheckOptions, layout: Layout, impl: Implementation, coverage?: Coverage): Promise<PropertyResult> {
+type Probed = Exclude<ProbeOutput, { failed: string }>;
+
+/** What the chunks of one search did, folded in order up to the first failing run. */
+interface Fold {
+  ran: number;
+  /** Runs among the first `directed` of the sequence. */
+  directed: number;
+  ops: number;
+  event?: SearchEvent;
+  side?: WireOutcome;
+  coverage: CoverageData[];
+  /** The budget ran out first. */
+  stopped: boolean;
+}
+
+/**
+ * Run [0, total) of a seed's sequence in chunks of CHUNK_RUNS (those of the executor's shard when
+ * `sharded`), a few at a time, and fold their results in order: the first failing run ends it
+ * (later chunks are cancelled, their results unused), so the outcome is that of one run in order.
+ */
+async function search(ex: Executor, base: Omit<SearchInput, 'from' | 'count' | 'deadline'>, total: number, sharded: boolean, directed = 0): Promise<Fold> {
+  const shard = sharded ? ex.shard : undefined;
+  const mine = (k: number): boolean => !shard || k % shard.count === shard.index - 1;
+  const window = ex.pool.size + 1;
+  const pending = new Map<number, { from: number; task: Pending<SearchOutput> }>();
+  const fold: Fold = { ran: 0, directed: 0, ops: 0, coverage: [], stopped: false };
+  let next = 0;
+  let expired = false;
+  if (base.kind === undefined) ex.tally.planned += shard ? Math.ceil(total / shard.count) : total;
+  const submit = (): void => {
+    while (pending.size < window) {
+      while (next * CHUNK_RUNS < total && !mine(next)) next++;
+      if (next * CHUNK_RUNS >= total) return;
+      if (ex.expired()) {
+        expired = true;
+        return;
+      }
+      const from = next * CHUNK_RUNS;
+      const count = Math.min(CHUNK_RUNS, total - from);
+      pending.set(next, { from, task: ex.pool.submit('search', { ...base, from, count, ...(ex.deadline !== undefined ? { deadline: ex.deadline } : {}) }) });
+      next++;
+    }
+  };
+  try {
+    for (;;) {
+      submit();
+      const first = pending.entries().next();
+      if (first.done) break;
+      const [k, { from, task }] = first.value;
+      const out = await task.result;
+      pending.delete(k);
+      fold.ran += out.ran;
+      fold.directed += Math.max(0, Math.min(from + out.ran, directed) - from);
+      fold.ops += out.ops;
+      if (base.kind === undefined) ex.tally.runs += out.ran;
+      ex.tally.ops += out.ops;
+      if (out.coverage) fold.coverage.push(out.coverage);
+      fold.side ??= out.side;
+      if (out.event) {
+        fold.event = out.event;
+        break;
+      }
+      if (out.stopped) {
+        fold.stopped = true;
+        break;
+      }
+    }
+  } finally {
+    for (const p of pending.values()) p.task.cancel();
+  }
+  if (expired) fold.stopped = true;
+  return fold;
+}
+
+const minimized = (s: ShrinkOutput): Minimized => ({
+  outcome: completedOutcome(s.outcome), reproducible: s.reproducible, ...(s.sideFailure ? { sideFailure: fromWireOutcome(s.sideFailure) } : {}),
+});
+const completedOutcome = (w: WireOutcome): Outcome => completed(fromWireOutcome(w));
+
+async function checkProperty(
+  name: PropertyName, probe: Probed, pre: Probed['props'][number], o: CheckOptions, layout: Layout, spec: ImplSpec, ex: Executor,
+): Promise<{ result: PropertyResult; coverage: CoverageData[] }> {
   const t0 = performance.now();
-  const runner = new Runner(impl, { property: p, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
-  // Shrinking and the search for shorter traces re-run failures: keep them out of --stats.
-  const quiet = coverage ? new Runner(impl, { property: p }) : runner;
+  const coverage: CoverageData[] = [];
+  const done = (result: PropertyResult): { result: PropertyResult; coverage: CoverageData[] } => {
+    if (result.verdict === 'fail') ex.tally.failures++;
+    return { result, coverage };
+  };
+  if (pre.na) return done({ property: name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: pre.na });
+  const staticFault = pre.staticFault;
   // What the implementation can be asked: its trace vocabulary, the features its host offers, less what the user set aside.
-  const vocabulary = impl.declaration.vocabulary ?? VOCABULARY;
-  const offer = (impl.declaration.host.vcpuFeatures ?? FEATURES).filter((f) => VOCABULARIES[vocabulary].features.includes(f));
+  const { vocabulary, offer, canSnapshot } = probe;
   const exclude = o.exclude ?? [];
   const newer = REGISTERS.filter((r) => (r.since ?? 1) > vocabulary).map((r) => r.name);
-  const dummy = runner.runContext({ guest: o.guest ?? 'vhe', features: o.ecv ? ['ecv'] : [], count: 0n, init: {} });
-  const na = p.inapplicable?.(dummy);
-  if (na) return { property: p.name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na };
-  const staticFault = p.staticCheck?.(dummy);
-  const sync = impl.declaration.sync;
+  const deadline = ex.deadline !== undefined ? { deadline: ex.deadline } : {};
 
   // Phase 1: every trace of at most `depth` ops over the alphabet.
-  const canSnapshot = typeof impl.snapshot === 'function' && typeof impl.restore === 'function';
   const depth = o.depth ?? (canSnapshot ? DEFAULT_DEPTH : DEFAULT_REPLAY_DEPTH);
   let exh: ExhaustiveSummary | undefined;
+  let stopped = false;
   // The cells the exhaustive phase reaches; the random phase aims traces at the others.
   const reached = new Set<string>();
   if (depth > 0) {
-    if (coverage) coverage.phase = 'exhaustive';
-    const r = await exhaustive(impl, p, {
-      depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
-      alphabet: restrictAlphabet(o.alphabet ?? ALPHABET, { exclude, vocabulary }),
-      offer,
-      observe: (c) => {
-        const k = cellOf(c);
-        if (k !== undefined) reached.add(k);
-        coverage?.record(c);
-      },
+    const x = await ex.pool.run('exhaustive', {
+      spec, property: name, depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+      alphabet: restrictAlphabet(o.alphabet ?? ALPHABET, { exclude, vocabulary }), offer, stats: o.stats, ...deadline,
     });
-    if (coverage) coverage.phase = 'random';
-    const { counterexample: ce, ms: _ms, reproducible, ...summary } = r;
+    ex.tally.ops += x.result.transitions;
+    for (const k of x.reached) reached.add(k);
+    if (x.coverage) coverage.push(x.coverage);
+    const { counterexample: wce, ms: _ms, reproducible, ...summary } = x.result;
     exh = summary;
-    if (ce) {
+    if (!wce && summary.completedDepth < depth) stopped = true;
+    if (wce) {
       // The shortest trace of the search: a property violation or an implementation failure, as found.
-      const token = encodeToken({ config: ce.config, ops: ce.ops }, replayInfo(o, layout, p.name));
+      const ce = fromWireOutcome(wce);
+      const token = encodeToken({ config: ce.config, ops: ce.ops }, replayInfo(o, layout, name));
       const explanation = (staticFault ? `${staticFault}; ` : '') + ce.violation!.explanation;
-      return {
-        property: p.name, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: r.transitions + ce.ops.length, ms: performance.now() - t0,
+      return done({
+        property: name, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: x.result.transitions + ce.ops.length, ms: performance.now() - t0,
         counterexample: ce, explanation, token, exhaustive: exh, phase: 'exhaustive', ...(reproducible === false ? { reproducible: false } : {}),
-      };
+      });
     }
   }
   const withExh = exh ? { exhaustive: exh } : {};
-
   let opsExecuted = exh?.transitions ?? 0;
-  // The first failing run decides what is being looked for: a property violation, or an
-  // implementation failure (then fast-check does not shrink it: a failure of an implementation
-  // need not recur, and shrinking is ours). After it, only failures of the same kind count; an
-  // implementation failure met while shrinking a violation is kept for the report.
-  let kind: FailureKind | undefined;
-  let stop = false;
-  let side: Outcome | undefined;
-  /** The outcome of the last run fast-check counted as failing: its counterexample, as observed. */
-  let lastFailing: Outcome | undefined;
-  const internal: { error?: unknown; seen: boolean } = { seen: false };
-  let current = runner;
-  const judged = (out: Outcome): boolean => {
-    opsExecuted += out.ops.length;
-    const k = failureKind(out);
-    if (k === undefined) return true;
-    if (kind === undefined) {
-      kind = k;
-      current = quiet;
-      if (k === 'failure') stop = true;
-    } else if (k !== kind) {
-      if (k === 'failure') side ??= out;
-      return true;
-    }
-    lastFailing = out;
-    return false;
-  };
-  // The checker's own errors are not counterexamples: fast-check must not shrink them.
-  const internalError = (e: unknown): boolean => {
-    if (!internal.seen) Object.assign(internal, { error: e, seen: true });
-    stop = true;
-    return true;
-  };
-  const predicate = async ([config, gops]: [TraceConfig, GenOp[]]): Promise<boolean> => {
-    if (stop) return true;
-    let out: Outcome;
-    try {
-      out = await runTrace(current, config, gops);
-    } catch (e) {
-      return internalError(e);
-    }
-    return judged(out);
-  };
-  const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean => {
-    if (stop) return true;
-    let out: Outcome;
-    try {
-      out = runTraceSync(current, config, gops);
-    } catch (e) {
-      return internalError(e);
-    }
-    return judged(out);
-  };
+
+  // Phase 2: directed traces at the cells phase 1 did not reach, then random ones. The first failing
+  // run decides what is being looked for: a property violation, or an implementation failure (then
+  // fast-check does not shrink it: a failure of an implementation need not recur, and shrinking is
+  // ours). After it, only failures of the same kind count; an implementation failure met while
+  // shrinking a violation is kept for the report (tasks.ts).
   const pins = {
     ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), offer, vocabulary,
     ...(exclude.length || newer.length ? { exclude: [...exclude, ...newer] } : {}),
   };
-  const focused = traceArb({ maxOps: o.maxOps, ...pins });
   const unreached = reachableCells(pins).filter((k) => !reached.has(k));
-  const directed = directedArb(unreached, { ...pins, maxOps: o.maxOps });
-  const arb = directed ? fc.oneof({ weight: 3, arbitrary: focused }, { weight: 1, arbitrary: directed }) : focused;
-  // One trace aimed at each cell the exhaustive phase did not reach comes first, on top of the random runs.
-  const examples = directedExamples(unreached, pins).map((e): [[TraceConfig, GenOp[]]] => [e]);
-  const params = { seed: o.seed, numRuns: o.runs + examples.length, examples };
-  const details = sync
-    ? fc.check(fc.property(arb, syncPredicate), params)
-    : await fc.check(fc.asyncProperty(arb, predicate), params);
-  if (internal.seen) throw internal.error;
-  if (details.failed && details.counterexample === null) {
-    // fast-check caught an exception that is not a counterexample: the checker's own failure.
-    const e = (details as { errorInstance?: unknown }).errorInstance;
-    throw e instanceof Error ? e : new Error(`fast-check failed: ${String(e)}`);
-  }
-
-  const base = { property: p.name, runs: details.numRuns, shrinks: details.numShrinks, directed: Math.min(examples.length, details.numRuns) };
-  if (!details.failed || !details.counterexample || !lastFailing) {
+  const gen: GenParams = { seed: o.seed, maxOps: o.maxOps, pins, unreached };
+  const nDirected = directedCount(gen);
+  const main = await search(ex, { spec, property: name, gen, stats: o.stats }, o.runs + nDirected, true, nDirected);
+  opsExecuted += main.ops;
+  coverage.push(...main.coverage);
+  stopped ||= main.stopped;
+  const ev = main.event;
+  if (ev?.kind === 'internal') throw fromWireError(ev.error!);
+  const base = { property: name, runs: main.ran, directed: main.directed, ...(stopped ? { stopped: true } : {}) };
+  if (!ev) {
     const ms = performance.now() - t0;
-    if (staticFault) return { ...base, verdict: 'fail', opsExecuted, ms, explanation: staticFault, ...withExh };
-    return { ...base, verdict: 'pass', opsExecuted, ms, ...withExh };
+    if (staticFault) return done({ ...base, shrinks: 0, verdict: 'fail', opsExecuted, ms, explanation: staticFault, ...withExh });
+    return done({ ...base, shrinks: 0, verdict: 'pass', opsExecuted, ms, ...withExh });
   }
-  const [config, gops] = details.counterexample[0];
-  const rerun = async (c: TraceConfig, g: readonly GenOp[]): Promise<Outcome> => runTrace(quiet, c, g);
-  const count = (n: number): void => {
-    opsExecuted += n;
-  };
-  let minimal = await minimize(quiet, rerun, config, gops, lastFailing, count);
+  const sh = await ex.pool.run('shrink', { spec, property: name, gen, event: ev });
+  if (sh.internal) throw fromWireError(sh.internal);
+  opsExecuted += sh.ops;
+  let minimal = minimized(sh);
+  let side = sh.side;
   // fast-check stops at a local minimum. Look for a strictly shorter counterexample: traces
   // capped one op below the best, on a few derived seeds (deterministic for a given seed).
-  // Not for an implementation failure: a broken implementation is reported as found.
-  for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.outcome.ops.length > 1 && kind === 'violation' && minimal.reproducible; round++) {
+  // Not for an implementation failure: a broken implementation is reported as found. Not once the budget is spent.
+  const roundRuns = Math.max(Number.isFinite(o.runs) ? o.runs : 0, 3000);
+  for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.outcome.ops.length > 1 && ev.kind === 'violation' && minimal.reproducible && !ex.expired(); round++) {
     const cap = minimal.outcome.ops.length - 1;
-    const shorter = traceArb({ maxOps: cap, ...pins });
-    lastFailing = undefined;
-    const again = sync
-      ? fc.check(fc.property(shorter, syncPredicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) })
-      : await fc.check(fc.asyncProperty(shorter, predicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) });
-    if (internal.seen) throw internal.error;
-    if (!again.failed || !again.counterexample || !lastFailing) continue;
-    const [c2, g2] = again.counterexample[0];
-    const m2 = await minimize(quiet, rerun, c2, g2, lastFailing, count);
+    const g2: GenParams = { seed: o.seed + round * 7919, maxOps: cap, pins };
+    const again = await search(ex, { spec, property: name, gen: g2, kind: 'violation', stats: false }, roundRuns, false);
+    opsExecuted += again.ops;
+    side ??= again.side;
+    if (!again.event) continue;
+    if (again.event.kind === 'internal') throw fromWireError(again.event.error!);
+    const s2 = await ex.pool.run('shrink', { spec, property: name, gen: g2, event: again.event, kind: 'violation' });
+    if (s2.internal) throw fromWireError(s2.internal);
+    opsExecuted += s2.ops;
+    side ??= s2.side;
+    const m2 = minimized(s2);
     if (m2.reproducible && m2.outcome.ops.length < minimal.outcome.ops.length) minimal = { ...m2, ...(minimal.sideFailure && !m2.sideFailure ? { sideFailure: minimal.sideFailure } : {}) };
   }
-  const sideFailure = minimal.sideFailure ?? (side ? completed(side) : undefined);
+  const sideFailure = minimal.sideFailure ?? (side ? completedOutcome(side) : undefined);
   const ce = minimal.outcome;
-  const token = encodeToken({ config: ce.config, ops: ce.ops }, replayInfo(o, layout, p.name));
+  const token = encodeToken({ config: ce.config, ops: ce.ops }, replayInfo(o, layout, name));
   const explanation = (staticFault ? `${staticFault}; ` : '') + ce.violation!.explanation;
-  const phase: FoundBy = details.numRuns <= examples.length ? 'directed' : 'random';
-  return {
-    ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: ce, explanation, token, ...withExh, phase,
+  const phase: FoundBy = ev.index < nDirected ? 'directed' : 'random';
+  return done({
+    ...base, shrinks: sh.numShrinks, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: ce, explanation, token, ...withExh, phase, run: ev.index,
     ...(minimal.reproducible ? {} : { reproducible: false }),
-    ...(sideFailure ? { sideFailure: { explanation: sideFailure.violation!.explanation, token: encodeToken({ config: sideFailure.config, ops: sideFailure.ops }, replayInfo(o, layout, p.name)), outcome: sideFailure } } : {}),
-  };
+    ...(sideFailure ? { sideFailure: { explanation: sideFailure.violation!.explanation, token: encodeToken({ config: sideFailure.config, ops: sideFailure.ops }, replayInfo(o, layout, name)), outcome: sideFailure } } : {}),
+  });
 }

@@ -28,6 +28,8 @@ export interface ExhaustiveOptions {
   readonly maxTransitions?: number;
   /** Observe every op judged (coverage). Default none. */
   readonly observe?: (c: OpContext) => void;
+  /** Checked before each letter: true stops the search as maxTransitions does (a time budget). Default never. */
+  readonly stop?: () => boolean;
 }
 
 export interface ExhaustiveResult {
@@ -161,7 +163,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     for (const n of frontier) {
       const letters = alphabet.families[n.family]!.letters;
       for (const letter of letters) {
-        if (transitions >= limit) return finish(completed);
+        if (transitions >= limit || o.stop?.()) return finish(completed);
         const entered = enter(n);
         if (entered) await entered;
         // A letter of several ops is valid only if each op is valid where it stands.

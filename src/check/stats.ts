@@ -7,6 +7,15 @@ export type Phase = 'exhaustive' | 'random';
 /** Which phase found a counterexample: `directed` for the random phase's directed traces; `pool` when `layouts --explore` found it for another layout. */
 export type FoundBy = Phase | 'directed' | 'pool';
 
+/** A Coverage's counts as plain data (to cross a worker thread), every map as its entries in insertion order. */
+export interface CoverageData {
+  readonly cells: Record<Phase, [string, number][]>;
+  readonly access: [string, number][];
+  readonly fired: [string, number][];
+  readonly faults: [string, number][];
+  readonly ops: [string, number][];
+}
+
 export class Coverage {
   /** The phase the next ops belong to. */
   phase: Phase = 'random';
@@ -57,6 +66,27 @@ export class Coverage {
     for (const [m, n] of [[this.access, o.access], [this.fired, o.fired], [this.faults, o.faults], [this.ops, o.ops]] as const) {
       for (const [k, v] of n) m.set(k, (m.get(k) ?? 0) + v);
     }
+  }
+
+  /** The counts as data (the reachable cells follow from the pins and are left out). */
+  data(): CoverageData {
+    return {
+      cells: { exhaustive: [...this.cells.exhaustive], random: [...this.cells.random] },
+      access: [...this.access], fired: [...this.fired], faults: [...this.faults], ops: [...this.ops],
+    };
+  }
+
+  /** Take in counts given as data, as add() does: keys new here come after the ones already seen, in their order. */
+  addData(d: CoverageData): void {
+    const into = (m: Map<string, number>, es: readonly [string, number][]): void => {
+      for (const [k, v] of es) m.set(k, (m.get(k) ?? 0) + v);
+    };
+    into(this.cells.exhaustive, d.cells.exhaustive);
+    into(this.cells.random, d.cells.random);
+    into(this.access, d.access);
+    into(this.fired, d.fired);
+    into(this.faults, d.faults);
+    into(this.ops, d.ops);
   }
 
   toJSON(): Record<string, unknown> {

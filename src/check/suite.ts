@@ -13,6 +13,7 @@ import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../propert
 import { parseJsonText } from '../trace/parse.js';
 import { BUILTINS, type Registry } from '../engine/registry.js';
 import { check, type CheckOptions, type CheckResult, type PropertyResult } from './check.js';
+import { Executor } from './executor.js';
 import { Coverage } from './stats.js';
 
 export interface SuiteEntry {
@@ -98,19 +99,21 @@ export interface SuiteResult {
   readonly ms: number;
 }
 
-export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth' | 'registry'>): Promise<SuiteResult> {
+/** Run every entry (at once: their tasks share `base.executor`'s workers; the results are in the suite's order). */
+export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth' | 'registry' | 'executor' | 'workers'>): Promise<SuiteResult> {
   const t0 = performance.now();
-  const out: SuiteEntryResult[] = [];
-  for (const e of suite.entries) {
+  const own = base.executor ? undefined : new Executor({ ...(base.workers !== undefined ? { workers: base.workers } : {}), ...(base.registry ? { registry: base.registry } : {}) });
+  const executor = base.executor ?? own!;
+  const out = await Promise.all(suite.entries.map(async (e): Promise<SuiteEntryResult> => {
     const r = await check({
-      ...base, impl: e.impl, layout: e.layout, hostEcvTraps: e.hostEcvTraps, properties: [e.property],
+      ...base, executor, impl: e.impl, layout: e.layout, hostEcvTraps: e.hostEcvTraps, properties: [e.property],
       ...(e.host || e.hostCpu ? { host: { ...(e.host ? { profile: e.host } : {}), ...(e.hostCpu ? { cpu: e.hostCpu } : {}) } } : {}),
       ...(e.guest ? { guest: e.guest } : {}), ...(e.ecv !== undefined ? { ecv: e.ecv } : {}),
     });
     const result = r.results[0]!;
     const got = result.verdict === 'fail' ? 'fail' : 'pass';
-    out.push({ entry: e, check: r, result, asExpected: got === e.expect });
-  }
+    return { entry: e, check: r, result, asExpected: got === e.expect };
+  })).finally(() => own?.close());
   let coverage: Coverage | undefined;
   if (base.stats) {
     coverage = new Coverage('none');

@@ -23,6 +23,9 @@ import { parseTraceText } from '../trace/parse.js';
 import { decodeToken, encodeToken, isToken } from '../trace/token.js';
 import { oneLine } from '../plugins/common.js';
 import { readText, writeText } from './io.js';
+import type { Shard } from '../check/executor.js';
+import type { Coverage } from '../check/stats.js';
+import { budgetLine, budgetReport } from './scale.js';
 
 export const defaultSuitePath = (): string => join(packageRoot(), 'suites', 'default.json');
 
@@ -64,25 +67,39 @@ function outLines(written: readonly Written[]): string {
   return written.map((w) => `--out: wrote ${w.file} (expected observations) and ${w.observed} (the implementation's): ${w.entry !== undefined ? `${w.entry}, ` : ''}${w.property}\n`).join('');
 }
 
-export async function checkCommand(o: CheckOptions & { json: boolean; out?: string }): Promise<{ text: string; code: number }> {
+/** What a scaled run adds to its report: the shard it ran, the time budget it had. */
+export interface ScaleReport {
+  readonly shard?: Shard;
+  /** The time budget, in ms (--time). */
+  readonly budgetMs?: number;
+}
+
+const scaleJson = (s: ScaleReport, ms: number, results: readonly PropertyResult[], coverage: Coverage | undefined): Record<string, unknown> => ({
+  ...(s.shard ? { shard: s.shard } : {}), ...(s.budgetMs !== undefined ? { budget: { ...budgetReport(ms, results, coverage), seconds: s.budgetMs / 1000 } } : {}),
+});
+const scaleText = (s: ScaleReport, ms: number, results: readonly PropertyResult[], coverage: Coverage | undefined): string =>
+  (s.shard ? `shard: ${s.shard.index}/${s.shard.count} of each property's random traces; nvconform merge puts the shards' --json outputs together\n` : '') +
+  (s.budgetMs !== undefined ? budgetLine({ ...budgetReport(ms, results, coverage), seconds: s.budgetMs / 1000 }) : '');
+
+export async function checkCommand(o: CheckOptions & ScaleReport & { json: boolean; out?: string }): Promise<{ text: string; code: number }> {
   const r = await check(o);
   const written = o.out ? writeOut(o.out, r.results.map((result) => ({ result }))) : undefined;
   const text = o.json
-    ? JSON.stringify({ ...checkJson(r), ...(written ? { out: written } : {}) }, null, 2) + '\n'
-    : renderCheck(r) + (written ? outLines(written) : '');
+    ? JSON.stringify({ ...checkJson(r), ...scaleJson(o, r.ms, r.results, r.coverage), ...(written ? { out: written } : {}) }, null, 2) + '\n'
+    : renderCheck(r) + scaleText(o, r.ms, r.results, r.coverage) + (written ? outLines(written) : '');
   return { text, code: r.verdict === 'pass' ? 0 : 1 };
 }
 
 export async function suiteCommand(
-  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth' | 'registry'> & { json: boolean; out?: string },
+  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth' | 'registry' | 'executor'> & ScaleReport & { json: boolean; out?: string },
 ): Promise<{ text: string; code: number }> {
   const file = path ?? defaultSuitePath();
   const suite = parseSuite(readText(file), path ?? 'suites/default.json', o.registry ?? BUILTINS);
   const r = await runSuite(suite, o);
   const written = o.out ? writeOut(o.out, r.entries.map((e, i) => ({ result: e.result, entry: `#${i} ${e.entry.name}` }))) : undefined;
   const text = o.json
-    ? JSON.stringify({ ...suiteJson(r), ...(written ? { out: written } : {}) }, null, 2) + '\n'
-    : renderSuite(r) + (written ? outLines(written) : '');
+    ? JSON.stringify({ ...suiteJson(r), ...scaleJson(o, r.ms, r.entries.map((e) => e.result), r.coverage), ...(written ? { out: written } : {}) }, null, 2) + '\n'
+    : renderSuite(r) + scaleText(o, r.ms, r.entries.map((e) => e.result), r.coverage) + (written ? outLines(written) : '');
   return { text, code: r.asExpected ? 0 : 1 };
 }
 

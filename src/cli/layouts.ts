@@ -22,7 +22,8 @@ const slotsText = (l: Layout): string =>
 export async function layoutsCommand(files: readonly string[], o: LayoutsCliOptions): Promise<{ text: string; code: number }> {
   const layouts = [...loadCatalogue(), ...files.map((f) => loadLayout(f))];
   const verdicts: LayoutVerdict[] = [];
-  for (const l of layouts) for (const g of o.guests) verdicts.push(await judgeLayout(l, g, o));
+  // Every judgement at once (their tasks share the executor's workers), in the catalogue's order.
+  verdicts.push(...await Promise.all(layouts.flatMap((l) => o.guests.map((g) => judgeLayout(l, g, o)))));
   const baseline = Object.fromEntries(o.guests.map((g) => [g, trapCost({ name: 'nv', description: '', slots: new Map(), source: 'nv' }, g, { hostEcvTraps: o.hostEcvTraps, nv2: false, ...(o.host ? { host: o.host } : {}) })]));
   if (o.json) {
     const doc = {
@@ -66,7 +67,7 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
 
 export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: string; code: number }> {
   const found: Exploration[] = [];
-  for (const g of o.guests) found.push(await explore(g, o));
+  found.push(...await Promise.all(o.guests.map((g) => explore(g, o))));
   if (o.json) {
     const doc = {
       explore: found.map((e) => ({

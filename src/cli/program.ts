@@ -17,6 +17,7 @@ import { REGISTER_NAMES } from '../../models/arch/registers.js';
 import { counterOffsetOption, hostCpuOption, hostOption, hostOptionsOf, vocabularyOption } from './host-options.js';
 import type { Registry } from '../engine/registry.js';
 import { EXIT_INTERNAL, internalErrorLine, noteArgv, noteInputs, packageVersion } from './crash.js';
+import { executorOf, mergeShards, shardOption, startProgress, timeOption, workersOption } from './scale.js';
 
 /** What a caller (a test) may replace: the built-in implementations. */
 export interface ProgramDeps {
@@ -171,6 +172,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--out <file>', 'write each counterexample: the first to FILE (expected observations) and FILE.observed.json (the implementation\'s, .json replaced), the n-th to FILE.n (ce.json: ce.2.json); says what it wrote')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
+    .addOption(workersOption()).addOption(shardOption()).addOption(timeOption())
     .exitOverride()
     .action(async (o, cmd) => {
       noteInputs({ command: 'check', seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
@@ -191,18 +193,26 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
         notHere('check', '--timeout', `to the built-in '${o.impl ?? DEFAULT_CHECK_OPTIONS.impl}' (it applies to external implementations: a module or exec:COMMAND)`);
       }
       if (o.out !== undefined) checkOutPath(o.out);
+      // A time budget searches until it runs out (and counts coverage, to say what it covered), or until --runs if given.
+      const timed = o.time !== undefined;
+      const executor = executorOf(o, deps.registry);
       const base = {
-        runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json,
+        runs: o.runs ?? (timed ? Infinity : DEFAULT_CHECK_OPTIONS.runs), seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats || timed, json: !!o.json,
         ...(o.out ? { out: o.out } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}),
+        executor, ...(o.shard ? { shard: o.shard } : {}), ...(timed ? { budgetMs: o.time } : {}),
       };
       const host = hostOptionsOf(o);
-      const res = single
-        ? await checkCommand({
+      const stopProgress = startProgress(executor, { json: !!o.json });
+      const res = await (single
+        ? checkCommand({
           ...base, impl: o.impl ?? DEFAULT_CHECK_OPTIONS.impl, layout: o.layout ?? 'architected', hostEcvTraps: !!o.hostEcvTraps,
           properties: o.property ?? PROPERTY_NAMES, ...registry, ...(o.guest ? { guest: o.guest } : {}), ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
           ...(host ? { host } : {}), ...(o.exclude ? { exclude: o.exclude } : {}), ...(o.vocabulary !== undefined ? { vocabulary: o.vocabulary } : {}),
         })
-        : await suiteCommand(o.suite, { ...base, ...registry });
+        : suiteCommand(o.suite, { ...base, ...registry })).finally(async () => {
+        stopProgress();
+        await executor.close();
+      });
       await out(res.text);
       process.exitCode = res.code;
     });
@@ -251,6 +261,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--no-ecv', 'judge a virtual CPU without FEAT_ECV only')
     .option('--depth <k>', `exhaustive phase depth per layout (default ${DEFAULT_DEPTH})`, natInt('--depth'))
     .option('--json', 'print one JSON document')
+    .addOption(workersOption()).addOption(timeOption())
     .exitOverride()
     .action(async (files, o) => {
       noteInputs({ command: 'layouts', files, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
@@ -261,11 +272,29 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
         ...(hostOptionsOf(o) ? { host: hostOptionsOf(o) } : {}),
       };
       if (o.explore && files.length) throw new InputError('layouts: --explore takes no layout files (it builds its own)');
-      const res = o.explore ? await exploreCommand(opts) : await layoutsCommand(files, opts);
+      const executor = executorOf(o, deps.registry);
+      const stopProgress = startProgress(executor, { json: !!o.json });
+      const res = await (o.explore ? exploreCommand({ ...opts, executor }) : layoutsCommand(files, { ...opts, executor })).finally(async () => {
+        stopProgress();
+        await executor.close();
+      });
       await out(res.text);
       process.exitCode = res.code;
     });
   strictOptions(layouts);
+
+  const merge = program
+    .command('merge')
+    .description('put the --json outputs of every shard of one check run (--shard I/N) together: the unsharded run\'s verdicts, as one JSON document')
+    .argument('<files...>', 'the shards\' --json outputs, one per shard')
+    .exitOverride()
+    .action(async (files) => {
+      noteInputs({ command: 'merge', files });
+      const r = mergeShards(files);
+      await out(JSON.stringify(r.doc, null, 2) + '\n');
+      process.exitCode = r.code;
+    });
+  strictOptions(merge);
 
   return program;
 }

@@ -9,6 +9,7 @@ import { asGenOps } from '../engine/abstract-ops.js';
 import { Runner, runTraceSync, type Outcome } from '../engine/runner.js';
 import { Nv2Model } from '../../models/nv2/model.js';
 import { check, DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
+import type { Executor } from '../check/executor.js';
 import { hostModelOptions, type HostOptions } from '../engine/registry.js';
 import { WORKLOADS, workload, type WorkloadName } from './workloads.js';
 
@@ -29,6 +30,8 @@ export interface LayoutOptions {
   readonly seed: number;
   /** Longest generated trace. Default 40. */
   readonly maxOps: number;
+  /** Where the checks' tasks run (workers, shard, budget), shared by every layout judged. Default: each check its own, in this thread. */
+  readonly executor?: Executor;
 }
 
 export const DEFAULT_LAYOUT_OPTIONS: LayoutOptions = { hostEcvTraps: false, runs: DEFAULT_CHECK_OPTIONS.runs, seed: DEFAULT_CHECK_OPTIONS.seed, maxOps: DEFAULT_CHECK_OPTIONS.maxOps };
@@ -63,8 +66,9 @@ export function trapCost(layout: Layout, guest: GuestMode, o: Pick<LayoutOptions
 const hostKey = (h: HostOptions | undefined) => (h ? { ...h, counterOffset: h.counterOffset?.toString(16) } : null);
 
 /** The check options a layout judgement passes on: FEAT_ECV, the exhaustive depth and the host, where given. */
-export const pinsOf = (o: Pick<LayoutOptions, 'ecv' | 'depth' | 'host'>) => ({
+export const pinsOf = (o: Pick<LayoutOptions, 'ecv' | 'depth' | 'host' | 'executor'>) => ({
   ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}), ...(o.host ? { host: o.host } : {}),
+  ...(o.executor ? { executor: o.executor } : {}),
 });
 
 /** Run one trace on the built-in host with `layout` under the deferred contract (recorded). */

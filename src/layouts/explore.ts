@@ -91,16 +91,15 @@ export async function explore(guest: GuestMode, o: ExploreOptions): Promise<Expl
   const n = keys.length;
   const results = new Map<number, PropertyResult>();
   const judge = async (mask: number): Promise<PropertyResult> => {
-    const hit = results.get(mask);
-    if (hit) return hit;
     const r = await check({
       ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout: subsetLayout(keys, mask, offsets), guest, hostEcvTraps: o.hostEcvTraps,
       runs: o.runs, seed: o.seed, maxOps: o.maxOps, properties: ['deferred'], ...pinsOf(o),
     });
-    results.set(mask, r.results[0]!);
     return r.results[0]!;
   };
-  for (let mask = 0; mask < 1 << n; mask++) await judge(mask);
+  // Every subset at once (the executor's workers share them out); recorded in mask order.
+  const all = await Promise.all(Array.from({ length: 1 << n }, async (_, mask) => judge(mask)));
+  all.forEach((r, mask) => results.set(mask, r));
 
   // Every counterexample found for one subset is tried on every subset that passed: an answer then
   // does not depend on which subset's random search happened to meet a trace.
@@ -132,12 +131,12 @@ export async function explore(guest: GuestMode, o: ExploreOptions): Promise<Expl
     if (!todo.length) break;
     rounds++;
     const newPool: Outcome[] = [];
-    for (const mask of todo) {
-      const r = await check({
-        ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout: subsetLayout(keys, mask, offsets), guest, hostEcvTraps: o.hostEcvTraps,
-        runs: VERIFY_RUNS, seed: o.seed, maxOps: o.maxOps, properties: ['deferred'], ...pinsOf(o), depth: VERIFY_DEPTH, alphabet: MACRO_ALPHABET,
-      });
-      const v = r.results[0]!;
+    const checked = await Promise.all(todo.map(async (mask) => (await check({
+      ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout: subsetLayout(keys, mask, offsets), guest, hostEcvTraps: o.hostEcvTraps,
+      runs: VERIFY_RUNS, seed: o.seed, maxOps: o.maxOps, properties: ['deferred'], ...pinsOf(o), depth: VERIFY_DEPTH, alphabet: MACRO_ALPHABET,
+    })).results[0]!));
+    for (const [j, mask] of todo.entries()) {
+      const v = checked[j]!;
       if (v.verdict === 'pass') {
         verifiedOk.add(mask);
         verifiedScope ??= v.exhaustive;

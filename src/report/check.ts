@@ -146,6 +146,8 @@ export function propertyJson(p: PropertyResult): Record<string, unknown> {
     shrinks: p.shrinks,
     exhaustive: p.exhaustive ?? null,
     phase: p.phase ?? null,
+    ...(p.run !== undefined ? { run: p.run } : {}),
+    ...(p.stopped ? { stopped: true } : {}),
   };
 }
 

@@ -1,0 +1,182 @@
+/**
+ * Scale (README, "Scale: workers, shards, budgets"): --workers, --shard with merge, --time, and the
+ * progress line, from the built CLI (dist/ must be built). Nothing here times anything: runs are
+ * compared by their output, budgets by the shape of their report.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MAIN = join(ROOT, 'dist/src/cli/main.js');
+
+function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 240_000, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A JSON document without what depends on time (every `ms`, the ops/s rate). */
+function untimed(text: string): unknown {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'ms' && k !== 'opsPerSecond').map(([k, x]) => [k, strip(x)]));
+    return v;
+  };
+  return strip(JSON.parse(text));
+}
+
+/** The same run with 1 and with 2 workers: the same document. */
+async function sameWithWorkers(args: string[]): Promise<unknown> {
+  const [one, two] = [await cli(...args, '--workers', '1', '--json'), await cli(...args, '--workers', '2', '--json')];
+  expect(one.stderr).toBe('');
+  expect(two.status, two.stderr).toBe(one.status);
+  expect(untimed(two.stdout)).toEqual(untimed(one.stdout));
+  return untimed(one.stdout);
+}
+
+describe('--workers: the output does not depend on the number of workers', () => {
+  it('the default suite', async () => {
+    const d = await sameWithWorkers(['check', '--runs', '100']) as { verdict: string; results: unknown[] };
+    expect(d.verdict).toBe('pass');
+    expect(d.results.length).toBeGreaterThan(10);
+  }, 300_000);
+
+  it('a configuration that fails, shrunk and searched for a shorter counterexample (random phase)', async () => {
+    const d = await sameWithWorkers(['check', '--layout', 'architected', '--guest', 'vhe', '--property', 'architectural', '--depth', '0', '--stats']) as { results: { verdict: string; phase: string; token: string }[] };
+    expect(d.results[0]).toMatchObject({ verdict: 'fail', phase: expect.stringMatching(/random|directed/) as unknown });
+  }, 300_000);
+
+  it('layouts, and layouts --explore with its exhaustive phase', async () => {
+    await sameWithWorkers(['layouts', '--runs', '50', '--guest', 'nvhe']);
+    await sameWithWorkers(['layouts', '--explore', '--runs', '20', '--depth', '1', '--guest', 'vhe']);
+  }, 600_000);
+
+  it('bad input: one line, exit 2', async () => {
+    for (const v of ['0', 'x', '999']) {
+      const r = await cli('check', '--workers', v);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/--workers/);
+    }
+  });
+});
+
+describe('--shard I/N and merge', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nvconform-shard-'));
+  /** The verdicts a merge must reproduce, per result. */
+  const verdicts = (d: { verdict: string; results: Record<string, unknown>[] }) => ({
+    verdict: d.verdict,
+    results: d.results.map((r) => ({ name: r.name, property: r.property, verdict: r.verdict, asExpected: r.asExpected, runs: r.runs, token: r.token, counterexample: r.counterexample, explanation: r.explanation, phase: r.phase })),
+  });
+
+  async function shardsMerge(args: string[], n: number): Promise<void> {
+    const whole = await cli(...args, '--json');
+    const files: string[] = [];
+    for (let i = 1; i <= n; i++) {
+      const r = await cli(...args, '--shard', `${i}/${n}`, '--json');
+      expect(r.stderr).toBe('');
+      const f = join(dir, `${args.join('_').replace(/[^a-z0-9]/gi, '')}-${i}.json`);
+      writeFileSync(f, r.stdout);
+      files.push(f);
+    }
+    const m = await cli('merge', ...files.reverse());
+    expect(m.stderr).toBe('');
+    expect(m.status).toBe(whole.status);
+    expect(verdicts(JSON.parse(m.stdout))).toEqual(verdicts(JSON.parse(whole.stdout)));
+  }
+
+  it('the default suite in 2 shards merges to the unsharded verdicts', async () => {
+    await shardsMerge(['check', '--runs', '200'], 2);
+  }, 300_000);
+
+  it('a failing configuration in 3 shards: the earliest failing run wins, as unsharded', async () => {
+    await shardsMerge(['check', '--layout', 'architected', '--guest', 'vhe', '--depth', '0'], 3);
+  }, 300_000);
+
+  it('bad shards and incomplete merges are refused with one line, exit 2', async () => {
+    for (const v of ['0/2', '3/2', '1', 'a/b']) {
+      const r = await cli('check', '--shard', v);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--shard/);
+    }
+    const r = await cli('check', '--property', 'deferred', '--runs', '20', '--depth', '0', '--shard', '1/2', '--json');
+    const f = join(dir, 'lonely.json');
+    writeFileSync(f, r.stdout);
+    const m = await cli('merge', f);
+    expect(m.status).toBe(2);
+    expect(m.stderr).toMatch(/shard 2\/2 missing/);
+    const twice = await cli('merge', f, f);
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toMatch(/given twice/);
+  }, 120_000);
+});
+
+describe('--time: a budget that stops cleanly and says what it covered', () => {
+  it('the default suite under a 2 s budget', async () => {
+    const r = await cli('check', '--time', '2s', '--json');
+    expect(r.stderr).toBe('');
+    const d = JSON.parse(r.stdout) as { verdict: string; budget: Record<string, unknown>; results: { asExpected: boolean }[] };
+    expect(r.status).toBe(d.results.every((x) => x.asExpected) ? 0 : 1);
+    expect(d.budget).toMatchObject({ seconds: 2, stopped: expect.any(Boolean) as unknown, traces: expect.any(Number) as unknown, ops: expect.any(Number) as unknown });
+    expect(d.budget.depth).toMatchObject({ reached: expect.any(Number) as unknown, of: 2 });
+    expect(d.budget.cells).toMatchObject({ hit: expect.any(Number) as unknown, reachable: expect.any(Number) as unknown });
+  }, 120_000);
+
+  it('a soak of one configuration: runs until the budget, then passes (text report)', async () => {
+    const r = await cli('check', '--property', 'deferred', '--time', '2s', '--workers', '2');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^budget: 2 s, ran out: covered \d+ traces, \d+ ops, exhaustive depth \d of 2, \d+ of \d+ coverage cells$/m);
+  }, 120_000);
+
+  it('a budget that is not used up changes no verdict', async () => {
+    const args = ['check', '--layout', 'architected', '--guest', 'vhe', '--property', 'architectural', '--runs', '300'];
+    const [plain, timed] = [await cli(...args, '--json'), await cli(...args, '--time', '10m', '--json')];
+    const { budget, coverage: _c, ...rest } = untimed(timed.stdout) as Record<string, unknown>;
+    expect(budget).toMatchObject({ stopped: false });
+    expect(rest).toEqual(untimed(plain.stdout));
+    expect(timed.status).toBe(plain.status);
+  }, 120_000);
+
+  it('bad durations: one line, exit 2', async () => {
+    for (const v of ['0', '10x', '-1s', '']) {
+      const r = await cli('check', '--time', v);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--time/);
+    }
+  });
+});
+
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+describe.skipIf(!hasScript)('progress on a terminal', () => {
+  /** Run under a pseudo-terminal (util-linux script): stdout and stderr are the terminal. */
+  const tty = (args: string[]): Promise<string> => new Promise((resolve) => {
+    const cmd = [process.execPath, MAIN, ...args].map((a) => `'${a}'`).join(' ');
+    execFile('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000, maxBuffer: 1 << 26 }, (_err, stdout) => resolve(stdout));
+  });
+
+  it('shows runs, ops/s, failures and time left on stderr while a run of more than a second goes on', async () => {
+    const out = await tty(['check', '--runs', '300', '--workers', '1']);
+    expect(out).toMatch(/nvconform: \d+\/\d+ runs, [0-9.]+ (k |M )?ops\/s, \d+ failures? so far, (about \d+ s left|time left unknown)/);
+    expect(out).toMatch(/verdict: every verdict as expected/);
+  }, 300_000);
+
+  it('shows the time left of a budget', async () => {
+    const out = await tty(['check', '--property', 'deferred', '--time', '3s']);
+    expect(out).toMatch(/nvconform: \d+ runs, .* ops\/s, 0 failures so far, \d s left/);
+  }, 120_000);
+
+  it('never with --json, and never when stderr is not a terminal', async () => {
+    const out = await tty(['check', '--runs', '300', '--json']);
+    expect(out).not.toMatch(/ops\/s/);
+    expect(() => JSON.parse(out.replace(/\r/g, ''))).not.toThrow();
+    const r = await cli('check', '--property', 'deferred', '--time', '2s');
+    expect(r.stderr).toBe('');
+  }, 300_000);
+});
