@@ -76,7 +76,7 @@ export function startProgress(ex: Executor, o: { readonly json: boolean; readonl
     if (ex.deadline !== undefined) left = `${Math.max(0, Math.ceil((ex.deadline - Date.now()) / 1000))} s left`;
     else if (t.runs > 0 && Number.isFinite(t.planned)) left = `about ${Math.max(0, Math.ceil((s * (t.planned - t.runs)) / t.runs))} s left`;
     else left = 'time left unknown';
-    const planned = Number.isFinite(t.planned) ? `/${t.planned}` : '';
+    const planned = Number.isFinite(t.planned) && t.planned > 0 ? `/${t.planned}` : '';
     stream.write(`\r\x1b[Knvconform: ${t.runs}${planned} runs, ${rate(t.ops / Math.max(s, 0.001))} ops/s, ${t.failures} failure${t.failures === 1 ? '' : 's'} so far, ${left}`);
     drawn = true;
   };

@@ -143,13 +143,21 @@ export class Pool<H extends Handlers<X>, X = object> {
         job.cancelled = true;
         // Nobody waits for a cancelled task: its rejection (CancelledError) is not an error.
         result.catch(() => undefined);
-        if (job.slot !== undefined && this.threaded) Atomics.store(this.flags, 2 * job.slot, 1);
+        if (this.runsOn(job)) Atomics.store(this.flags, 2 * job.slot!, 1);
       },
       signal: (value: number) => {
         job.signal = value;
-        if (job.slot !== undefined && this.threaded) Atomics.store(this.flags, 2 * job.slot + 1, value);
+        if (this.runsOn(job)) Atomics.store(this.flags, 2 * job.slot! + 1, value);
       },
     };
+  }
+
+  /**
+   * Whether `job` is running on a worker now: only then are its slot's flags its own (a job that
+   * has finished leaves its slot to the next, whose flags a late cancel must not touch).
+   */
+  private runsOn(job: Job): boolean {
+    return this.threaded && job.slot !== undefined && this.running[job.slot] === job;
   }
 
   /** Run a task and wait for its result. */
