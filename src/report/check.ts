@@ -64,7 +64,10 @@ export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options'
   const ce = r.counterexample;
   if (!ce) return s + `\n  why      ${r.explanation}\n`;
   if (r.phase === 'exhaustive' && e) {
-    s += ` in the exhaustive phase: a shortest counterexample, ${plural(ce.ops.length, 'op')} (${e.completedDepth ? `none among ${scopeText(e)}` : 'the first op'})\n`;
+    const ops = plural(ce.ops.length, 'op');
+    s += r.reproducible === false
+      ? ` in the exhaustive phase: trace of ${ops} (not reproducible)\n`
+      : ` in the exhaustive phase: a shortest counterexample, ${ops} (${e.completedDepth ? `none among ${scopeText(e)}` : ce.ops.length ? 'the first op' : 'the reset'})\n`;
   } else {
     const ops = plural(ce.ops.length, 'op');
     s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): ${r.reproducible === false ? `trace of ${ops} (not reproducible)` : `minimal trace of ${ops}`}\n`;
