@@ -284,6 +284,9 @@ async function checkProperty(
   const exclude = o.exclude ?? [];
   const newer = REGISTERS.filter((r) => (r.since ?? 1) > vocabulary).map((r) => r.name);
   const deadline = ex.deadline !== undefined ? { deadline: ex.deadline } : {};
+  /** An implementation failure met beside the counterexample, with its own replay token. */
+  const reported = (f: Outcome): NonNullable<PropertyResult['sideFailure']> =>
+    ({ explanation: f.violation!.explanation, token: encodeToken({ config: f.config, ops: f.ops }, replayInfo(o, layout, name)), outcome: f });
 
   // Phase 1: every trace of at most `depth` ops over the alphabet.
   const depth = o.depth ?? (canSnapshot ? DEFAULT_DEPTH : DEFAULT_REPLAY_DEPTH);
@@ -299,7 +302,7 @@ async function checkProperty(
     ex.tally.ops += x.result.transitions;
     for (const k of x.reached) reached.add(k);
     if (x.coverage) coverage.push(x.coverage);
-    const { counterexample: wce, ms: _ms, reproducible, ...summary } = x.result;
+    const { counterexample: wce, ms: _ms, reproducible, sideFailure: sf, ...summary } = x.result;
     exh = summary;
     if (!wce && summary.completedDepth < depth) stopped = true;
     if (wce) {
@@ -310,6 +313,7 @@ async function checkProperty(
       return done({
         property: name, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: x.result.transitions + ce.ops.length, ms: performance.now() - t0,
         counterexample: ce, explanation, token, exhaustive: exh, phase: 'exhaustive', ...(reproducible === false ? { reproducible: false } : {}),
+        ...(sf ? { sideFailure: reported(fromWireOutcome(sf)) } : {}),
       });
     }
   }
@@ -372,6 +376,6 @@ async function checkProperty(
   return done({
     ...base, shrinks: sh.numShrinks, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: ce, explanation, token, ...withExh, phase, run: ev.index,
     ...(minimal.reproducible ? {} : { reproducible: false }),
-    ...(sideFailure ? { sideFailure: { explanation: sideFailure.violation!.explanation, token: encodeToken({ config: sideFailure.config, ops: sideFailure.ops }, replayInfo(o, layout, name)), outcome: sideFailure } } : {}),
+    ...(sideFailure ? { sideFailure: reported(sideFailure) } : {}),
   });
 }

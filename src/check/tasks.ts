@@ -177,7 +177,7 @@ export interface ExhaustiveInput {
 }
 
 export interface ExhaustiveOutput {
-  readonly result: Omit<ExhaustiveResult, 'counterexample'> & { readonly counterexample?: WireOutcome };
+  readonly result: Omit<ExhaustiveResult, 'counterexample' | 'sideFailure'> & { readonly counterexample?: WireOutcome; readonly sideFailure?: WireOutcome };
   /** The coverage cells its ops hit, in the order first hit. */
   readonly reached: string[];
   /** Its coverage (phase exhaustive), with --stats. */
@@ -202,9 +202,9 @@ async function exhaustiveRun(i: ExhaustiveInput, ctx: Ctx): Promise<ExhaustiveOu
       coverage?.record(c);
     },
   });
-  const { counterexample, ...rest } = r;
+  const { counterexample, sideFailure, ...rest } = r;
   return {
-    result: { ...rest, ...(counterexample ? { counterexample: toWireOutcome(counterexample) } : {}) },
+    result: { ...rest, ...(counterexample ? { counterexample: toWireOutcome(counterexample) } : {}), ...(sideFailure ? { sideFailure: toWireOutcome(sideFailure) } : {}) },
     reached: [...reached], ...(coverage ? { coverage: coverage.data() } : {}),
   };
 }
