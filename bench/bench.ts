@@ -1,6 +1,9 @@
 /**
- * `npm run bench`: how fast the models step, alone and side by side, and how long a whole
- * default-suite check takes. Figures are printed, never asserted. Each line also gives the
+ * `npm run bench`: how fast the models step, alone and side by side, how long a whole
+ * default-suite check takes with 1 and 2 workers (and its peak memory), `layouts --explore`, and
+ * the time to refute tval-in-vncr over 20 seeds; every figure with the target issue 14 sets, as a
+ * ratio beside its absolute value. `--json`: the figures as one document. `--exhaustive`: the
+ * exhaustive phase per configuration too. `--big`: a million-op trace through run and replay. Figures are printed, never asserted. Each line also gives the
  * garbage collections during its measurement and the share of its time they took: the engine
  * should spend its time executing, not allocating.
  */
@@ -14,11 +17,12 @@ import { traceArb } from '../src/check/generate.js';
 import { resolveOp } from '../src/engine/abstract-ops.js';
 import { Runner, runTraceSync } from '../src/engine/runner.js';
 import { runSuite, parseSuite } from '../src/check/suite.js';
+import { check, DEFAULT_CHECK_OPTIONS } from '../src/check/check.js';
 import { defaultSuitePath } from '../src/cli/check.js';
 import { benchExhaustive } from './exhaustive.js';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg as loadavgNow, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
@@ -52,7 +56,17 @@ const traces: { config: TraceConfig; ops: Op[] }[] = samples.map(([config, gops]
 });
 const totalOps = traces.reduce((a, t) => a + t.ops.length, 0);
 
-async function measure(name: string, minMs: number, body: () => number): Promise<void> {
+const json = process.argv.includes('--json');
+/** Every figure, for --json: name, value, unit, and its target and ratio where the issue sets one. */
+const figures: { name: string; value: number; unit: string; target?: string; ratio?: number; met?: boolean; note?: string }[] = [];
+const say = (s: string): void => {
+  if (!json) console.log(s);
+};
+const loadavg = (): string => loadavgNow().map((x) => x.toFixed(2)).join(', ');
+say(`nvconform bench: ${traces.length} generated traces, ${totalOps} ops (node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()})\n`);
+
+const rates: Record<string, number> = {};
+async function rateOf(name: string, key: string, minMs: number, body: () => number): Promise<void> {
   body(); // warm-up
   await settle();
   gcs.length = 0;
@@ -63,12 +77,11 @@ async function measure(name: string, minMs: number, body: () => number): Promise
     ops += body();
     t = performance.now();
   }
-  const s = (t - t0) / 1000;
-  console.log(`${name.padEnd(52)} ${(ops / s / 1e6).toFixed(3).padStart(7)} M ops/s  (${ops} ops in ${(t - t0).toFixed(0)} ms; ${await gcIn(t0, t)})`);
+  rates[key] = ops / ((t - t0) / 1000);
+  say(`${name.padEnd(52)} ${(rates[key] / 1e6).toFixed(3).padStart(7)} M ops/s  (${ops} ops in ${(t - t0).toFixed(0)} ms; ${await gcIn(t0, t)})`);
 }
 
-console.log(`nvconform bench: ${traces.length} generated traces, ${totalOps} ops (node ${process.version})\n`);
-await measure('reference alone', 1500, () => {
+await rateOf('reference alone', 'reference', 1500, () => {
   for (const t of traces) {
     const m = new ReferenceModel(t.config);
     for (const op of t.ops) m.step(op);
@@ -76,7 +89,7 @@ await measure('reference alone', 1500, () => {
   return totalOps;
 });
 const nv2 = new Nv2Model({ layout });
-await measure('nv2 alone', 1500, () => {
+await rateOf('nv2 alone', 'nv2', 1500, () => {
   for (const t of traces) {
     nv2.reset(t.config);
     for (const op of t.ops) nv2.step(op);
@@ -85,12 +98,19 @@ await measure('nv2 alone', 1500, () => {
 });
 for (const p of ['architectural', 'deferred'] as const) {
   const runner = new Runner(nv2, { property: propertyByName(p) });
-  await measure(`side by side, nv2 vs reference, ${p}`, 1500, () => {
+  await rateOf(`side by side, nv2 vs reference, ${p}`, p, 1500, () => {
     let n = 0;
     for (const [config, gops] of samples) n += runTraceSync(runner, config, gops).ops.length;
     return n;
   });
 }
+figures.push({ name: 'reference alone', value: rates.reference!, unit: 'ops/s' }, { name: 'nv2 alone', value: rates.nv2!, unit: 'ops/s' });
+for (const p of ['architectural', 'deferred'] as const) {
+  const cost = rates.reference! / rates[p]!;
+  figures.push({ name: `side by side (${p}): cost relative to the reference alone`, value: rates[p]!, unit: 'ops/s', target: '<= 2x the reference, >= 3 M ops/s', ratio: cost, met: cost <= 2 && rates[p]! >= 3e6 });
+}
+
+// The default check in this process, one thread: how much of its time is executing ops.
 const suite = parseSuite(readFileSync(defaultSuitePath(), 'utf8'), 'default');
 await settle();
 gcs.length = 0;
@@ -99,9 +119,59 @@ const r = await runSuite(suite, { runs: 300, seed: 42, maxOps: 40, stats: false 
 const ops = r.entries.reduce((a, e) => a + e.result.opsExecuted, 0);
 const t1 = performance.now();
 const ms = t1 - t0;
-console.log(`\ndefault suite (check, ${suite.entries.length} entries): ${ms.toFixed(0)} ms, ${ops} ops, ${(ops / (ms / 1000) / 1e6).toFixed(3)} M ops/s including generation and shrinking (${await gcIn(t0, t1)})`);
+const e2e = ops / (ms / 1000);
+const share = e2e / rates.architectural!;
+say(`\ndefault suite (check, ${suite.entries.length} entries, 1 thread): ${ms.toFixed(0)} ms, ${ops} ops, ${(e2e / 1e6).toFixed(3)} M ops/s including generation and shrinking (${await gcIn(t0, t1)})`);
+figures.push({ name: 'default check, end to end, 1 thread: share of the side-by-side engine speed', value: e2e, unit: 'ops/s', target: '>= 0.5 (half its time executing ops)', ratio: share, met: share >= 0.5 });
 gcObserver.disconnect();
-await benchExhaustive();
+
+/** Run the CLI: wall time (s) and peak RSS (MB, every thread of the process). */
+function cliRun(args: readonly string[]): { s: number; rssMb: number; status: number | null } {
+  const dir = mkdtempSync(join(tmpdir(), 'nvconform-bench-'));
+  const preload = join(dir, 'rss.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, `\\nmaxrss ${process.resourceUsage().maxRSS}\\n`));\n");
+  const t = performance.now();
+  const c = spawnSync(process.execPath, ['-r', preload, 'dist/src/cli/main.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const s = (performance.now() - t) / 1000;
+  rmSync(dir, { recursive: true, force: true });
+  const rss = /maxrss (\d+)/.exec(c.stderr)?.[1];
+  return { s, rssMb: rss ? Number(rss) / 1024 : NaN, status: c.status };
+}
+
+say(`\nthe CLI (a child process each; load average ${loadavg()}):`);
+const w1 = cliRun(['check', '--workers', '1']);
+const w2 = cliRun(['check', '--workers', '2']);
+const speedup = w1.s / w2.s;
+say(`  nvconform check --workers 1                  ${w1.s.toFixed(1).padStart(6)} s, peak RSS ${w1.rssMb.toFixed(0)} MB, exit ${w1.status}`);
+say(`  nvconform check --workers 2                  ${w2.s.toFixed(1).padStart(6)} s, peak RSS ${w2.rssMb.toFixed(0)} MB, exit ${w2.status}: ${speedup.toFixed(2)}x`);
+figures.push({ name: 'default check, 2 workers: speed-up over 1', value: w2.s, unit: 's', target: '>= 1.7x', ratio: speedup, met: speedup >= 1.7 });
+const dflt = availableParallelism() === 2 ? w2 : cliRun(['check']);
+figures.push({ name: 'default check (default workers): peak memory', value: dflt.rssMb, unit: 'MB' });
+const ex = cliRun(['layouts', '--explore', '--workers', '2']);
+say(`  nvconform layouts --explore --workers 2      ${ex.s.toFixed(1).padStart(6)} s (both guest modes, exhaustive phase included), exit ${ex.status}`);
+figures.push({ name: 'layouts --explore, both guest modes, 2 workers', value: ex.s, unit: 's', target: '< 30 s', ratio: ex.s / 30, met: ex.s < 30 });
+
+// Time to refute tval-in-vncr (deferred, VHE guest hyp, a CPU without ECV), over 20 seeds, in this process.
+const times: number[] = [];
+for (let seed = 1; seed <= 20; seed++) {
+  const t = performance.now();
+  const c = await check({ ...DEFAULT_CHECK_OPTIONS, layout: 'tval-in-vncr', guest: 'vhe', host: { cpu: ['vhe', 'wfxt', 'nv2p1'] }, properties: ['deferred'], seed });
+  times.push(performance.now() - t);
+  if (c.verdict !== 'fail') say(`  seed ${seed}: tval-in-vncr NOT refuted`);
+}
+times.sort((x, y) => x - y);
+const median = (times[9]! + times[10]!) / 2, worst = times[19]!;
+say(`\ntime to refute tval-in-vncr (deferred, VHE guest hyp), 20 seeds: median ${median.toFixed(0)} ms, worst ${worst.toFixed(0)} ms`);
+figures.push({ name: 'time to refute tval-in-vncr: median of 20 seeds', value: median, unit: 'ms' }, { name: 'time to refute tval-in-vncr: worst of 20 seeds', value: worst, unit: 'ms' });
+
+say('\nfigures against the targets of issue 14 (ratio, then the absolute value):');
+for (const f of figures) {
+  const abs = f.unit === 'ops/s' ? `${(f.value / 1e6).toFixed(3)} M ops/s` : `${f.value.toFixed(f.unit === 's' ? 1 : 0)} ${f.unit}`;
+  say(`  ${f.name.padEnd(82)} ${f.ratio !== undefined ? `${f.ratio.toFixed(2)}x`.padStart(7) : '       '}  ${abs.padStart(16)}${f.target ? `  target ${f.target}: ${f.met ? 'met' : 'MISSED'}` : ''}`);
+}
+say(`  (load average at the end: ${loadavg()})`);
+if (json) console.log(JSON.stringify({ node: process.version, cores: availableParallelism(), load: loadavgNow(), figures }, null, 2));
+if (!json && process.argv.includes('--exhaustive')) await benchExhaustive();
 
 // A trace of a million ops through `run` and `replay`, as a user runs them (a child process each):
 // wall time and peak RSS. Opt-in, it takes a while: `npm run bench -- --big`.
