@@ -154,6 +154,11 @@ export const DEFAULT_SHORTER_ROUNDS = 3;
 
 /** Random runs per task: the unit of work of workers and shards (fixed, so that the split does not depend on either). */
 export const CHUNK_RUNS = 50;
+/**
+ * ...for the searches for a shorter counterexample (3000 runs, never sharded): larger, because a
+ * task starting at run i first steps fast-check's generator past the i runs before it.
+ */
+export const SHORTER_CHUNK_RUNS = 250;
 
 export async function check(options: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
@@ -205,11 +210,11 @@ interface Fold {
 }
 
 /**
- * Run [0, total) of a seed's sequence in chunks of CHUNK_RUNS (those of the executor's shard when
+ * Run [0, total) of a seed's sequence in chunks of `chunk` runs (those of the executor's shard when
  * `sharded`), a few at a time, and fold their results in order: the first failing run ends it
  * (later chunks are cancelled, their results unused), so the outcome is that of one run in order.
  */
-async function search(ex: Executor, base: Omit<SearchInput, 'from' | 'count' | 'deadline'>, total: number, sharded: boolean, directed = 0): Promise<Fold> {
+async function search(ex: Executor, base: Omit<SearchInput, 'from' | 'count' | 'deadline'>, total: number, sharded: boolean, directed = 0, chunk = CHUNK_RUNS): Promise<Fold> {
   const shard = sharded ? ex.shard : undefined;
   const mine = (k: number): boolean => !shard || k % shard.count === shard.index - 1;
   const window = ex.pool.size + 1;
@@ -220,14 +225,14 @@ async function search(ex: Executor, base: Omit<SearchInput, 'from' | 'count' | '
   if (base.kind === undefined) ex.tally.planned += shard ? Math.ceil(total / shard.count) : total;
   const submit = (): void => {
     while (pending.size < window) {
-      while (next * CHUNK_RUNS < total && !mine(next)) next++;
-      if (next * CHUNK_RUNS >= total) return;
+      while (next * chunk < total && !mine(next)) next++;
+      if (next * chunk >= total) return;
       if (ex.expired()) {
         expired = true;
         return;
       }
-      const from = next * CHUNK_RUNS;
-      const count = Math.min(CHUNK_RUNS, total - from);
+      const from = next * chunk;
+      const count = Math.min(chunk, total - from);
       pending.set(next, { from, task: ex.pool.submit('search', { ...base, from, count, ...(ex.deadline !== undefined ? { deadline: ex.deadline } : {}) }) });
       next++;
     }
@@ -356,7 +361,7 @@ async function checkProperty(
   for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.outcome.ops.length > 1 && ev.kind === 'violation' && minimal.reproducible && !ex.expired(); round++) {
     const cap = minimal.outcome.ops.length - 1;
     const g2: GenParams = { seed: o.seed + round * 7919, maxOps: cap, pins };
-    const again = await search(ex, { spec, property: name, gen: g2, kind: 'violation', stats: false }, roundRuns, false);
+    const again = await search(ex, { spec, property: name, gen: g2, kind: 'violation', stats: false }, roundRuns, false, 0, SHORTER_CHUNK_RUNS);
     opsExecuted += again.ops;
     side ??= again.side;
     if (!again.event) continue;
