@@ -113,7 +113,7 @@ describe('--shard I/N and merge', () => {
   }
 
   it('the default suite in 2 shards merges to the unsharded verdicts', async () => {
-    await shardsMerge(['check', '--runs', '200'], 2);
+    await shardsMerge(['check', '--runs', '100'], 2);
   }, 300_000);
 
   it('a failing configuration in 3 shards: the earliest failing run wins, as unsharded', async () => {
@@ -183,9 +183,10 @@ describe.skipIf(!hasScript)('progress on a terminal', () => {
   });
 
   it('shows runs, ops/s, failures and time left on stderr while a run of more than a second goes on', async () => {
-    const out = await tty(['check', '--runs', '300', '--workers', '1']);
+    // Long enough to last more than a second on a quiet machine (about 3 s there).
+    const out = await tty(['check', '--property', 'vncr-verbatim', '--runs', '20000', '--depth', '0', '--workers', '1']);
     expect(out).toMatch(/nvconform: \d+(\/\d+)? runs, [0-9.]+ (k |M )?ops\/s, \d+ failures? so far, (about \d+ s left|time left unknown)/);
-    expect(out).toMatch(/verdict: every verdict as expected/);
+    expect(out).toMatch(/^verdict: pass/m);
   }, 300_000);
 
   it('shows the time left of a budget', async () => {
@@ -194,7 +195,7 @@ describe.skipIf(!hasScript)('progress on a terminal', () => {
   }, 120_000);
 
   it('never with --json, and never when stderr is not a terminal', async () => {
-    const out = await tty(['check', '--runs', '300', '--json']);
+    const out = await tty(['check', '--property', 'vncr-verbatim', '--runs', '10000', '--depth', '0', '--json']);
     expect(out).not.toMatch(/ops\/s/);
     expect(() => JSON.parse(out.replace(/\r/g, ''))).not.toThrow();
     const r = await cli('check', '--property', 'vncr-verbatim', '--time', '2s');
