@@ -264,7 +264,7 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
         // The counterexample is the trace up to the failing op.
         const prefix = out.violation ? trace.ops.slice(0, out.violation.index + 1) : [];
         results.push({
-          property: name, verdict: failed ? 'fail' : 'pass', runs: 1, shrinks: 0, opsExecuted: executed, ms: 0,
+          property: name, verdict: failed ? 'fail' : 'pass', runs: 1, shrinks: 0, opsExecuted: executed, ms: 0, phase: 'replay',
           ...(out.violation ? { counterexample: out, ...(long ? {} : { token: encodeToken({ config: trace.config, ops: prefix }, replayInfo(opts, layout, name)) }) } : {}),
           ...(failed ? { explanation: [staticFault, out.violation?.explanation].filter(Boolean).join('; ') } : {}),
         });
