@@ -136,6 +136,7 @@ function suiteJson(r: SuiteResult): Record<string, unknown> {
       ...(e.entry.host ? { host: e.entry.host } : {}), ...(e.entry.hostCpu ? { hostCpu: e.entry.hostCpu } : {}),
       guest: e.entry.guest ?? null, ecv: e.entry.ecv ?? null, expect: e.entry.expect, asExpected: e.asExpected, ...propertyJson(e.result) })),
     seed: r.entries[0]?.check.options.seed ?? null,
+    ...(r.coverage ? { coverage: r.coverage.toJSON() } : {}),
     ms: Math.round(r.ms),
     performance: { traces: perf.traces, ops: perf.ops, opsPerSecond: Math.round(perf.ops / (Math.max(perf.ms, 1) / 1000)) },
   };
@@ -280,7 +281,7 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
         // The counterexample is the trace up to the failing op.
         const prefix = out.violation ? trace.ops.slice(0, out.violation.index + 1) : [];
         results.push({
-          property: name, verdict: failed ? 'fail' : 'pass', runs: 1, shrinks: 0, opsExecuted: executed, ms: 0,
+          property: name, verdict: failed ? 'fail' : 'pass', runs: 1, shrinks: 0, opsExecuted: executed, ms: 0, phase: 'replay',
           ...(out.violation ? { counterexample: out, ...(long ? {} : { token: encodeToken({ config: trace.config, ops: prefix }, replayInfo(opts, layout, name)) }) } : {}),
           ...(failed ? { explanation: [staticFault, out.violation?.explanation].filter(Boolean).join('; ') } : {}),
         });

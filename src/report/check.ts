@@ -72,6 +72,7 @@ export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options'
   const e = r.exhaustive;
   if (r.verdict === 'pass') {
     const random = r.directed ? `${plural(r.directed, 'directed trace')} and ${plural(r.runs - r.directed, 'random trace')}` : plural(r.runs, 'random trace');
+    if (r.phase === 'replay') return `+ ${r.property}: pass (the trace, ${plural(r.opsExecuted, 'op')})\n`;
     return e ? `+ ${r.property}: pass: no counterexample among ${scopeText(e)}; then ${random}\n` : `+ ${r.property}: pass (${random})\n`;
   }
   let s = `x ${r.property}: FAIL`;
