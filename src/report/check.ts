@@ -130,7 +130,7 @@ export function perfLine(p: Perf): string {
 export function renderCheck(r: CheckResult): string {
   const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
   let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${ecvWords(judgedEcv(r.options))}${ex}; ` +
-    `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
+    `${Number.isFinite(r.options.runs) ? r.options.runs : 'as many as the time budget allows:'} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
   for (const p of r.results) s += renderProperty(p, r) + '\n';
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));
   if (r.coverage) s += '\n' + renderCoverage(r.coverage);
