@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { ImplementationError, InputError } from '../../models/arch/errors.js';
 import type { Declaration, Implementation } from '../../models/arch/implementation.js';
 import type { Observation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
@@ -34,28 +35,73 @@ const CLOSE_GRACE_MS = 500;
  */
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
+
+/**
+ * Children started in worker threads (a check's workers), by pid, as the workers announce them on
+ * CHILDREN_CHANNEL: a worker receives no signals and its exit hook does not run when the process
+ * is killed, so the main thread kills their groups too.
+ */
+const remote = new Set<number>();
+const CHILDREN_CHANNEL = 'nvconform:exec-children';
+let channel: BroadcastChannel | undefined;
+const childrenChannel = (): BroadcastChannel => {
+  if (!channel) {
+    channel = new BroadcastChannel(CHILDREN_CHANNEL);
+    (channel as unknown as { unref(): void }).unref();
+  }
+  return channel;
+};
+if (isMainThread) {
+  childrenChannel().onmessage = (e: MessageEvent) => {
+    const m = e.data as { pid: number; live: boolean };
+    if (m.live) {
+      remote.add(m.pid);
+      installExitHook();
+    } else remote.delete(m.pid);
+  };
+}
+
+function killAll(): void {
+  for (const c of live) killGroup(c, 'SIGKILL');
+  for (const pid of remote) killPid(pid, 'SIGKILL');
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', killAll);
+  // Signals reach the main thread only.
+  if (!isMainThread) return;
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(sig, () => {
+      killAll();
+      process.exit(code);
+    });
+  }
+}
+
 function track(child: ChildProcess): void {
   live.add(child);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) killGroup(c, 'SIGKILL');
-    });
-    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-      process.once(sig, () => {
-        for (const c of live) killGroup(c, 'SIGKILL');
-        process.exit(code);
-      });
-    }
-  }
+  installExitHook();
+  if (!isMainThread && child.pid !== undefined) childrenChannel().postMessage({ pid: child.pid, live: true });
+}
+
+function untrack(child: ChildProcess): void {
+  live.delete(child);
+  if (!isMainThread && child.pid !== undefined) childrenChannel().postMessage({ pid: child.pid, live: false });
 }
 
 /** Signal the child's whole process group (it and anything it forked); the child alone where there are no groups. */
 function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {
   if (c.pid === undefined) return;
+  if (process.platform === 'win32') c.kill(signal);
+  else killPid(c.pid, signal);
+}
+
+/** Signal the process group led by `pid` (a child started by this module runs in a group of its own). */
+function killPid(pid: number, signal: NodeJS.Signals): void {
   try {
-    if (process.platform === 'win32') c.kill(signal);
-    else process.kill(-c.pid, signal);
+    process.kill(process.platform === 'win32' ? pid : -pid, signal);
   } catch {
     /* ESRCH: the group is gone */
   }
@@ -133,7 +179,7 @@ class Child {
     p.stderr!.on('data', (s: string) => this.onStderr(s));
     p.once('exit', (code, signal) => {
       this.exited = { code, signal };
-      live.delete(p);
+      untrack(p);
       // Whatever it forked and left behind goes with it.
       killGroup(p, 'SIGKILL');
       // Let the last output arrive ('close' = all stdio closed), but do not wait for ever.
