@@ -11,6 +11,7 @@ import { checkCommand, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
 import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
+import { xcheckQemuCommand, xcheckRoutingCommand } from '../xcheck/command.js';
 
 function implOptions(o: { layout: string; hostEcvTraps?: boolean; timeout?: number }) {
   return { layout: o.layout, hostEcvTraps: o.hostEcvTraps ?? false, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}) };
@@ -141,6 +142,48 @@ export function buildProgram(out: (s: string) => void): Command {
       };
       if (o.explore && files.length) throw new InputError('layouts: --explore takes no layout files (it builds its own)');
       const res = o.explore ? await exploreCommand(opts) : await layoutsCommand(files, opts);
+      out(res.text);
+      process.exitCode = res.code;
+    });
+
+  const xcheck = program
+    .command('xcheck')
+    .description('cross-check against QEMU 10 (scripts/setup-qemu.sh installs it): generated traces run at real EL2/EL1, and the NV2 routing table (docs/qemu-crosscheck.md)')
+    .exitOverride();
+  xcheck
+    .command('qemu')
+    .description('run generated traces in QEMU under -icount, compare op by op with the reference on the rebuilt traces, explain or shrink every disagreement')
+    .option('--runs <n>', 'generated traces (default 1000)', positiveInt('--runs'))
+    .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
+    .addOption(new Option('--guest <mode>', 'pin the guest hypervisor mode (default: both)').choices(['vhe', 'nvhe'] as const))
+    .option('--ecv', 'the virtual CPU has FEAT_ECV (default: with and without)')
+    .option('--no-ecv', 'the virtual CPU has no FEAT_ECV')
+    .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
+    .option('--qemu <path>', 'the qemu-system-aarch64 to run (default: the first QEMU 10 on PATH)')
+    .option('--routing', 'also print the NV2 routing table (as `xcheck routing`)')
+    .option('--shrink-known', 'also shrink one example of each known QEMU behaviour')
+    .option('--replay <token|file>', 'run one trace (an xcheck replay token or a trace file) in QEMU and print it op by op')
+    .option('--json', 'print one JSON document')
+    .exitOverride()
+    .action(async (o) => {
+      const res = await xcheckQemuCommand({
+        json: !!o.json, ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        ...(o.maxOps !== undefined ? { maxOps: o.maxOps } : {}), ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+        ...(o.qemu ? { qemu: o.qemu } : {}), ...(o.routing ? { routing: true } : {}), ...(o.shrinkKnown ? { shrinkKnown: true } : {}),
+        ...(o.replay !== undefined ? { replay: o.replay } : {}),
+      });
+      out(res.text);
+      process.exitCode = res.code;
+    });
+  xcheck
+    .command('routing')
+    .description('the NV2 routing of every timer register name in QEMU (page slot, hardware register, or trap) next to models/nv2/routing.ts, one row per cell')
+    .option('--qemu <path>', 'the qemu-system-aarch64 to run (default: the first QEMU 10 on PATH)')
+    .option('--nv-only', 'also every cell with HCR_EL2.NV2 = 0 (FEAT_NV alone, no page)')
+    .option('--json', 'print one JSON document')
+    .exitOverride()
+    .action(async (o) => {
+      const res = await xcheckRoutingCommand({ json: !!o.json, ...(o.qemu ? { qemu: o.qemu } : {}), ...(o.nvOnly ? { nvOnly: true } : {}) });
       out(res.text);
       process.exitCode = res.code;
     });
