@@ -7,8 +7,21 @@ import { InputError } from '../../models/arch/errors.js';
 import type { Implementation } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
 import { loadLayout } from '../../models/layouts/load.js';
-import { Nv2Model } from '../../models/nv2/model.js';
+import type { HostFeature } from '../../models/arch/implementation.js';
+import type { Vocabulary } from '../../models/arch/vocabulary.js';
+import { Nv2Model, type Nv2Options } from '../../models/nv2/model.js';
+import type { HostProfile } from '../../models/nv2/host/policy.js';
 import { loadExternal } from '../plugins/index.js';
+
+/** The host the built-in models run (the CLI's `--host`, `--host-cpu`, `--host-counter-offset`). */
+export interface HostOptions {
+  /** The host's policy: `exact` (nvconform's idealised host) or `kvm` (mainline KVM's). Default `exact`. */
+  readonly profile?: HostProfile;
+  /** The physical CPU's features. Default HOST_FEATURES (ecv, ecv-poff, wfxt, vhe, nv2p1). */
+  readonly cpu?: readonly HostFeature[];
+  /** The VM's counter offset, in counts (KVM_ARM_SET_COUNTER_OFFSET). Default 0. */
+  readonly counterOffset?: bigint;
+}
 
 /** Options every implementation takes (the CLI's `--layout`, `--host-ecv-traps`, `--timeout`). */
 export interface ImplOptions {
@@ -18,19 +31,28 @@ export interface ImplOptions {
   readonly hostEcvTraps: boolean;
   /** External implementations: per-op answer timeout in ms. Default $NVCONFORM_EXEC_TIMEOUT_MS, else 5000. */
   readonly timeoutMs?: number;
+  /** The built-in models' host. Default: the exact host on the most capable CPU, no counter offset. */
+  readonly host?: HostOptions;
+  /** External implementations: the trace vocabulary they understand. Default: 1, or what a module plug-in declares. */
+  readonly vocabulary?: Vocabulary;
 }
 
 export const DEFAULT_IMPL_OPTIONS: ImplOptions = { layout: 'architected', hostEcvTraps: false };
 
 /** Makes a built-in implementation from the options, with the layout loaded. */
-export type BuiltinFactory = (opts: { readonly layout: Layout; readonly hostEcvTraps: boolean }) => Implementation;
+export type BuiltinFactory = (opts: { readonly layout: Layout; readonly hostEcvTraps: boolean; readonly host?: HostOptions }) => Implementation;
+
+/** The Nv2Model options a host gives. */
+export const hostModelOptions = (h: HostOptions | undefined): Pick<Nv2Options, 'host' | 'hostCpu' | 'counterOffset'> => ({
+  ...(h?.profile ? { host: h.profile } : {}), ...(h?.cpu ? { hostCpu: h.cpu } : {}), ...(h?.counterOffset !== undefined ? { counterOffset: h.counterOffset } : {}),
+});
 
 /** Built-in implementations by name. */
 export type Registry = ReadonlyMap<string, BuiltinFactory>;
 
 export const BUILTINS: Registry = new Map<string, BuiltinFactory>([
-  ['nv2', (o) => new Nv2Model({ layout: o.layout, hostEcvTraps: o.hostEcvTraps })],
-  ['nv', (o) => new Nv2Model({ layout: o.layout, nv2: false, hostEcvTraps: o.hostEcvTraps })],
+  ['nv2', (o) => new Nv2Model({ layout: o.layout, hostEcvTraps: o.hostEcvTraps, ...hostModelOptions(o.host) })],
+  ['nv', (o) => new Nv2Model({ layout: o.layout, nv2: false, hostEcvTraps: o.hostEcvTraps, ...hostModelOptions(o.host) })],
 ]);
 
 /** A registry with more built-ins (a test's mutants). */
@@ -44,10 +66,11 @@ export const isExternalSpec = (spec: string): boolean => spec.startsWith('exec:'
 
 export async function createImplementation(spec: string, opts: ImplOptions, registry: Registry = BUILTINS): Promise<Implementation> {
   const b = registry.get(spec);
-  if (b) return b({ layout: layoutOf(opts.layout), hostEcvTraps: opts.hostEcvTraps });
+  if (b) return b({ layout: layoutOf(opts.layout), hostEcvTraps: opts.hostEcvTraps, ...(opts.host ? { host: opts.host } : {}) });
   if (isExternalSpec(spec)) {
     return loadExternal(spec, {
       layout: layoutOf(opts.layout), hostEcvTraps: opts.hostEcvTraps, builtins: [...registry.keys()], ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.vocabulary !== undefined ? { vocabulary: opts.vocabulary } : {}),
     });
   }
   throw new InputError(`--impl: unknown implementation '${spec}' (built in: ${[...registry.keys()].join(', ')}; or a module path, or exec:COMMAND)`);

@@ -30,6 +30,7 @@ function opCells(op: Op): [string, string, string] {
     case 'mrs': return ['mrs', op.reg, ''];
     case 'tick': case 'preempt': return [op.op, '', hex(op.by)];
     case 'wfi': return ['wfi', '', hex(op.limit)];
+    case 'wfit': return ['wfit', '', hex(op.deadline)];
     case 'eret': case 'exit': return [op.op, '', ''];
   }
 }

@@ -8,12 +8,13 @@
  * routing.ts is asked for a physical CPU with FEAT_ECV, which QEMU's `-cpu max` is. SCR_EL3.ECVEn
  * gates neither the CNTHCTL_EL2 trap bits nor the NVMem[0x1A8] access of CNTPOFF_EL2 in the Arm
  * ARM's accessors (they test the feature), so an ECVEn = 0 cell is the same question; the table
- * also marks the ECVEn = 0 cells where a CPU *without* FEAT_ECV (routing.ts with physEcv = false)
+ * also marks the ECVEn = 0 cells where a CPU *without* FEAT_ECV (routing.ts asked about QEMU_MAX_CPU_WITHOUT_ECV)
  * would route differently: that CPU cannot be run in QEMU (a modelling choice, see
  * docs/qemu-crosscheck.md).
  */
 import { REGISTER_BY_NAME } from '../../models/arch/registers.js';
 import { loadLayout } from '../../models/layouts/load.js';
+import type { HostFeature } from '../../models/arch/implementation.js';
 import { route, type Route } from '../../models/nv2/routing.js';
 import type { ProbeCellInput, ProbeOutcome } from './format.js';
 import { PROBE_TRAP_SETS, standardProbeCells } from './probe-cells.js';
@@ -39,6 +40,13 @@ export interface RoutingResult {
   readonly ms: number;
 }
 
+/**
+ * The physical CPU routing.ts is asked about: QEMU 10's `-cpu max` (FEAT_ECV with CNTPOFF, FEAT_VHE,
+ * FEAT_WFxT; no FEAT_NV2p1), and the same CPU without FEAT_ECV for the ECVEn = 0 comparison.
+ */
+export const QEMU_MAX_CPU: readonly HostFeature[] = ['ecv', 'ecv-poff', 'wfxt', 'vhe'];
+export const QEMU_MAX_CPU_WITHOUT_ECV: readonly HostFeature[] = ['wfxt', 'vhe'];
+
 const TRAP_NAME = new Map(Object.entries(PROBE_TRAP_SETS).map(([k, v]) => [v, k]));
 
 /** QEMU's outcome and routing.ts's route are the same: the same slot, a trap to EL2 (EC 0x18), UNDEFINED, or the hardware register. */
@@ -55,7 +63,7 @@ export function sameRoute(q: ProbeOutcome, m: Route): boolean {
 export function modelRoute(c: ProbeCellInput, physEcv: boolean): Route {
   const row = REGISTER_BY_NAME.get(c.reg);
   if (!row) throw new Error(`no register row for '${c.reg}'`);
-  return route(row, c.write, { nv: true, nv2: c.nv2 ?? true, nv1: c.nv1, cnthctl: c.cnthctl, physEcv, layout: loadLayout('architected') });
+  return route(row, c.write, { nv: true, nv2: c.nv2 ?? true, nv1: c.nv1, cnthctl: c.cnthctl, phys: physEcv ? QEMU_MAX_CPU : QEMU_MAX_CPU_WITHOUT_ECV, layout: loadLayout('architected') });
 }
 
 export function routingRows(cells: readonly ProbeCellInput[], outcomes: readonly ProbeOutcome[]): RoutingRow[] {
