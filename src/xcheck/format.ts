@@ -4,7 +4,7 @@
  * word. Pure: no I/O.
  */
 import type { FaultKind, Op, Trace } from '../../models/arch/vocabulary.js';
-import { enc16, encodingOf, guestCanExecute } from './registers.js';
+import { enc16, encodingOf, guestCanExecute, probeCanExecute } from './registers.js';
 
 export const BATCH_ADDR = 0x44000000;
 export const BATCH_MAX = 0x04000000;
@@ -64,6 +64,7 @@ export function unsupportedReason(trace: Trace, maxTick: bigint = DEFAULT_MAX_TI
   if (trace.config.absent?.length) return `config.absent: QEMU's cpu max has ${trace.config.absent.join(', ')}; the guest cannot take it away`;
   for (const name of Object.keys(trace.config.init)) {
     const e = encodingOf(name);
+    if (e && probeCanExecute(e) && !guestCanExecute(e)) return `config.init.${name}: the harness owns the real ${name} in a trace`;
     if (!e || !guestCanExecute(e)) return `config.init.${name}: no encoding the guest can execute`;
   }
   for (let i = 0; i < trace.ops.length; i++) {
@@ -77,6 +78,7 @@ export function unsupportedReason(trace: Trace, maxTick: bigint = DEFAULT_MAX_TI
         break;
       case 'msr': case 'mrs': {
         const e = encodingOf(op.reg);
+        if (e && probeCanExecute(e) && !guestCanExecute(e)) return `ops[${i}]: the harness owns the real ${op.reg} in a trace`;
         if (!e || !guestCanExecute(e)) return `ops[${i}]: register '${op.reg}' has no encoding the guest can execute`;
         break;
       }
@@ -138,9 +140,9 @@ function finish(w: Words): Uint8Array {
   return w.bytes();
 }
 
-function encOf(name: string, where: string): bigint {
+function encOf(name: string, where: string, probe = false): bigint {
   const e = encodingOf(name);
-  if (!e || !guestCanExecute(e)) throw new XcheckError(`${where}: register '${name}' has no encoding the guest can execute`);
+  if (!e || !(probe ? probeCanExecute(e) : guestCanExecute(e))) throw new XcheckError(`${where}: register '${name}' has no encoding the guest can execute${probe ? '' : ' in a trace'}`);
   return BigInt(enc16(e));
 }
 
@@ -406,7 +408,7 @@ export function encodeProbe(cells: readonly ProbeCellInput[], options: { readonl
   const w = new Words();
   header(w, MODE_PROBE, cells.length, options.resultPath);
   cells.forEach((c, i) => {
-    const e = encOf(c.reg, `cells[${i}]`);
+    const e = encOf(c.reg, `cells[${i}]`, true);
     const hostE2h = c.hostE2h ?? true;
     const flags = (c.nv1 ? 1n : 0n) | (hostE2h ? 2n : 0n) | (c.ecvEn ? 4n : 0n) | (c.nv2 === false ? 8n : 0n);
     w.push(e | (c.write ? 1n << 16n : 0n), flags, hostE2h ? c.cnthctl : cnthctlForE2h0(c.cnthctl), c.value ?? 0n, 0n, 0n, 0n, 0n);

@@ -22,7 +22,7 @@ export {
   compareWithModel, type StepModel, type Comparison,
   type RebuildInput, type RebuildOptions, type RebuiltTrace,
 } from './rebuild.js';
-export { TRACE_ENCODINGS, EXTRA_ENCODINGS, encodingOf, enc16, guestCanExecute, type Encoding } from './registers.js';
+export { TRACE_ENCODINGS, EXTRA_ENCODINGS, encodingOf, enc16, guestCanExecute, probeCanExecute, HCR_EL2_ENCODING, type Encoding } from './registers.js';
 export { standardProbeCells, PROBE_TRAP_SETS } from './probe-cells.js';
 export { QemuTimerModel, referenceFor, ALL_BEHAVIOURS, NO_BEHAVIOURS, BEHAVIOUR_NAMES, ECV_DISABLED_BY_EL3_TABLE, type QemuBehaviours, type BehaviourName } from './qemu-model.js';
 export { judgeTrace, checkLineSources, classOf, KNOWN_BEHAVIOURS, type KnownBehaviour, type TraceVerdict, type LineSourceCheck } from './classify.js';

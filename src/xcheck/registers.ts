@@ -52,7 +52,21 @@ export function enc16(e: Encoding): number {
   return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
 }
 
-/** The guest's stub table covers op0 = 3, CRn = 14 only. */
+/** HCR_EL2's encoding: the one name outside the generic timer's op0 = 3, CRn = 14. */
+export const HCR_EL2_ENCODING: Encoding = [3, 4, 1, 1, 0];
+
+const isHcr = (e: Encoding): boolean => e.every((x, i) => x === HCR_EL2_ENCODING[i]);
+
+/**
+ * What the guest image runs in a trace: the stub table, op0 = 3, CRn = 14. Not HCR_EL2: in a
+ * trace the harness owns the real HCR_EL2 at EL2 (E2H from the guest mode, the trace's vEL2 at
+ * real EL2), so a guest hypervisor's write of its HCR_EL2 has no real instruction to become.
+ */
 export function guestCanExecute(e: Encoding): boolean {
   return e[0] === 3 && e[2] === 14 && e.every((x) => Number.isInteger(x) && x >= 0) && e[1] < 8 && e[3] < 16 && e[4] < 8;
+}
+
+/** What the routing probe runs at EL1 under NV/NV2: the stub table and HCR_EL2's own stubs. */
+export function probeCanExecute(e: Encoding): boolean {
+  return guestCanExecute(e) || isHcr(e);
 }

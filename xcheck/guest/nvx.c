@@ -33,7 +33,7 @@ typedef unsigned char u8;
 /* Longest burn: 2^26 iterations (about 2^27 counts); the Node side limits ticks well below. */
 #define BURN_MAX_ITERS (1UL << 26)
 
-extern char stubs_start[], el1_back[], __vncr_page[];
+extern char stubs_start[], hcr_stubs[], el1_back[], __vncr_page[];
 u64 el2_call(u64 entry, u64 value, u64 *before, u64 *fault);
 u64 el1_call(u64 entry, u64 value, u64 *before, u64 *fault);
 void sample_lines(u64 *out, u64 e2h);
@@ -139,17 +139,26 @@ void nvx_unexpected(u64 el, u64 esr, u64 elr)
 }
 
 /* ---- encodings and the stub table ---- */
+#define ENC(op1, crn, crm, op2) ((3UL << 14) | ((u64)(op1) << 11) | ((u64)(crn) << 7) | ((u64)(crm) << 3) | (u64)(op2))
+#define ENC_CNTPCT ENC(3, 14, 0, 1)
+#define ENC_HCR ENC(4, 1, 1, 0)
+/* What a trace may access: the timer registers (the harness owns HCR_EL2 at EL2). */
 static int enc_ok(u64 enc)
 {
 	return ((enc >> 14) & 3) == 3 && ((enc >> 7) & 15) == 14;
 }
+/* What the routing probe may access at EL1: the timer registers and HCR_EL2. */
+static int probe_enc_ok(u64 enc)
+{
+	return enc_ok(enc) || enc == ENC_HCR;
+}
 static u64 stub(u64 enc, u64 write)
 {
+	if (enc == ENC_HCR)
+		return (u64)hcr_stubs + write * 16;
 	u64 op1 = (enc >> 11) & 7, crm = (enc >> 3) & 15, op2 = enc & 7;
 	return (u64)stubs_start + ((((op1 << 7) | (crm << 3) | op2) * 2 + write) * 16);
 }
-#define ENC(op1, crn, crm, op2) ((3UL << 14) | ((u64)(op1) << 11) | ((u64)(crn) << 7) | ((u64)(crm) << 3) | (u64)(op2))
-#define ENC_CNTPCT ENC(3, 14, 0, 1)
 
 static void set_hcr(u64 v)
 {
@@ -433,7 +442,7 @@ static void run_cell(const u64 *c, u64 *r, u64 idx)
 		r[i] = 0;
 	r[PR_CHANGED] = ~0UL;
 	r[PR_SENTINEL] = ~0UL;
-	if (!enc_ok(enc)) {
+	if (!probe_enc_ok(enc)) {
 		r[PR_FAULT] = ~0UL;
 		return;
 	}

@@ -426,4 +426,19 @@ stubs_start:
 	.irp op1, 0, 1, 2, 3, 4, 5, 6, 7
 	stubblock \op1
 	.endr
+/*
+ * HCR_EL2 (op0 3, op1 4, CRn 1, CRm 1, op2 0), for the routing probe only (at EL1 under NV/NV2
+ * it reaches the page or traps); the trace runner never calls it: the harness owns the real
+ * HCR_EL2 at EL2. Read stub, then write stub, laid out as in the table.
+ */
+	.global hcr_stubs
+hcr_stubs:
+	mrs	x9, cntpct_el0
+	mrs	x0, hcr_el2
+	ret
+	nop
+	mrs	x9, cntpct_el0
+	msr	hcr_el2, x1
+	ret
+	nop
 stubs_end:
