@@ -28,7 +28,7 @@ import { XcheckError } from './format.js';
 import { buildRegisterTable, CTL_ENABLE, CTL_IMASK, CTL_ISTATUS, meaningOf, REGISTER_ROWS, STORAGE_ROWS, type RegisterTable } from '../../models/arch/registers.js';
 import { countsUntilConditionChanges } from '../../models/arch/timer-math.js';
 import { NTIMERS, TIMER_INDEX, type TimerId } from '../../models/arch/timers.js';
-import type { Expectation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import { hasFeature, type Expectation, type Op, type TraceConfig } from '../../models/arch/vocabulary.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
 
 /** The known departures of QEMU 10.0 from the architecture (see the file comment). */
@@ -58,18 +58,20 @@ const RECALC_ON_WRITE: Readonly<Record<string, { readonly qemu: readonly TimerId
 };
 
 /**
- * The register table of a CPU with FEAT_ECV running with SCR_EL3.ECVEn = 0: every name that needs
- * FEAT_ECV is UNDEFINED at vEL2 (CNTPOFF_EL2 traps to EL3), everything else as in the machine's
- * table. With CNTPOFF_EL2 never written it stays 0, so whether it is "in force" changes nothing.
+ * The register table of a CPU with FEAT_ECV and FEAT_ECV_POFF running with SCR_EL3.ECVEn = 0:
+ * CNTPOFF_EL2 (the one name of FEAT_ECV_POFF) is UNDEFINED at vEL2 (it traps to EL3: ECVEn
+ * enables access to CNTPOFF_EL2), everything else as in the machine's table: CNTPCTSS_EL0 and
+ * CNTVCTSS_EL0 (FEAT_ECV) are not gated by ECVEn. With CNTPOFF_EL2 never written it stays 0, so
+ * whether it is "in force" changes nothing.
  */
 export const ECV_DISABLED_BY_EL3_TABLE: RegisterTable = buildRegisterTable(
-  REGISTER_ROWS.map((r) => (r.feature === 'ecv' ? { ...r, vel2: { vhe: { kind: 'undefined' }, nvhe: { kind: 'undefined' } } } : r)),
+  REGISTER_ROWS.map((r) => (r.feature === 'ecv-poff' ? { ...r, vel2: { vhe: { kind: 'undefined' }, nvhe: { kind: 'undefined' } } } : r)),
   STORAGE_ROWS,
 );
 
 /** The reference for `config` on the machine QEMU runs it on, given which behaviours QEMU has. */
 export function referenceFor(config: TraceConfig, b: Pick<QemuBehaviours, 'hasEcv'>): ReferenceModel {
-  return b.hasEcv && !config.features.includes('ecv')
+  return b.hasEcv && !hasFeature(config, 'ecv')
     ? new ReferenceModel({ ...config, features: [...config.features, 'ecv'] }, { table: ECV_DISABLED_BY_EL3_TABLE })
     : new ReferenceModel(config);
 }
@@ -188,7 +190,7 @@ export class QemuTimerModel {
       case 'msr': case 'mrs':
         return this.access(op);
       case 'wfit':
-        // The guest image has no WFIT (format.ts refuses such traces).
+        // The guest image has no WFIT, so the cross-check never generates one (crosscheck.ts).
         throw new XcheckError('the model of QEMU does not run wfit: the guest image has no WFIT');
       default:
         return unreachable(op, 'op');
