@@ -199,7 +199,7 @@ export function renderCrossCheck(r: CrossCheckResult, qemu: QemuInfo): string {
   for (const id of ids) {
     const k = KNOWN_BEHAVIOURS.find((x) => x.id === id);
     const t = first.get(id);
-    rows.push([id, String(f.classes[id]), k ? k.triage : id === 'unexplained' ? 'FAILURE' : 'bug in QEMU (several)', t ? `e.g. ${disagreementText(t)}` : '']);
+    rows.push([id, String(f.classes[id]), k ? k.triage : id === 'unexplained' ? 'FAILURE' : 'several known behaviours', t ? `e.g. ${disagreementText(t)}` : '']);
   }
   s += indent(table(['first disagreement', 'traces', 'triage', 'example'], rows));
   s += '\n';
