@@ -96,6 +96,19 @@ describe.skipIf(!found.ok)('nvconform xcheck with QEMU', () => {
     expect(r.stdout).toMatch(/^verdict: pass: QEMU agrees with the reference on every op$/m);
   });
 
+  it('qemu --replay of each xcheck/findings trace: the QEMU bug it is named after, after an ERET too', () => {
+    const flip = cli(['xcheck', 'qemu', '--replay', 'xcheck/findings/ecv-flip.json']);
+    expect(flip.status).toBe(0);
+    expect(flip.stdout).toMatch(/^verdict: pass: the disagreement is a known QEMU behaviour \(ecv-flip\)$/m);
+    // At vEL1, after the ERET: the reference reads CTL 0x1 (not met), QEMU still 0x5.
+    expect(flip.stdout).toMatch(/^ {3}6 +vEL1 .* mrs +CNTP_CTL_EL0 +value=0x1 irq=\[\] +value=0x5 irq=\[ptimer\]/m);
+    const over = cli(['xcheck', 'qemu', '--replay', 'xcheck/findings/offset-overflow.json']);
+    expect(over.status).toBe(0);
+    expect(over.stdout).toMatch(/^verdict: pass: the disagreement is a known QEMU behaviour \(offset-overflow\)$/m);
+    // QEMU's wfi at vEL1 sleeps to its limit: the timer never fires.
+    expect(over.stdout).toMatch(/^ {3}7 +vEL1 .* wfi .* elapsed=0x0 irq=\[vtimer\] +elapsed=0x10000 irq=\[\] woken by limit/m);
+  });
+
   it('routing: every cell, one row each, all agree', () => {
     const r = cli(['xcheck', 'routing']);
     expect(r.status).toBe(0);
