@@ -9,10 +9,12 @@ import { MASK64 } from '../../models/arch/bits.js';
 import type { Op, Trace } from '../../models/arch/vocabulary.js';
 import { traceArb } from '../../src/check/generate.js';
 import { checkLineSources, classOf, judgeTrace, KNOWN_BEHAVIOURS } from '../../src/xcheck/classify.js';
-import { resolveForQemu } from '../../src/xcheck/crosscheck.js';
+import { QEMU_EXCLUDE, QEMU_OFFER, resolveForQemu, withinQemu } from '../../src/xcheck/crosscheck.js';
 import { ALL_BEHAVIOURS, NO_BEHAVIOURS, type QemuBehaviours } from '../../src/xcheck/qemu-model.js';
 import { mrs, msr, simulate, tick, trace } from './helpers.js';
 
+/** The cross-check's traces: the check's generator kept within what QEMU runs. */
+const qemuTraceArb = traceArb({ maxOps: 30, offer: QEMU_OFFER, exclude: QEMU_EXCLUDE }).map(withinQemu);
 const only = (b: Partial<QemuBehaviours>): QemuBehaviours => ({ ...NO_BEHAVIOURS, ...b });
 const S = 1n << 46n;
 
@@ -25,7 +27,7 @@ function overflowTrace(): Trace {
 
 describe('judgeTrace', () => {
   it('a QEMU that is the architecture agrees on every generated trace', () => {
-    fc.assert(fc.property(traceArb({ maxOps: 30 }), ([config, gen]) => {
+    fc.assert(fc.property(qemuTraceArb, ({ config, gen }) => {
       const t = resolveForQemu({ ...config, count: S }, gen).trace;
       const v = judgeTrace(t, simulate(t, NO_BEHAVIOURS));
       expect(v.status).toBe('agree');
@@ -34,7 +36,7 @@ describe('judgeTrace', () => {
   });
 
   it('a QEMU with every known behaviour is explained on every generated trace, and its model reproduces every op', () => {
-    fc.assert(fc.property(traceArb({ maxOps: 30 }), ([config, gen]) => {
+    fc.assert(fc.property(qemuTraceArb, ({ config, gen }) => {
       const t = resolveForQemu({ ...config, count: S }, gen).trace;
       const v = judgeTrace(t, simulate(t, ALL_BEHAVIOURS));
       expect(v.status).not.toBe('unexplained');
