@@ -23,9 +23,7 @@ export const CELL_WORDS = 8;
 const PROBE_RESULT_WORDS = 8;
 
 const OPCODE: Readonly<Record<Op['op'], number | undefined>> = {
-  msr: 1, mrs: 2, tick: 3, preempt: 4, eret: 5, exit: 6, wfi: 7,
-  // Not in the guest image yet: traces with WFIT are reported as unsupported.
-  wfit: undefined,
+  msr: 1, mrs: 2, tick: 3, preempt: 4, eret: 5, exit: 6, wfi: 7, wfit: 8,
 };
 
 /** The timers in the order the guest samples them (and the trace format's TIMERS order). */
@@ -83,7 +81,7 @@ export function unsupportedReason(trace: Trace, maxTick: bigint = DEFAULT_MAX_TI
         break;
       }
       case 'wfit':
-        return `ops[${i}]: wfit is not in the guest image yet`;
+        break;
       case 'eret': case 'exit':
         break;
     }
@@ -176,7 +174,7 @@ export function encodeBatch(traces: readonly Trace[], options: EncodeOptions): U
         case 'tick': case 'preempt': w.push(code, op.by); break;
         case 'wfi': w.push(code, op.limit); break;
         case 'eret': case 'exit': w.push(code, 0n); break;
-        case 'wfit': throw new XcheckError(`traces[${ti}].ops[${i}]: wfit is not in the guest image yet`);
+        case 'wfit': w.push(code, op.deadline); break;
       }
     });
     w.set(start, BigInt((w.length - start) * 8));
@@ -210,6 +208,9 @@ export interface ResultHeader {
   readonly warpC0: bigint;
   /** wake - WFI count of a wait with limit 0. */
   readonly warpCimm: bigint;
+  /** Count read back at EL2 after a WFIT woken by its deadline, less the deadline's count: at EL2, and at EL1 (after the HVC back). */
+  readonly wfitKEl2: bigint;
+  readonly wfitKEl1: bigint;
   /** Ticks longer than this were waits (WFI), not burnt. */
   readonly burnMax: bigint;
 }
@@ -235,8 +236,8 @@ export interface QemuOpResult {
   readonly waited?: boolean;
   /** wfi: counts from the WFI to the wake-up, less the calibrated wake latency (header.warpC0); never negative. */
   readonly elapsed?: bigint;
-  /** wfi: what ended it. */
-  readonly wake?: 'line' | 'limit';
+  /** wfi/wfit: what ended it (wfit: a line, CNTVCT_EL0 reaching the deadline, or the guest's safety limit of 2^44 counts). */
+  readonly wake?: 'line' | 'limit' | 'deadline';
   /** mrs that completed: the value read. */
   readonly value?: bigint;
   readonly fault?: FaultKind;
@@ -310,7 +311,7 @@ function decodeHeader(word: (i: number) => bigint, bytes: Uint8Array, mode: numb
   return {
     mode, items: Number(word(3)), deltaEl2: word(5), deltaEl1: word(6), burn0: word(7), cntfrq: word(8),
     idAa64mmfr2: word(9), idAa64mmfr0: word(10), haveEl3: word(11) === 1n, calibrationOk: word(14) === 1n,
-    count0: word(12), count1: word(13), warpKp: word(15), warpC0: word(16), warpCimm: word(17), burnMax: word(18),
+    count0: word(12), count1: word(13), warpKp: word(15), warpC0: word(16), warpCimm: word(17), burnMax: word(18), wfitKEl2: word(19), wfitKEl1: word(20),
   };
 }
 
@@ -353,6 +354,15 @@ export function decodeResults(bytes: Uint8Array, traces?: readonly Trace[]): Dec
         const e = word(p + 1) - word(p) - header.warpC0;
         r.elapsed = e < 0n ? 0n : e;
         r.wake = ((info >> 10) & 3) === 1 ? 'line' : 'limit';
+      }
+      if (kind === 'wfit') {
+        if (info & 0x200) throw new XcheckError(`trace ${t} op ${k}: wfit needs the EL3 shim (secure=on)`);
+        // The guest reports the wake count itself (its read-back latency removed).
+        r.countAfter = word(p + 1);
+        const e = word(p + 1) - word(p);
+        r.elapsed = e < 0n ? 0n : e;
+        const why = (info >> 10) & 3;
+        r.wake = why === 1 ? 'line' : why === 2 ? 'deadline' : 'limit';
       }
       if (f !== 0n) {
         const faultEl = Number(f >> 60n) as 1 | 2 | 3;

@@ -59,7 +59,7 @@ export function fakeResult(traces: { count0: bigint; ops: FakeOp[]; initFault?: 
 
 export const HEADER: ResultHeader = {
   mode: 1, items: 1, deltaEl2: 1n, deltaEl1: 2n, burn0: 3n, cntfrq: 1_000_000_000n, idAa64mmfr2: 0n, idAa64mmfr0: 0n, haveEl3: true,
-  calibrationOk: true, count0: 0n, count1: 0n, warpKp: 40n, warpC0: 1n, warpCimm: 1n, burnMax: 4096n,
+  calibrationOk: true, count0: 0n, count1: 0n, warpKp: 40n, warpC0: 1n, warpCimm: 1n, burnMax: 4096n, wfitKEl2: 3n, wfitKEl1: 10n,
 };
 
 /**
@@ -78,7 +78,7 @@ export function simulate(trace: Trace, behaviours: QemuBehaviours, start = 1n <<
     const at = c;
     let end = at;
     if (op.op === 'tick' || op.op === 'preempt') end = at + op.by;
-    if (op.op === 'wfi') end = at + e.elapsed!;
+    if ((op.op === 'wfi' || op.op === 'wfit') && e.elapsed !== undefined) end = at + e.elapsed;
     const lines = [23n, 26n, 29n, 32n].map((d, t) => {
       m.setCount(end + d);
       const up = (m.step({ op: 'tick', by: 0n }).irq >> t) & 1;
@@ -88,6 +88,8 @@ export function simulate(trace: Trace, behaviours: QemuBehaviours, start = 1n <<
       op: op.op, countAtAccess: at, elBefore, elAfter: m.ref.el, lines,
       ...(op.op === 'tick' || op.op === 'preempt' ? { countAfter: end } : {}),
       ...(op.op === 'wfi' ? { countAfter: end + 1n, elapsed: e.elapsed!, wake: e.elapsed === op.limit ? 'limit' as const : 'line' as const } : {}),
+      // The guest reports a WFIT's wake count itself (format.ts).
+      ...(op.op === 'wfit' && e.elapsed !== undefined ? { countAfter: end, elapsed: e.elapsed, wake: e.irq ? 'line' as const : 'deadline' as const } : {}),
       ...(e.fault ? { fault: e.fault, faultEl: 2 as const, esr: 0n } : e.value !== undefined ? { value: e.value } : {}),
     };
     if (tamper) r = tamper(i, r);

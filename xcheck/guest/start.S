@@ -441,4 +441,14 @@ hcr_stubs:
 	msr	hcr_el2, x1
 	ret
 	nop
+/*
+ * WFIT x1 (FEAT_WFxT; x1 = the deadline, a CNTVCT_EL0 value), laid out as a stub: +0 at EL2,
+ * +4 at EL1. The count after the wake is read by the caller at EL2.
+ */
+	.global wfit_stub
+wfit_stub:
+	mrs	x9, cntpct_el0
+	.inst	0xd5031021		/* wfit x1 */
+	ret
+	nop
 stubs_end:
