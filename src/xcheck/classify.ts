@@ -38,8 +38,12 @@ export const KNOWN_BEHAVIOURS: readonly KnownBehaviour[] = [
     summary: 'a CNTHCTL_EL2 write that changes ECV (CNTPOFF_EL2 in force or not) does not re-evaluate the EL1 physical timer',
   },
   {
+    behaviour: 'wfitOverflow', id: 'wfit-overflow', triage: 'bug in QEMU', qemu: 'HELPER(wfit) (tcg/op_helper.c)',
+    summary: 'a WFIT whose deadline + CNTVOFF_EL2 overflows 64 bits (the offset above the count) does not wake at its deadline, only by an interrupt',
+  },
+  {
     behaviour: 'hasEcv', id: 'qemu-has-ecv', triage: 'modelling choice', qemu: '-cpu max (aa64_ecv)',
-    summary: 'QEMU\'s CPU always implements FEAT_ECV: in a trace without "ecv" the CNTHCTL_EL2 ECV trap bits still trap',
+    summary: 'QEMU\'s CPU always implements FEAT_ECV: in a trace without "ecv" the CNTHCTL_EL2 ECV trap bits still trap and CNTPCTSS_EL0/CNTVCTSS_EL0 still read',
   },
 ];
 const BY_BEHAVIOUR = new Map(KNOWN_BEHAVIOURS.map((k) => [k.behaviour, k]));

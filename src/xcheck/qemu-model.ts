@@ -18,13 +18,16 @@
  * - `ecvFlip`: a write to CNTHCTL_EL2 recalculates no timer (`gt_cnthctl_write` only updates the
  *   interrupt lines when CNTVMASK/CNTPMASK change), so putting CNTPOFF_EL2 in or out of force by
  *   CNTHCTL_EL2.ECV leaves the EL1 physical timer's ISTATUS and deadline stale;
+ * - `wfitOverflow`: WFIT computes its wake count as deadline + the CNTVCT_EL0 offset and treats an
+ *   unsigned overflow as "never" (`HELPER(wfit)` in target/arm/tcg/op_helper.c), although with the
+ *   offset above the count the virtual count has wrapped and the deadline is near: it then wakes
+ *   only by a line or the guest image's safety limit, WFIT_SAFETY counts after the WFIT;
  * - `hasEcv`: the CPU implements FEAT_ECV whatever the trace says (QEMU's `-cpu max`); for a
  *   trace without "ecv" the guest runs with SCR_EL3.ECVEn = 0, so CNTPOFF_EL2 at EL2 traps to EL3
  *   (reported as UNDEFINED) while the FEAT_ECV trap bits of CNTHCTL_EL2 take effect.
  */
 import { MASK64, u64 } from '../../models/arch/bits.js';
 import { unreachable } from '../../models/arch/errors.js';
-import { XcheckError } from './format.js';
 import { buildRegisterTable, CTL_ENABLE, CTL_IMASK, CTL_ISTATUS, meaningOf, REGISTER_ROWS, STORAGE_ROWS, type RegisterTable } from '../../models/arch/registers.js';
 import { countsUntilConditionChanges } from '../../models/arch/timer-math.js';
 import { NTIMERS, TIMER_INDEX, type TimerId } from '../../models/arch/timers.js';
@@ -36,13 +39,17 @@ export interface QemuBehaviours {
   readonly istatusLag: boolean;
   readonly offsetOverflow: boolean;
   readonly ecvFlip: boolean;
+  readonly wfitOverflow: boolean;
   readonly hasEcv: boolean;
 }
 
 export type BehaviourName = keyof QemuBehaviours;
-export const BEHAVIOUR_NAMES: readonly BehaviourName[] = ['istatusLag', 'offsetOverflow', 'ecvFlip', 'hasEcv'];
-export const NO_BEHAVIOURS: QemuBehaviours = { istatusLag: false, offsetOverflow: false, ecvFlip: false, hasEcv: false };
-export const ALL_BEHAVIOURS: QemuBehaviours = { istatusLag: true, offsetOverflow: true, ecvFlip: true, hasEcv: true };
+export const BEHAVIOUR_NAMES: readonly BehaviourName[] = ['istatusLag', 'offsetOverflow', 'ecvFlip', 'wfitOverflow', 'hasEcv'];
+export const NO_BEHAVIOURS: QemuBehaviours = { istatusLag: false, offsetOverflow: false, ecvFlip: false, wfitOverflow: false, hasEcv: false };
+export const ALL_BEHAVIOURS: QemuBehaviours = { istatusLag: true, offsetOverflow: true, ecvFlip: true, wfitOverflow: true, hasEcv: true };
+
+/** The guest image's safety limit on one WFIT (WFIT_LIMIT in xcheck/guest/nvx.c): the cross-check cuts longer waits to it. */
+export const WFIT_SAFETY = 1n << 40n;
 
 /**
  * Per storage register, the timers QEMU recalculates when it is written (its writefn in
@@ -189,12 +196,27 @@ export class QemuTimerModel {
       }
       case 'msr': case 'mrs':
         return this.access(op);
-      case 'wfit':
-        // The guest image has no WFIT, so the cross-check never generates one (crosscheck.ts).
-        throw new XcheckError('the model of QEMU does not run wfit: the guest image has no WFIT');
+      case 'wfit': {
+        // Without FEAT_WFxT the reference's UNDEFINED (QEMU's CPU has it: the cross-check only generates wfit with "wfxt").
+        if (!hasFeature(this.ref.config, 'wfxt')) return { ...this.ref.step(op), irq: this.irq() };
+        // As a wfi whose limit is where CNTVCT_EL0, as read at the current EL, reaches the deadline.
+        const until = this.ref.countsUntilVirtual(op.deadline);
+        const overflows = this.behaviours.wfitOverflow && until > 0n && op.deadline + this.virtualOffset() > MASK64;
+        const elapsed = this.wakeAfter(overflows ? WFIT_SAFETY : until);
+        this.abs += elapsed;
+        s.count = u64(this.abs);
+        this.advance(this.abs, true);
+        return { irq: this.irq(), elapsed };
+      }
       default:
         return unreachable(op, 'op');
     }
+  }
+
+  /** The offset CNTVCT_EL0 reads with at the current EL (CNTVOFF_EL2, or 0 at EL2 with E2H = 1). */
+  private virtualOffset(): bigint {
+    const m = meaningOf(this.ref.table.byName.get('CNTVCT_EL0')!, this.ref.el, this.ref.config.guest);
+    return m.kind === 'counter' ? this.ref.offsetFor(m.offset) : 0n;
   }
 
   private access(op: Extract<Op, { op: 'msr' | 'mrs' }>): Expectation {

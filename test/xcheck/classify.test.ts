@@ -72,6 +72,15 @@ describe('judgeTrace', () => {
     expect(judgeTrace(withEcv, simulate(withEcv, ALL_BEHAVIOURS)).status).toBe('agree');
   });
 
+  it('names wfit-overflow for a WFIT past a wrapped virtual count, and nothing for one that is not', () => {
+    const off = MASK64 - 0xfffffn;
+    const t = trace([{ op: 'wfit', deadline: S + 0x100000n + 500n }, mrs('CNTPCT_EL0')], { guest: 'nvhe', features: ['wfxt'], init: { CNTVOFF_EL2: off } });
+    const v = judgeTrace(t, simulate(t, only({ wfitOverflow: true })));
+    expect(v).toMatchObject({ status: 'explained', class: 'wfit-overflow', first: { op: 0, fields: ['elapsed'] } });
+    const ok = trace([{ op: 'wfit', deadline: S + 500n }], { guest: 'nvhe', features: ['wfxt'] });
+    expect(judgeTrace(ok, simulate(ok, ALL_BEHAVIOURS)).status).toBe('agree');
+  });
+
   it('names the smallest set of behaviours that is needed together', () => {
     const a = overflowTrace();
     const b = trace([{ op: 'eret' }, msr('CNTV_CVAL_EL0', 5n)], { init: { CNTHCTL_EL2: 0x2c03n } });
@@ -101,11 +110,11 @@ describe('judgeTrace', () => {
   });
 
   it('every known behaviour has a triage and a QEMU function', () => {
-    expect(KNOWN_BEHAVIOURS.map((k) => k.id)).toEqual(['offset-overflow', 'istatus-lag', 'ecv-flip', 'qemu-has-ecv']);
+    expect(KNOWN_BEHAVIOURS.map((k) => k.id)).toEqual(['offset-overflow', 'istatus-lag', 'ecv-flip', 'wfit-overflow', 'qemu-has-ecv']);
     for (const k of KNOWN_BEHAVIOURS) expect(k.qemu.length > 0 && k.summary.length > 0).toBe(true);
     // docs/qemu-crosscheck.md: two QEMU bugs; the one-count lag is allowed by the architecture, and QEMU's CPU always has FEAT_ECV.
     expect(Object.fromEntries(KNOWN_BEHAVIOURS.map((k) => [k.id, k.triage]))).toEqual({
-      'offset-overflow': 'bug in QEMU', 'istatus-lag': 'modelling choice', 'ecv-flip': 'bug in QEMU', 'qemu-has-ecv': 'modelling choice',
+      'offset-overflow': 'bug in QEMU', 'istatus-lag': 'modelling choice', 'ecv-flip': 'bug in QEMU', 'wfit-overflow': 'bug in QEMU', 'qemu-has-ecv': 'modelling choice',
     });
   });
 });

@@ -11,7 +11,7 @@ import { ReferenceModel } from '../../models/reference/reference.js';
 import { traceArb } from '../../src/check/generate.js';
 import { resolveOp } from '../../src/engine/abstract-ops.js';
 import { QEMU_EXCLUDE, QEMU_OFFER, withinQemu } from '../../src/xcheck/crosscheck.js';
-import { ALL_BEHAVIOURS, NO_BEHAVIOURS, QemuTimerModel, type QemuBehaviours } from '../../src/xcheck/qemu-model.js';
+import { ALL_BEHAVIOURS, NO_BEHAVIOURS, QemuTimerModel, WFIT_SAFETY, type QemuBehaviours } from '../../src/xcheck/qemu-model.js';
 import { cfg, mrs, msr, tick } from './helpers.js';
 
 const only = (b: Partial<QemuBehaviours>): QemuBehaviours => ({ ...NO_BEHAVIOURS, ...b });
@@ -78,5 +78,19 @@ describe('QemuTimerModel', () => {
     expect(refRun(config, ops).map((e) => e.fault)).toEqual(['undefined', undefined, undefined]);
     expect(run(config, ops, only({ hasEcv: true })).map((e) => e.fault)).toEqual(['undefined', undefined, 'trap']);
     expect(run(cfg({ features: ['ecv'] }), [mrs('CNTPOFF_EL2')], ALL_BEHAVIOURS)[0]).toMatchObject({ value: 0n });
+  });
+
+  it('wfitOverflow: a WFIT whose deadline + CNTVOFF_EL2 overflows 64 bits sleeps to the safety limit; the reference wakes at the deadline', () => {
+    // nvhe at vEL2: CNTVCT_EL0 = count - CNTVOFF_EL2 = count + 2^20 (mod 2^64).
+    const off = MASK64 - 0xfffffn;
+    const config = cfg({ guest: 'nvhe', features: ['wfxt'], count: 0x1000n, init: { CNTVOFF_EL2: off } });
+    const ops: Op[] = [{ op: 'wfit', deadline: 0x1000n + 0x100000n + 500n }];
+    expect(refRun(config, ops)[0]!.elapsed).toBe(500n);
+    expect(run(config, ops, NO_BEHAVIOURS)[0]!.elapsed).toBe(500n);
+    expect(run(config, ops, only({ wfitOverflow: true }))[0]!.elapsed).toBe(WFIT_SAFETY);
+    // No overflow (CNTVOFF_EL2 below the count): the deadline holds.
+    expect(run(cfg({ guest: 'nvhe', features: ['wfxt'], count: 0x1000n, init: { CNTVOFF_EL2: 0x100n } }), [{ op: 'wfit', deadline: 0x1000n - 0x100n + 500n }], ALL_BEHAVIOURS)[0]!.elapsed).toBe(500n);
+    // A deadline already passed returns at once, overflow or not.
+    expect(run(config, [{ op: 'wfit', deadline: 5n }], ALL_BEHAVIOURS)[0]!.elapsed).toBe(0n);
   });
 });
