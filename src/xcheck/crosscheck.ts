@@ -4,7 +4,7 @@
  * disagreement explained by a known QEMU behaviour or shrunk and reported.
  *
  * Generation is the check's (`traceArb` with its options). What QEMU cannot run is transformed,
- * and counted: a tick, preempt or wfi limit longer than 2^40 counts is cut to 2^40 (so that every
+ * and counted: a tick, preempt, wfi limit or wfit wait longer than 2^40 counts is cut to 2^40 (so that every
  * trace fits in its 2^46-count slot of the physical count), and config.count is replaced by the
  * trace's slot (the physical count cannot be preset; trace k of a run starts at (k + 1) * 2^46).
  * Values relative to the count ("CVAL = now + 2") are resolved against QEMU's counts in passes:
@@ -72,7 +72,7 @@ export interface Item {
 export interface Transform {
   /** tick/preempt ops cut to DEFAULT_MAX_TICK. */
   readonly longTicks: number;
-  /** wfi limits cut to DEFAULT_MAX_TICK. */
+  /** wfi limits, and wfit deadlines further ahead, cut to DEFAULT_MAX_TICK. */
   readonly longWaits: number;
 }
 
@@ -104,6 +104,10 @@ export function resolveForQemu(config: TraceConfig, gen: readonly GenOp[], count
       longTicks++;
     } else if (r.op === 'wfi' && r.limit > DEFAULT_MAX_TICK) {
       op = { op: 'wfi', limit: DEFAULT_MAX_TICK };
+      longWaits++;
+    } else if (r.op === 'wfit' && model.ref.countsUntilVirtual(r.deadline) > DEFAULT_MAX_TICK) {
+      // The deadline 2^40 counts of CNTVCT_EL0 ahead (no wrap: it is more than 2^40 below the old deadline).
+      op = { op: 'wfit', deadline: r.deadline - (model.ref.countsUntilVirtual(r.deadline) - DEFAULT_MAX_TICK) };
       longWaits++;
     }
     try {
@@ -214,21 +218,22 @@ export interface CrossCheckResult {
 
 /**
  * The virtual-CPU features a trace may have in QEMU: `-cpu max` has FEAT_ECV with CNTPOFF_EL2
- * (ECV = 2) and FEAT_VHE, and neither can be taken away, so a config never names them absent.
- * No `wfxt`: the guest image has no WFIT.
+ * (ECV = 2), FEAT_VHE and FEAT_WFxT, and none can be taken away, so a config never names them
+ * absent.
  */
-export const QEMU_OFFER: readonly Feature[] = ['ecv', 'ecv-poff', 'vhe'];
+export const QEMU_OFFER: readonly Feature[] = ['ecv', 'ecv-poff', 'wfxt', 'vhe'];
 /** Registers no cross-check trace touches: the harness owns the real HCR_EL2 (format.ts). */
 export const QEMU_EXCLUDE: readonly string[] = ['HCR_EL2'];
 
 /**
- * Keep a generated trace within what the guest image runs: no WFIT, and a config that names no
- * absent feature (QEMU's CPU has them all; the vocabulary-2 `absent` is dropped, so a "FEAT_ECV
- * without CNTPOFF" CPU becomes one with it, a "no FEAT_VHE" one becomes VHE-capable).
+ * Keep a generated trace within what QEMU's CPU is: a config that names no absent feature (QEMU's
+ * CPU has them all; the vocabulary-2 `absent` is dropped, so a "FEAT_ECV without CNTPOFF" CPU
+ * becomes one with it, a "no FEAT_VHE" one becomes VHE-capable), and WFIT only in a trace whose
+ * vCPU has FEAT_WFxT (QEMU's always has it, so the reference's UNDEFINED WFIT cannot be run).
  */
 export function withinQemu([config, gen]: [TraceConfig, GenOp[]]): Item {
   const { absent: _absent, ...rest } = config;
-  return { config: rest, gen: gen.filter((g) => g.k !== 'wfit') };
+  return { config: rest, gen: rest.features.includes('wfxt') ? gen : gen.filter((g) => g.k !== 'wfit') };
 }
 
 /**

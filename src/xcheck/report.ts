@@ -181,7 +181,7 @@ export function renderCrossCheck(r: CrossCheckResult, qemu: QemuInfo): string {
     `${o.runs} traces of up to ${o.maxOps} ops; seed ${o.seed}\n\n`;
   const passList = Object.entries(f.passes).map(([p, n]) => `${n} in ${p}`).join(', ');
   s += `generated    ${plural(f.generated, 'trace')} (the check's generator and configs)\n`;
-  s += `transformed  ${f.longTicks} tick/preempt ${f.longTicks === 1 ? 'op' : 'ops'} and ${plural(f.longWaits, 'wfi limit')} longer than 2^40 counts cut to 2^40 (in ${plural(f.transformedTraces, 'trace')}); ` +
+  s += `transformed  ${f.longTicks} tick/preempt ${f.longTicks === 1 ? 'op' : 'ops'} and ${plural(f.longWaits, 'wfi/wfit wait')} longer than 2^40 counts cut to 2^40 (in ${plural(f.transformedTraces, 'trace')}); ` +
     `config.count replaced by the trace's own start count in every trace (the physical count cannot be preset; ${f.nearWrap} asked for a count within 2^40 of 2^64, whose wrap QEMU cannot reach)\n`;
   s += `skipped      ${plural(f.skipped, 'trace')}${r.skipped.length ? `: ${[...new Set(r.skipped.map((x) => x.why))].slice(0, 3).join('; ')}` : ''}\n`;
   s += `ran          ${plural(f.ran, 'trace')} (${f.ops} ops) at real EL2 and EL1 in QEMU (-cpu max, secure=on, -icount shift=0), ${plural(r.stats.traceRuns, 'trace run')}: ` +

@@ -109,6 +109,21 @@ describe.skipIf(!found.ok)('nvconform xcheck with QEMU', () => {
     expect(over.stdout).toMatch(/^ {3}7 +vEL1 .* wfi .* elapsed=0x0 irq=\[vtimer\] +elapsed=0x10000 irq=\[\] woken by limit/m);
   });
 
+  it('qemu --replay of WFIT at vEL2 and vEL1, with CNTVOFF_EL2, an already passed deadline and a timer line: agrees with the reference', () => {
+    const r = cli(['xcheck', 'qemu', '--replay', 'test/xcheck/fixtures/wfit.json']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^verdict: pass: QEMU agrees with the reference on every op$/m);
+    expect(r.stdout).toMatch(/^ {3}5 +vEL1 .* wfit .* woken by deadline/m);
+    expect(r.stdout).toMatch(/^ {3}11 +vEL2 .* wfit .* woken by line/m);
+  });
+
+  it('qemu --replay xcheck/findings/wfit-overflow.json: QEMU\'s WFIT sleeps to the guest\'s 2^40-count safety limit (wfit-overflow)', () => {
+    const r = cli(['xcheck', 'qemu', '--replay', 'xcheck/findings/wfit-overflow.json']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^verdict: pass: the disagreement is a known QEMU behaviour \(wfit-overflow\)$/m);
+    expect(r.stdout).toMatch(/^ {2}>1 +vEL2 .* wfit +0x201000 +elapsed=0x[0-9a-f]+ irq=\[\] +elapsed=0x10000000000 irq=\[\] woken by limit/m);
+  });
+
   it('routing: every cell, one row each, all agree', () => {
     const r = cli(['xcheck', 'routing']);
     expect(r.status).toBe(0);

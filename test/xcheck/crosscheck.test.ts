@@ -26,6 +26,26 @@ describe('resolveForQemu', () => {
     expect(r.transform).toEqual({ longTicks: 1, longWaits: 1 });
   });
 
+  it('cuts a wfit whose deadline is more than 2^40 counts of CNTVCT_EL0 ahead to 2^40 ahead', () => {
+    const c = cfg({ features: ['wfxt'], count: 0x1000n, init: { CNTVOFF_EL2: 0x100n } });
+    const r = resolveForQemu(c, [{ k: 'wfit', deadline: { k: 'abs', v: 1n << 60n } }, { k: 'eret' }, { k: 'wfit', deadline: { k: 'abs', v: 5n } }]);
+    // vhe at vEL2: CNTVCT_EL0 is the physical count.
+    expect(r.trace.ops[0]).toEqual({ op: 'wfit', deadline: 0x1000n + DEFAULT_MAX_TICK });
+    expect(r.trace.ops[2]).toEqual({ op: 'wfit', deadline: 5n });
+    expect(r.transform).toEqual({ longTicks: 0, longWaits: 1 });
+  });
+
+  it('generates within what QEMU runs: no HCR_EL2, no absent features, and WFIT only with FEAT_WFxT', () => {
+    const items = generate({ runs: 400, seed: 5, maxOps: 40 });
+    expect(items.some((it) => it.gen.some((g) => g.k === 'wfit'))).toBe(true);
+    for (const it of items) {
+      expect(it.config.absent).toBeUndefined();
+      expect('HCR_EL2' in it.config.init).toBe(false);
+      expect(it.gen.some((g) => (g.k === 'msr' || g.k === 'mrs') && g.reg === 'HCR_EL2')).toBe(false);
+      if (!it.config.features.includes('wfxt')) expect(it.gen.some((g) => g.k === 'wfit')).toBe(false);
+    }
+  });
+
   it('resolves "now"-relative values at the counts it is given, and drops an exit at vEL2', () => {
     const gen = [{ k: 'msr', reg: 'CNTHP_CVAL_EL2', val: { k: 'now', d: 2n } }, { k: 'exit' }, { k: 'msr', reg: 'CNTHP_CVAL_EL2', val: { k: 'now', d: 0n } }] as const;
     const r = resolveForQemu(cfg({ count: 1000n }), gen, [1100n, 1300n]);
