@@ -77,7 +77,7 @@ export interface SuiteResult {
   readonly ms: number;
 }
 
-export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth'>): Promise<SuiteResult> {
+export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth' | 'registry'>): Promise<SuiteResult> {
   const t0 = performance.now();
   const out: SuiteEntryResult[] = [];
   for (const e of suite.entries) {
