@@ -177,7 +177,13 @@ export function toLayout(spec: LayoutSpec, what = 'layout'): Layout {
     ...(d.allowArchitectedOffsets !== undefined ? { allowArchitectedOffsets: d.allowArchitectedOffsets } : {}),
     slots: Object.entries(d.slots).map(([reg, offset]) => ({ reg, offset })),
   };
-  return { ...parseLayoutText(JSON.stringify(doc, null, 1), what), source: 'data' };
+  try {
+    return { ...parseLayoutText(JSON.stringify(doc), what), source: 'data' };
+  } catch (e) {
+    // The document is ours, one line: its line number would say nothing.
+    if (e instanceof InputError) throw new InputError(e.message.replace(`${what}:1: `, `${what}: `));
+    throw e;
+  }
 }
 
 interface MadeImpl {

@@ -1,0 +1,14 @@
+// Judge a layout with the library, print its counterexample, replay it by its token.
+import { check, replay } from 'nvconform';
+
+const report = await check({ layout: 'tval-in-vncr', guest: 'vhe', property: 'deferred' });
+const [deferred] = report.results;
+console.log(`${deferred.property}: ${deferred.verdict} (${deferred.scope})`);
+for (const step of deferred.counterexample.steps) {
+  console.log(`  #${step.index} ${step.text}: expected ${JSON.stringify(step.expected)}, observed ${JSON.stringify(step.observed)}`);
+  console.log(`     ${step.hardware.join('; ')}`);
+}
+console.log(`why: ${deferred.explanation}`);
+
+const again = await replay({ trace: deferred.token });
+console.log(`replayed: ${again.verdict} at op #${again.results[0].counterexample.divergentOp}`);
