@@ -11,13 +11,15 @@ import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
 import { asGenOps } from '../engine/abstract-ops.js';
 import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
 import { referenceRun, Runner } from '../engine/runner.js';
-import { checkJson, configLine, perfLine, perfOf, propertyJson, renderCheck, renderProperty, traceTable } from '../report/check.js';
+import { checkJson, perfJson, perfLine, perfOf, propertyJson, renderCheck, renderProperty, type ReportOptions } from '../report/check.js';
+import { renderReplay } from '../report/replay.js';
 import { renderCells } from '../report/coverage.js';
 import { table } from '../report/text.js';
 import { formatTrace } from '../trace/format.js';
 import { parseTraceText } from '../trace/parse.js';
 import { decodeToken, encodeToken, isToken } from '../trace/token.js';
 import { readText, writeText } from './io.js';
+import { checkOutputs, emitReports, NO_REPORTS, suiteOutputs, type ReportFlags } from './reports.js';
 
 export const defaultSuitePath = (): string => join(packageRoot(), 'suites', 'default.json');
 
@@ -29,32 +31,36 @@ function writeOut(path: string, r: PropertyResult): void {
   writeText(path.replace(/(\.json)?$/, '.observed.json'), formatTrace({ config: ce.config, ops: ce.ops, observations: ce.observed }));
 }
 
-export async function checkCommand(o: CheckOptions & { json: boolean; out?: string }): Promise<{ text: string; code: number }> {
+export async function checkCommand(o: CheckOptions & { json: boolean; out?: string; reports?: ReportFlags }): Promise<{ text: string; code: number }> {
   const r = await check(o);
   const failed = r.results.find((p) => p.counterexample);
   if (o.out && failed) writeOut(o.out, failed);
-  const text = o.json ? JSON.stringify(checkJson(r), null, 2) + '\n' : renderCheck(r);
-  return { text, code: r.verdict === 'pass' ? 0 : 1 };
+  const rep = o.reports ?? NO_REPORTS;
+  const text = o.json ? JSON.stringify(checkJson(r, rep), null, 2) + '\n' : renderCheck(r, rep);
+  return { text: text + emitReports(rep, checkOutputs(r, rep, 'check'), o.json), code: r.verdict === 'pass' ? 0 : 1 };
 }
 
 export async function suiteCommand(
-  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth'> & { json: boolean; out?: string },
+  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth'> & { json: boolean; out?: string; reports?: ReportFlags },
 ): Promise<{ text: string; code: number }> {
   const file = path ?? defaultSuitePath();
-  const suite = parseSuite(readText(file), path ?? 'suites/default.json');
+  const source = readText(file);
+  const suite = parseSuite(source, path ?? 'suites/default.json');
   const r = await runSuite(suite, o);
   if (o.out) {
     const firstFail = r.entries.find((e) => e.result.counterexample);
     if (firstFail) writeOut(o.out, firstFail.result);
   }
-  return { text: o.json ? JSON.stringify(suiteJson(r), null, 2) + '\n' : renderSuite(r), code: r.asExpected ? 0 : 1 };
+  const rep = o.reports ?? NO_REPORTS;
+  const text = o.json ? JSON.stringify(suiteJson(r, rep), null, 2) + '\n' : renderSuite(r, rep);
+  return { text: text + emitReports(rep, suiteOutputs(r, rep, path, source), o.json), code: r.asExpected ? 0 : 1 };
 }
 
 function entryConfig(e: SuiteResult['entries'][number]['entry']): string {
   return `${e.impl} ${e.layout}${e.hostEcvTraps ? ' +ecv-traps' : ''} ${e.guest ?? 'vhe+nvhe'}${e.ecv === undefined ? '' : e.ecv ? ' ecv' : ' no-ecv'}`;
 }
 
-export function renderSuite(r: SuiteResult): string {
+export function renderSuite(r: SuiteResult, o: ReportOptions = {}): string {
   let s = `nvconform check: suite ${r.suite.name}\n\n`;
   const rows = r.entries.map((e, i) => [
     String(i), e.entry.name, entryConfig(e.entry), e.entry.property, e.entry.expect, e.result.verdict,
@@ -69,11 +75,11 @@ export function renderSuite(r: SuiteResult): string {
   if (r.coverage) s += '\n' + renderCells(r.coverage);
   const unexpected = r.entries.filter((e) => !e.asExpected).length;
   s += `\nverdict: ${r.asExpected ? 'every verdict as expected' : `${unexpected} verdict${unexpected === 1 ? '' : 's'} NOT as expected`}\n`;
-  s += perfLine(perfOf(r.entries.map((e) => e.result), r.ms));
+  s += perfLine(perfOf(r.entries.map((e) => e.result), r.ms), o);
   return s;
 }
 
-function suiteJson(r: SuiteResult): Record<string, unknown> {
+function suiteJson(r: SuiteResult, o: ReportOptions = {}): Record<string, unknown> {
   const perf = perfOf(r.entries.map((e) => e.result), r.ms);
   return {
     verdict: r.asExpected ? 'pass' : 'fail',
@@ -81,8 +87,8 @@ function suiteJson(r: SuiteResult): Record<string, unknown> {
     results: r.entries.map((e) => ({ name: e.entry.name, impl: e.entry.impl, layout: e.entry.layout, hostEcvTraps: e.entry.hostEcvTraps,
       guest: e.entry.guest ?? null, ecv: e.entry.ecv ?? null, expect: e.entry.expect, asExpected: e.asExpected, ...propertyJson(e.result) })),
     seed: r.entries[0]?.check.options.seed ?? null,
-    ms: Math.round(r.ms),
-    performance: { traces: perf.traces, ops: perf.ops, opsPerSecond: Math.round(perf.ops / (Math.max(perf.ms, 1) / 1000)) },
+    ...(o.timing !== false ? { ms: Math.round(r.ms) } : {}),
+    performance: perfJson(perf, o),
   };
 }
 
@@ -96,6 +102,8 @@ export interface ReplayFlags {
   readonly json: boolean;
   /** Built-in implementations a token may name. Default BUILTINS. */
   readonly registry?: Registry;
+  /** --html, --junit, --reporter, --quiet-timing. Default none. */
+  readonly reports?: ReportFlags;
 }
 
 function layoutFromToken(x: unknown): Layout | string | undefined {
@@ -157,14 +165,8 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
     await implementation.close?.();
   }
   const res: CheckResult = { verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass', results, options: opts, layout, ms: performance.now() - t0 };
-  if (f.json) return { text: JSON.stringify(checkJson(res), null, 2) + '\n', code: res.verdict === 'pass' ? 0 : 1 };
-  let s = `nvconform replay: ${trace.ops.length} ops; ${configLine(trace.config)}; ${impl}, layout ${layout.name}, host-ecv-traps ${hostEcvTraps ? 'on' : 'off'}\n\n`;
-  for (const r of results) {
-    if (r.verdict === 'fail' && r.counterexample) {
-      s += `x ${r.property}: FAIL at op #${r.counterexample.violation!.index}\n` + traceTable(r.counterexample) + `  why      ${r.explanation}\n\n`;
-    } else s += renderProperty(r, res) + '\n';
-  }
-  s += `verdict: ${res.verdict}\n` + perfLine(perfOf(results, res.ms));
-  return { text: s, code: res.verdict === 'pass' ? 0 : 1 };
+  const rep = f.reports ?? NO_REPORTS;
+  const text = f.json ? JSON.stringify(checkJson(res, rep), null, 2) + '\n' : renderReplay(trace, res, rep);
+  return { text: text + emitReports(rep, checkOutputs(res, rep, 'replay'), f.json), code: res.verdict === 'pass' ? 0 : 1 };
 }
 

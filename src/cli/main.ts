@@ -9,6 +9,7 @@ import { loadTrace } from './io.js';
 import { runCommand } from './run.js';
 import { checkCommand, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
+import { reportFlags, withCiReports, withHtml, withQuietTiming } from './reports.js';
 import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 
@@ -47,7 +48,7 @@ export function buildProgram(out: (s: string) => void): Command {
     .showSuggestionAfterError(false)
     .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => process.stderr.write(s) });
 
-  program
+  withHtml(program
     .command('run')
     .description('execute one trace (file or replay token) on a model and print every op with its observation')
     .argument('<trace>', 'trace file (nvconform-trace/1 JSON) or replay token')
@@ -57,14 +58,15 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--verbose', 'show what the hardware did and which VNCR slots changed')
-    .option('--json', 'print the trace document with observations filled in')
+    .option('--json', 'print the trace document with observations filled in'))
     .exitOverride()
     .action(async (file, o) => {
+      const reports = reportFlags('run', o);
       const trace = loadTrace(file);
-      out(await runCommand(trace, { model: o.impl ?? o.model, impl: implOptions(o), verbose: !!o.verbose, json: !!o.json }));
+      out(await runCommand(trace, { model: o.impl ?? o.model, impl: implOptions(o), verbose: !!o.verbose, json: !!o.json, reports }));
     });
 
-  program
+  withQuietTiming(withCiReports(withHtml(program
     .command('check')
     .description('generate guest behaviour, run the reference and an implementation side by side, shrink failures; with no implementation options, run the default suite')
     .option('--impl <spec>', 'implementation: nv2, nv, a plug-in module path, or exec:COMMAND (default nv2)')
@@ -82,10 +84,11 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--json', 'print one JSON document')
     .option('--out <file>', 'write the minimal failing trace (expected observations) to FILE, and the implementation\'s observations next to it (FILE with .json replaced by .observed.json)')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
-    .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
+    .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)'))))
     .exitOverride()
     .action(async (o) => {
-      const base = { runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}) };
+      const reports = reportFlags('check', o);
+      const base = { reports, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json, ...(o.out ? { out: o.out } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}) };
       const single = o.impl !== undefined || o.layout !== undefined || o.guest !== undefined || o.ecv !== undefined || o.hostEcvTraps !== undefined || o.property !== undefined;
       const res = single && o.suite === undefined
         ? await checkCommand({
@@ -97,7 +100,7 @@ export function buildProgram(out: (s: string) => void): Command {
       process.exitCode = res.code;
     });
 
-  program
+  withQuietTiming(withCiReports(withHtml(program
     .command('replay')
     .description('re-run a counterexample from its replay token (or a trace file) and show where it fails')
     .argument('<token|file>', 'replay token (nvc1:...) or trace file')
@@ -106,11 +109,11 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--host-ecv-traps', 'the physical CPU has FEAT_ECV and the host uses its traps')
     .option('--property <name>', 'property to judge, repeatable (default: the token\'s, else all)', collectProperty)
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
-    .option('--json', 'print one JSON document')
+    .option('--json', 'print one JSON document'))))
     .exitOverride()
     .action(async (arg, o) => {
       const res = await replayCommand(arg, {
-        json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
+        json: !!o.json, reports: reportFlags('replay', o), ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
         ...(o.hostEcvTraps ? { hostEcvTraps: true } : {}), ...(o.property ? { properties: o.property } : {}),
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
       });
@@ -118,7 +121,7 @@ export function buildProgram(out: (s: string) => void): Command {
       process.exitCode = res.code;
     });
 
-  program
+  withQuietTiming(withHtml(program
     .command('layouts')
     .description('judge every catalogue layout and each layout FILE in both guest modes: verdicts, minimal counterexample, trap cost; --explore searches all slot subsets')
     .argument('[files...]', 'layout files (JSON or YAML, nvconform-layout/1)')
@@ -131,10 +134,10 @@ export function buildProgram(out: (s: string) => void): Command {
     .option('--ecv', 'judge a virtual CPU with FEAT_ECV only (default: with and without)')
     .option('--no-ecv', 'judge a virtual CPU without FEAT_ECV only')
     .option('--depth <k>', `exhaustive phase depth per layout (default ${DEFAULT_DEPTH})`, natInt('--depth'))
-    .option('--json', 'print one JSON document')
+    .option('--json', 'print one JSON document')))
     .exitOverride()
     .action(async (files, o) => {
-      const opts = {
+      const opts = { reports: reportFlags('layouts', o),
         hostEcvTraps: !!o.hostEcvTraps, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed,
         maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, guests: o.guest ? [o.guest] : (['vhe', 'nvhe'] as const), json: !!o.json,
         ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}),

@@ -9,6 +9,10 @@ import { referenceRun, Runner, runTrace } from '../engine/runner.js';
 import { describeActions } from '../report/describe.js';
 import { obsText, opCells, table } from '../report/text.js';
 import { formatTrace } from '../trace/format.js';
+import { loadLayout } from '../../models/layouts/load.js';
+import { renderTimeline } from '../report/html/index.js';
+import { timelineDoc } from '../report/timeline.js';
+import { emitReports, NO_REPORTS, type ReportFlags } from './reports.js';
 
 export interface RunOptions {
   /** Which model executes the trace: `reference` (default), or an implementation name/spec. */
@@ -20,6 +24,8 @@ export interface RunOptions {
   readonly json: boolean;
   /** Built-in implementations `model` may name. Default BUILTINS. */
   readonly registry?: Registry;
+  /** --html: write the run's timeline here. Default none. */
+  readonly reports?: ReportFlags;
 }
 
 interface ExecutedOp {
@@ -61,8 +67,23 @@ async function executeTrace(trace: Trace, model: string, opts: ImplOptions, regi
 
 export async function runCommand(trace: Trace, opts: RunOptions): Promise<string> {
   const executed = await executeTrace(trace, opts.model, opts.impl, opts.registry ?? BUILTINS);
-  if (opts.json) return formatTrace({ ...trace, observations: executed.ops.map((e) => e.observation) });
-  return renderRun(trace, executed.ops, opts);
+  const html = { html: () => runPage(trace, executed.ops, opts) };
+  if (opts.json) return formatTrace({ ...trace, observations: executed.ops.map((e) => e.observation) }) + emitReports(opts.reports ?? NO_REPORTS, html, true);
+  return renderRun(trace, executed.ops, opts) + emitReports(opts.reports ?? NO_REPORTS, html, false);
+}
+
+/** The run as one HTML timeline: the reference's expectations beside the model's observations, unjudged. */
+function runPage(trace: Trace, executed: readonly ExecutedOp[], opts: RunOptions): string {
+  const impl = opts.model !== 'reference';
+  const layout = impl ? (typeof opts.impl.layout === 'string' ? loadLayout(opts.impl.layout) : opts.impl.layout) : undefined;
+  return renderTimeline(timelineDoc({
+    config: trace.config, ops: trace.ops,
+    ...(impl ? { observed: executed.map((e) => e.observation), details: executed.map((e) => e.detail), hosts: executed.map((e) => e.host) } : {}),
+  }, {
+    title: `run: ${opts.model}${layout ? `, layout ${layout.name}` : ''}, guest ${trace.config.guest}`,
+    subtitle: impl ? `${opts.model} next to the architecture (not judged by a property)` : 'the architecture (the reference model)',
+    ...(layout ? { layout } : {}),
+  }));
 }
 
 function renderRun(trace: Trace, executed: readonly ExecutedOp[], opts: RunOptions): string {

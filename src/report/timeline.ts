@@ -16,6 +16,7 @@ import { ReferenceModel } from '../../models/reference/reference.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckResult, type PropertyResult } from '../check/check.js';
 import type { SuiteResult } from '../check/suite.js';
 import { headline, type LayoutVerdict, type TrapCost } from '../layouts/evaluate.js';
+import type { Exploration } from '../layouts/explore.js';
 import { WORKLOADS } from '../layouts/workloads.js';
 import { opJson, observationJson } from '../trace/format.js';
 import { renderLayouts, renderTimeline, type LayoutsDoc, type TimelineDoc, type TimelineOp } from './html/index.js';
@@ -163,11 +164,12 @@ export function checkPage(r: CheckResult, command = 'check'): string {
   if (failing.length === 1 && r.results.filter((p) => p.verdict === 'fail').length === 1) return renderTimeline(counterexampleDoc(failing[0]!, r)!);
   const doc: LayoutsDoc = {
     title: `nvconform ${command}: ${r.verdict === 'pass' ? 'PASS' : 'FAIL'} — ${implLine(r)}`,
-    columns: ['property', 'verdict', 'traces', 'counterexample', 'why'],
+    columns: ['property', 'verdict', 'found by', 'counterexample', 'why'],
     rows: r.results.map((p) => {
       const cx = counterexampleDoc(p, r);
+      const found = p.phase ?? (p.verdict === 'fail' ? 'the layout itself' : '-');
       return {
-        cells: [p.property, p.verdict, String(p.runs), p.counterexample ? opsText(p.counterexample.ops.length) : '-', p.explanation ?? ''],
+        cells: [p.property, p.verdict, p.verdict === 'fail' ? found : '-', p.counterexample ? opsText(p.counterexample.ops.length) : '-', p.explanation ?? ''],
         ...(cx ? { counterexample: cx } : {}),
       };
     }),
@@ -221,5 +223,27 @@ export function layoutsPage(verdicts: readonly LayoutVerdict[], info: LayoutsPag
     columns: ['#', 'layout', 'guest', 'architectural', 'deferred', 'counterexample', ...WORKLOADS],
     rows,
     note: `${info.runs} traces per contract, seed ${info.seed}; cost: traps per 1000 guest-hypervisor timer register accesses on the workloads ${WORKLOADS.join(', ')}`,
+  });
+}
+
+/** The page of `layouts --explore`: per guest mode, the maximal conformant sets, and each register no set contains with its counterexample. */
+export function explorePage(found: readonly Exploration[], info: Pick<LayoutsPageInfo, 'hostEcvTraps' | 'runs' | 'seed'>): string {
+  const rows: LayoutsDoc['rows'][number][] = [];
+  for (const e of found) {
+    for (const x of e.excluded) {
+      const cx = counterexampleDoc(x.result, { options: { ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', hostEcvTraps: info.hostEcvTraps, seed: info.seed }, layout: x.layout },
+        `${x.reg} (guest ${e.guest}): deferred FAIL with layout ${x.layout.name}`);
+      rows.push({
+        cells: [e.guest, x.reg, x.layout.name, x.result.counterexample ? opsText(x.result.counterexample.ops.length) : '-', x.result.explanation ?? ''],
+        ...(cx ? { counterexample: cx } : {}),
+      });
+    }
+  }
+  const maximal = found.map((e) => `${e.guest}: ${e.maximal.map((m) => `{${m.join(', ')}}`).join(' ')}`).join('; ');
+  return renderLayouts({
+    title: `nvconform layouts --explore: registers no conformant layout contains${info.hostEcvTraps ? ' (host with ECV traps)' : ''}`,
+    columns: ['guest', 'register', 'shown with layout', 'counterexample', 'why'],
+    rows,
+    note: `maximal conformant sets under the deferred contract: ${maximal}. ${info.runs} traces per layout, seed ${info.seed}.`,
   });
 }
