@@ -171,3 +171,18 @@ describe('bad report flags: one line on stderr, exit 2, nothing run', () => {
     expect(r.stderr).toContain('Allowed choices are text, github');
   });
 });
+
+describe('the README quotes what the CLI prints', () => {
+  it('`check --layout tval-in-vncr --guest vhe --property deferred`, and --html\'s last line', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const cmd = 'npx nvconform check --layout tval-in-vncr --guest vhe --property deferred\n```\n\n```\n';
+    const at = readme.indexOf(cmd);
+    expect(at).toBeGreaterThan(0);
+    const block = readme.slice(at + cmd.length).split('```\n')[0]!;
+    expect(block.split('\n').length).toBeGreaterThan(8);
+    const r = cli(...TVAL, '--property', 'deferred', '--html', 'readme.html');
+    expect(r.stdout).toContain(block);
+    expect(readme).toContain('(`--html: wrote out.html`)');
+    expect(r.stdout.split('\n').at(-2)).toBe('--html: wrote readme.html');
+  });
+});
