@@ -72,6 +72,7 @@ export interface CheckOptions extends ImplementationOptions {
   readonly timing?: boolean;
 }
 
+/** `impl`, `layout` and `hostEcvTraps` default to the token's (its implementation only if built in), then to check's defaults. */
 export interface ReplayOptions extends ImplementationOptions {
   /**
    * What to replay: a replay token (`nvc1:...`), a trace file's path, or a trace document. A
@@ -83,7 +84,7 @@ export interface ReplayOptions extends ImplementationOptions {
   readonly properties?: readonly PropertyName[];
   /** One property: the same as `properties: [property]`. Default none. */
   readonly property?: PropertyName;
-  /** Default: `impl` as above, else the token's built-in implementation, else `'nv2'`. `layout` and `hostEcvTraps` default to the token's too. */
+  /** Timing figures in `text`. Default true; false makes `text` the same for a trace. */
   readonly timing?: boolean;
 }
 
@@ -318,6 +319,9 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const { trace, extra: x } = traceOf(fn, options?.trace);
   const model = options.model ?? 'reference';
   if (model === 'reference') {
+    for (const k of ['layout', 'hostEcvTraps', 'timeoutMs'] as const) {
+      if (options[k] !== undefined) throw new InputError(`run: options.${k} applies to an implementation, not to the reference (the architecture has no VNCR page and no host)`);
+    }
     const e = await executeTrace(trace, undefined);
     return { model, layout: null, trace: traceDocument({ ...trace, observations: e.expected }), steps: stepReports(e) };
   }

@@ -184,6 +184,7 @@ describe('run', () => {
     expect(nv2.steps[0]!.hardware).toEqual(['store VNCR[0x168] (CNTV_CVAL_EL0)']);
     expect(nv2.steps[0]!.timerMap).toMatch(/vtimer/);
     expect(plainProblems(nv2)).toEqual([]);
+    await expect(run({ trace: file, layout: 'tval-in-vncr' })).rejects.toThrow('run: options.layout applies to an implementation, not to the reference');
   });
 });
 
