@@ -15,7 +15,10 @@ import { resolveOp } from '../src/engine/abstract-ops.js';
 import { Runner, runTraceSync } from '../src/engine/runner.js';
 import { runSuite, parseSuite } from '../src/check/suite.js';
 import { defaultSuitePath } from '../src/cli/check.js';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 // GC events, delivered asynchronously: each measurement awaits a turn, then counts those in its window.
@@ -97,3 +100,37 @@ const t1 = performance.now();
 const ms = t1 - t0;
 console.log(`\ndefault suite (check, ${suite.entries.length} entries): ${ms.toFixed(0)} ms, ${ops} ops, ${(ops / (ms / 1000) / 1e6).toFixed(3)} M ops/s including generation and shrinking (${await gcIn(t0, t1)})`);
 gcObserver.disconnect();
+
+// A trace of a million ops through `run` and `replay`, as a user runs them (a child process each):
+// wall time and peak RSS. Opt-in, it takes a while: `npm run bench -- --big`.
+if (process.argv.includes('--big')) {
+  const dir = mkdtempSync(join(tmpdir(), 'nvconform-bench-'));
+  const file = join(dir, 'big.json');
+  const n = 1_000_000;
+  const fd = openSync(file, 'w');
+  writeSync(fd, '{\n  "format": "nvconform-trace/1",\n  "config": {"guest":"vhe","features":[],"count":"0x0"},\n  "ops": [\n');
+  let chunk = '';
+  for (let i = 0; i < n; i++) {
+    const k = i % 4;
+    const op = k === 0 ? { op: 'msr', reg: 'CNTV_CVAL_EL02', value: `0x${(i * 3).toString(16)}` } : k === 1 ? { op: 'msr', reg: 'CNTV_CTL_EL02', value: '0x1' } : k === 2 ? { op: 'tick', by: '0x2' } : { op: 'mrs', reg: 'CNTV_TVAL_EL02' };
+    chunk += '    ' + JSON.stringify(op) + (i === n - 1 ? '\n' : ',\n');
+    if (chunk.length > 1 << 20) {
+      writeSync(fd, chunk);
+      chunk = '';
+    }
+  }
+  writeSync(fd, chunk + '  ]\n}\n');
+  closeSync(fd);
+  // Peak RSS as the child sees it at exit.
+  const preload = join(dir, 'rss.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('fs').writeSync(2, `\\nmaxrss ${process.resourceUsage().maxRSS}\\n`));\n");
+  console.log(`\na trace of ${n} ops (${(statSync(file).size / 1e6).toFixed(0)} MB), output to /dev/null:`);
+  for (const args of [['run', file], ['run', file, '--model', 'nv2'], ['run', file, '--json'], ['replay', file]]) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, ['-r', preload, 'dist/src/cli/main.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const s = (performance.now() - t) / 1000;
+    const rss = /maxrss (\d+)/.exec(r.stderr)?.[1];
+    console.log(`  nvconform ${args.map((a) => (a === file ? 'big.json' : a)).join(' ').padEnd(28)} ${s.toFixed(1).padStart(5)} s, peak RSS ${rss ? (Number(rss) / 1024).toFixed(0) : '?'} MB, exit ${r.status}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+}

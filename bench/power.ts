@@ -8,7 +8,7 @@
  *   npm run bench:power -- [--seeds 1,2,7,42] [--json]
  */
 import { DEFAULT_CHECK_OPTIONS, check, type CheckOptions } from '../src/check/check.js';
-import { MUTANTS, MUTANT_REGISTRY, type MutantConfig } from '../test/check/mutants.js';
+import { hostOf, MUTANTS, MUTANT_REGISTRY, type MutantConfig } from '../test/check/mutants.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -18,11 +18,11 @@ const seeds = (arg('--seeds') ?? '1,2,7,42').split(',').map(Number);
 const json = process.argv.includes('--json');
 
 const optionsFor = (impl: string, c: MutantConfig, seed: number): CheckOptions => ({
-  ...DEFAULT_CHECK_OPTIONS, impl, seed, properties: [c.property], layout: c.layout, hostEcvTraps: c.hostEcvTraps, registry: MUTANT_REGISTRY,
+  ...DEFAULT_CHECK_OPTIONS, impl, seed, properties: [c.property], layout: c.layout, hostEcvTraps: c.hostEcvTraps, registry: MUTANT_REGISTRY, ...hostOf(c),
   ...(c.guest ? { guest: c.guest } : {}), ...(c.ecv !== undefined ? { ecv: c.ecv } : {}),
 });
 const label = (c: MutantConfig): string =>
-  `${c.property} ${c.layout}${c.hostEcvTraps ? '+ecv-traps' : ''} ${c.guest ?? 'vhe+nvhe'}${c.ecv === undefined ? '' : c.ecv ? ' ecv' : ' no-ecv'}`;
+  `${c.property} ${c.layout}${c.hostEcvTraps ? '+ecv-traps' : ''}${c.hostCpu ? ` cpu=${c.hostCpu.join(',')}` : ''} ${c.guest ?? 'vhe+nvhe'}${c.ecv === undefined ? '' : c.ecv ? ' ecv' : ' no-ecv'}`;
 
 interface Row { mutant: string; config: string; seed: number; refuted: boolean; phase: string; depth: number | null; traces: number; ops: number | null; ms: number }
 const rows: Row[] = [];

@@ -39,6 +39,8 @@ const same = (a: Version, b: Version): boolean => a.ctl === b.ctl && a.cval === 
 function certainEntry(c: OpContext): boolean {
   switch (c.op.op) {
     case 'eret': case 'exit': case 'wfi': case 'preempt': return true;
+    // WFIT traps (HCR_EL2.TWI) unless it is UNDEFINED, which the hardware may raise without the host.
+    case 'wfit': return c.exp.fault === undefined;
     case 'tick': return false;
     case 'msr': case 'mrs': return c.el === 1 || c.exp.fault === 'trap' || c.route?.kind === 'trap';
     default:

@@ -35,7 +35,9 @@ export class ConformanceError extends Error {
 export function conformanceMessage(report: CheckReport): string {
   const failed = report.results.filter((r) => r.verdict === 'fail');
   const o = report.options;
-  let s = `${o.impl} does not conform (layout ${o.layout}, host-ecv-traps ${o.hostEcvTraps ? 'on' : 'off'}, seed ${o.seed}): ${failed.map((r) => r.property).join(', ')} ${failed.length === 1 ? 'fails' : 'fail'}\n\n`;
+  const h = o.host;
+  const host = h ? `${h.profile ? `, host ${h.profile}` : ''}${h.cpu ? `, host-cpu ${h.cpu.join(',') || 'none'}` : ''}${h.counterOffset ? `, counter offset ${h.counterOffset}` : ''}` : '';
+  let s = `${o.impl} does not conform (layout ${o.layout}, host-ecv-traps ${o.hostEcvTraps ? 'on' : 'off'}${host}, seed ${o.seed}): ${failed.map((r) => r.property).join(', ')} ${failed.length === 1 ? 'fails' : 'fail'}\n\n`;
   s += failed.map((r) => r.text).join('\n');
   if (o.impl.startsWith('instance:')) {
     s += `\nto replay against the same object: replay({ trace: TOKEN, impl: yourImplementation }) from 'nvconform'\n`;

@@ -36,7 +36,7 @@ export const CNTHCTL_FIELDS: readonly CnthctlField[] = [
   { name: 'EL0PTEN', e2h1: 9 },
   { name: 'EL1PCTEN', e2h1: 10, e2h0: 0 },
   { name: 'EL1PTEN', e2h0Name: 'EL1PCEN', e2h1: 11, e2h0: 1 },
-  { name: 'ECV', e2h1: 12, e2h0: 12, feature: 'ecv' },
+  { name: 'ECV', e2h1: 12, e2h0: 12, feature: 'ecv-poff' },
   { name: 'EL1TVT', e2h1: 13, e2h0: 13, feature: 'ecv' },
   { name: 'EL1TVCT', e2h1: 14, e2h0: 14, feature: 'ecv' },
   { name: 'EL1NVPCT', e2h1: 15, e2h0: 15, feature: 'ecv' },

@@ -1,6 +1,7 @@
 /**
  * Errors the tool reports to a user. Every one becomes a single line on stderr and an exit
- * status: 2 for bad input or usage, 1 for an implementation under test that misbehaved.
+ * status: 2 for bad input or usage, 1 for an implementation under test that misbehaved. Anything
+ * else thrown is nvconform's own failure: exit status 3 with a crash report (src/cli/crash.ts).
  */
 export class NvcError extends Error {
   constructor(message: string, readonly exitCode: 1 | 2 = 2) {

@@ -6,7 +6,7 @@
  * they judge it by from that declaration alone.
  */
 import type { Layout } from './layout.js';
-import type { Observation, Op, TraceConfig } from './vocabulary.js';
+import type { Feature, Observation, Op, TraceConfig, Vocabulary } from './vocabulary.js';
 
 /** What the (modelled) hardware and host did for one guest op: for reports and for `vncr-verbatim`. */
 export type HwAction =
@@ -34,10 +34,25 @@ export interface StepDetail {
   readonly vncr: readonly SlotChange[];
 }
 
+/** A feature of the physical CPU: those a virtual CPU may have, and FEAT_NV2p1. */
+export type HostFeature = Feature | 'nv2p1';
+/** Every physical-CPU feature nvconform models, in canonical order. */
+export const HOST_FEATURE_NAMES: readonly HostFeature[] = ['ecv', 'ecv-poff', 'wfxt', 'vhe', 'nv2p1'];
+/** The physical CPU's features by default: the most capable machine nvconform models. */
+export const HOST_FEATURES: readonly HostFeature[] = HOST_FEATURE_NAMES;
+
 /** The host policy an implementation declares, as far as the contract depends on it. */
 export interface HostDeclaration {
-  /** The physical CPU has FEAT_ECV and the host uses its trap bits to make page-held timers exact. */
+  /** The host uses FEAT_ECV's trap bits to make page-held timers exact. */
   readonly ecvTraps: boolean;
+  /** The host's profile (models/nv2/host/policy.ts): `exact` or `kvm`. Default `exact`. */
+  readonly profile?: 'exact' | 'kvm';
+  /** The physical CPU's features. Default HOST_FEATURES. */
+  readonly cpu?: readonly HostFeature[];
+  /** The VM's counter offset. Default 0. */
+  readonly counterOffset?: bigint;
+  /** The virtual-CPU features it can run a trace with (the generator picks among them). Default: every feature. */
+  readonly vcpuFeatures?: readonly Feature[];
 }
 
 export type ImplementationKind = 'builtin' | 'module' | 'process';
@@ -53,6 +68,8 @@ export interface Declaration {
   readonly host: HostDeclaration;
   /** It reports per-op hardware detail (detail()). */
   readonly detail: boolean;
+  /** The trace vocabulary it understands (vocabulary.ts). Default VOCABULARY, the latest. */
+  readonly vocabulary?: Vocabulary;
 }
 
 export interface Implementation {

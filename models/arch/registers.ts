@@ -20,7 +20,7 @@ import { cnthctlField, cnthctlWritable, fieldBit, type CnthctlFieldName } from '
 import { unreachable } from './errors.js';
 import type { OffsetRule } from './offsets.js';
 import { TIMER_INDEX, type TimerId } from './timers.js';
-import type { Feature, GuestMode } from './vocabulary.js';
+import type { Feature, GuestMode, Vocabulary } from './vocabulary.js';
 
 export type { OffsetRule } from './offsets.js';
 
@@ -33,9 +33,9 @@ export type RegClass = 'timer-view' | 'counter' | 'offset' | 'control';
 /**
  * The class of values the generator writes to a register (src/check/generate.ts keys its
  * arbitraries by it): CTL bit patterns, CVAL near the count, TVAL edges, offsets near the count,
- * CNTHCTL_EL2 trap patterns, CNTKCTL_EL1 patterns, or (read-only counters) anything.
+ * CNTHCTL_EL2 trap patterns, CNTKCTL_EL1 patterns, HCR_EL2 with and without TGE, or (read-only counters) anything.
  */
-export type ValueClass = 'ctl' | 'cval' | 'tval' | 'offset' | 'cnthctl' | 'cntkctl' | 'counter';
+export type ValueClass = 'ctl' | 'cval' | 'tval' | 'offset' | 'cnthctl' | 'cntkctl' | 'hcr' | 'counter';
 
 /** The id of a storage register: its own name (CNTVOFF_EL2, CNTHCTL_EL2, ...). */
 export type StorageId = string;
@@ -88,6 +88,8 @@ export interface RegisterRowSpec {
   /** For a timer view: the timer family of the name (`CNTP`, `CNTV`, `CNTHP`, `CNTHV`) and whether it is an `_EL02` alias. */
   readonly family?: string;
   readonly alias02?: boolean;
+  /** The trace vocabulary that added the name (vocabulary.ts VOCABULARIES). Default 1. */
+  readonly since?: Vocabulary;
 }
 
 export interface RegisterRow extends Omit<RegisterRowSpec, 'vel2' | 'vel1'> {
@@ -108,6 +110,11 @@ export interface StorageRow {
   readonly id: StorageId;
   readonly class: 'offset' | 'control';
   readonly writable: readonly WritablePart[];
+  /**
+   * RES1 bits where the part's condition holds (HCR_EL2.E2H for a VHE guest): they hold no state the
+   * architecture gives meaning to and read as one, but a bit written with zero reads UNKNOWN. Default none.
+   */
+  readonly res1?: readonly WritablePart[];
 }
 
 // ---- trap rules (facts §1.5, §3) ----
@@ -167,9 +174,9 @@ function timerRows(): RegisterRowSpec[] {
       slot: { key: `CNTV_${V}_EL0`, nv1: 0 },
     });
     // CNTHP_<V>_EL2 (3,4,14,2,op2), CNTHV_<V>_EL2 (3,4,14,3,op2): EL2 timers, no offset.
-    // CNTHV_* exist with FEAT_VHE (always present here) and are accessible at EL2 whatever E2H is.
+    // CNTHV_* exist with FEAT_VHE and are accessible at EL2 whatever E2H is (facts §10).
     rows.push({ ...tv, name: `CNTHP_${V}_EL2`, enc: [3, 4, 14, 2, op2], family: 'CNTHP', vel2: both(timer('hptimer', view)), vel1: UNDEF, el1Traps: [] });
-    rows.push({ ...tv, name: `CNTHV_${V}_EL2`, enc: [3, 4, 14, 3, op2], family: 'CNTHV', vel2: both(timer('hvtimer', view)), vel1: UNDEF, el1Traps: [] });
+    rows.push({ ...tv, name: `CNTHV_${V}_EL2`, enc: [3, 4, 14, 3, op2], family: 'CNTHV', feature: 'vhe', vel2: both(timer('hvtimer', view)), vel1: UNDEF, el1Traps: [] });
   }
   return rows;
 }
@@ -182,7 +189,7 @@ export const REGISTER_ROWS: readonly RegisterRowSpec[] = [
     vel2: both(storage('CNTVOFF_EL2')), vel1: UNDEF, el1Traps: [], slot: { key: 'CNTVOFF_EL2', nv1: 'any' },
   },
   {
-    name: 'CNTPOFF_EL2', enc: [3, 4, 14, 0, 6], class: 'offset', values: 'offset', access: 'rw', feature: 'ecv',
+    name: 'CNTPOFF_EL2', enc: [3, 4, 14, 0, 6], class: 'offset', values: 'offset', access: 'rw', feature: 'ecv-poff',
     vel2: both(storage('CNTPOFF_EL2')), vel1: UNDEF, el1Traps: [], slot: { key: 'CNTPOFF_EL2', nv1: 'any' },
   },
   {
@@ -203,9 +210,33 @@ export const REGISTER_ROWS: readonly RegisterRowSpec[] = [
     name: 'CNTVCT_EL0', enc: [3, 3, 14, 0, 2], class: 'counter', values: 'counter', access: 'ro',
     vel2: { vhe: counter('none'), nvhe: counter('cntvoff') }, vel1: counter('cntvoff'), el1Traps: [EL1TVCT],
   },
+  // ---- added compatibly to nvconform-trace/1 (docs/trace-format.md) ----
+  {
+    // HCR_EL2 (3,4,1,1,0): the guest hypervisor's own; TGE modelled, E2H fixed by the guest mode, the
+    // rest stored. VNCR page offset 0x078; UNDEFINED at EL1 (so under NV it traps).
+    since: 2, name: 'HCR_EL2', enc: [3, 4, 1, 1, 0], class: 'control', values: 'hcr', access: 'rw',
+    vel2: both(storage('HCR_EL2')), vel1: UNDEF, el1Traps: [], slot: { key: 'HCR_EL2', nv1: 'any' },
+  },
+  {
+    // CNTKCTL_EL12 (3,5,14,1,0): with E2H=1 at EL2 it is CNTKCTL_EL1; UNDEFINED with E2H=0 and at EL1 (facts §10).
+    since: 2, name: 'CNTKCTL_EL12', enc: [3, 5, 14, 1, 0], class: 'control', values: 'cntkctl', access: 'rw', feature: 'vhe',
+    vel2: { vhe: storage('CNTKCTL_EL1'), nvhe: UNDEF }, vel1: UNDEF, el1Traps: [],
+  },
+  {
+    // The self-synchronised views of the counters (FEAT_ECV), trapped like CNTPCT_EL0 and CNTVCT_EL0.
+    since: 2, name: 'CNTPCTSS_EL0', enc: [3, 3, 14, 0, 5], class: 'counter', values: 'counter', access: 'ro', feature: 'ecv',
+    vel2: both(counter('none')), vel1: counter('cntpoff'), el1Traps: [EL1PCTEN],
+  },
+  {
+    since: 2, name: 'CNTVCTSS_EL0', enc: [3, 3, 14, 0, 6], class: 'counter', values: 'counter', access: 'ro', feature: 'ecv',
+    vel2: { vhe: counter('none'), nvhe: counter('cntvoff') }, vel1: counter('cntvoff'), el1Traps: [EL1TVCT],
+  },
 ];
 
 const ALL = (1n << 64n) - 1n;
+/** HCR_EL2.TGE [27] and E2H [34]. */
+export const HCR_TGE = 1n << 27n;
+export const HCR_E2H = 1n << 34n;
 
 /** The storage registers: state the vCPU keeps, with the bits that hold it. */
 export const STORAGE_ROWS: readonly StorageRow[] = [
@@ -217,11 +248,14 @@ export const STORAGE_ROWS: readonly StorageRow[] = [
     writable: [
       { bits: cnthctlWritable(true, () => false), guest: 'vhe' },
       { bits: cnthctlWritable(false, () => false), guest: 'nvhe' },
-      { bits: cnthctlWritable(true, () => true) & ~cnthctlWritable(true, () => false), feature: 'ecv' },
+      { bits: cnthctlWritable(true, (f) => f === 'ecv') & ~cnthctlWritable(true, () => false), feature: 'ecv' },
+      { bits: cnthctlWritable(true, (f) => f === 'ecv-poff') & ~cnthctlWritable(true, () => false), feature: 'ecv-poff' },
     ],
   },
   // [9:0] EL0PTEN..EL0PCTEN; [17] EVNTIS with FEAT_ECV.
   { id: 'CNTKCTL_EL1', class: 'control', writable: [{ bits: 0x3ffn }, { bits: 1n << 17n, feature: 'ecv' }] },
+  // HCR_EL2: TGE [27] modelled, E2H [34] fixed by the guest mode, every other bit stored as written.
+  { id: 'HCR_EL2', class: 'control', writable: [{ bits: ALL & ~HCR_E2H }], res1: [{ bits: HCR_E2H, guest: 'vhe' }] },
 ];
 
 /** The storage registers every model relies on by name (indices into a table's storage rows). */
@@ -230,6 +264,7 @@ export interface CoreStorage {
   readonly cntpoff: number;
   readonly cnthctl: number;
   readonly cntkctl: number;
+  readonly hcr: number;
 }
 
 /** A register table built from rows: lookups and everything the models derive from the rows. */
@@ -280,7 +315,7 @@ export function buildRegisterTable(rowSpecs: readonly RegisterRowSpec[], storage
   };
   return {
     rows, byName, names: rows.map((r) => r.name), storage, storageIndex,
-    core: { cntvoff: need('CNTVOFF_EL2'), cntpoff: need('CNTPOFF_EL2'), cnthctl: need('CNTHCTL_EL2'), cntkctl: need('CNTKCTL_EL1') },
+    core: { cntvoff: need('CNTVOFF_EL2'), cntpoff: need('CNTPOFF_EL2'), cnthctl: need('CNTHCTL_EL2'), cntkctl: need('CNTKCTL_EL1'), hcr: need('HCR_EL2') },
     slotKeys: [...new Set(rows.flatMap((r) => (r.slot ? [r.slot.key] : [])))],
     trapRules: [...new Map(rows.flatMap((r) => r.el1Traps).map((t) => [t.field, t])).values()],
   };
@@ -292,6 +327,13 @@ export const REGISTERS: readonly RegisterRow[] = REGISTER_TABLE.rows;
 export const REGISTER_BY_NAME: ReadonlyMap<string, RegisterRow> = REGISTER_TABLE.byName;
 export const REGISTER_NAMES: readonly string[] = REGISTER_TABLE.names;
 export const SLOT_KEYS: readonly string[] = REGISTER_TABLE.slotKeys;
+
+/** The RES1 bits of storage row `s` for this guest mode and feature set. */
+export function res1Bits(s: StorageRow, guest: GuestMode, has: (f: Feature) => boolean): bigint {
+  let m = 0n;
+  for (const p of s.res1 ?? []) if ((!p.guest || p.guest === guest) && (!p.feature || has(p.feature))) m |= p.bits;
+  return m;
+}
 
 /** The bits of storage row `s` that hold state for this guest mode and feature set. */
 export function writableBits(s: StorageRow, guest: GuestMode, has: (f: Feature) => boolean): bigint {

@@ -7,8 +7,14 @@ export { TIMERS, TIMER_INDEX, TIMER_PPI, irqList, type TimerId } from './timers.
 
 export type GuestMode = 'vhe' | 'nvhe';
 export const GUEST_MODES: readonly GuestMode[] = ['vhe', 'nvhe'];
-export type Feature = 'ecv';
-export const FEATURES: readonly Feature[] = ['ecv'];
+/**
+ * Features of the virtual CPU a trace may name: FEAT_ECV (`ecv`), FEAT_ECV_POFF (`ecv-poff`: CNTPOFF_EL2
+ * and CNTHCTL_EL2.ECV), FEAT_WFxT (`wfxt`: the WFIT instruction), FEAT_VHE (`vhe`).
+ */
+export type Feature = 'ecv' | 'ecv-poff' | 'wfxt' | 'vhe';
+export const FEATURES: readonly Feature[] = ['ecv', 'ecv-poff', 'wfxt', 'vhe'];
+/** Features a config may name as absent: the ones implied unless named so (see cpuFeatures). */
+export const ABSENT_FEATURES: readonly Feature[] = ['vhe', 'ecv-poff'];
 
 /** The vCPU's exception level as the guest believes it: the guest hypervisor at vEL2, its nested guest at vEL1. */
 export type El = 1 | 2;
@@ -20,6 +26,8 @@ export interface TraceConfig {
   readonly count: bigint;
   /** Starting values of writable registers, by their vEL2 name. */
   readonly init: Readonly<Record<string, bigint>>;
+  /** Features the virtual CPU lacks that it would otherwise have (see cpuFeatures). Default none. */
+  readonly absent?: readonly Feature[];
 }
 
 export type Op =
@@ -28,10 +36,35 @@ export type Op =
   | { readonly op: 'tick'; readonly by: bigint }
   | { readonly op: 'preempt'; readonly by: bigint }
   | { readonly op: 'wfi'; readonly limit: bigint }
+  /** WFIT (FEAT_WFxT): idle until an interrupt line is asserted or the virtual count, as CNTVCT_EL0 reads at the current EL, reaches `deadline`. */
+  | { readonly op: 'wfit'; readonly deadline: bigint }
   | { readonly op: 'eret' }
   | { readonly op: 'exit' };
 export type OpKind = Op['op'];
-export const OP_KINDS: readonly OpKind[] = ['msr', 'mrs', 'tick', 'preempt', 'wfi', 'eret', 'exit'];
+export const OP_KINDS: readonly OpKind[] = ['msr', 'mrs', 'tick', 'preempt', 'wfi', 'wfit', 'eret', 'exit'];
+
+/**
+ * The versions of the trace vocabulary. The format stays `nvconform-trace/1` (later versions only
+ * add), but an implementation written for the first one does not know the names, ops and config
+ * fields added since, so the checker generates for it only what its version has. Registers carry
+ * the version that added them in the register table (`since`).
+ */
+export type Vocabulary = 1 | 2;
+export const VOCABULARY: Vocabulary = 2;
+
+export interface VocabularyRow {
+  /** The ops it has. */
+  readonly ops: readonly OpKind[];
+  /** The virtual-CPU features a config may name. */
+  readonly features: readonly Feature[];
+  /** Whether a config may name absent features. */
+  readonly absent: boolean;
+}
+
+export const VOCABULARIES: Readonly<Record<Vocabulary, VocabularyRow>> = {
+  1: { ops: ['msr', 'mrs', 'tick', 'preempt', 'wfi', 'eret', 'exit'], features: ['ecv', 'ecv-poff', 'vhe'], absent: false },
+  2: { ops: ['msr', 'mrs', 'tick', 'preempt', 'wfi', 'wfit', 'eret', 'exit'], features: ['ecv', 'ecv-poff', 'wfxt', 'vhe'], absent: true },
+};
 
 export type FaultKind = 'undefined' | 'trap';
 export const FAULT_KINDS: readonly FaultKind[] = ['undefined', 'trap'];
@@ -64,5 +97,19 @@ export function defaultConfig(over: Partial<TraceConfig> = {}): TraceConfig {
   return { guest: 'vhe', features: [], count: 0n, init: {}, ...over };
 }
 
-export const hasFeature = (c: TraceConfig, f: Feature): boolean => c.features.includes(f);
+/**
+ * The features the virtual CPU has. What a config names, and what nvconform-trace/1 has always
+ * implied: FEAT_VHE unless `absent` names `vhe`; FEAT_ECV_POFF with FEAT_ECV unless `absent` names
+ * `ecv-poff` (the first version modelled FEAT_ECV with CNTPOFF_EL2); `ecv-poff` implies `ecv`.
+ */
+export function cpuFeatures(c: Pick<TraceConfig, 'features' | 'absent'>): Feature[] {
+  const absent = c.absent ?? [];
+  const out = new Set<Feature>(c.features);
+  if (!absent.includes('vhe')) out.add('vhe');
+  if (out.has('ecv-poff')) out.add('ecv');
+  if (out.has('ecv') && !absent.includes('ecv-poff')) out.add('ecv-poff');
+  return FEATURES.filter((f) => out.has(f));
+}
+
+export const hasFeature = (c: TraceConfig, f: Feature): boolean => cpuFeatures(c).includes(f);
 

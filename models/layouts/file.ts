@@ -23,6 +23,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { InputError } from '../arch/errors.js';
+import { checkYamlNesting } from '../arch/nesting.js';
 import { REGISTER_BY_NAME, SLOT_KEYS } from '../arch/registers.js';
 import { VNCR_PAGE_BYTES, type Layout } from '../arch/layout.js';
 import { architectedOffsetOf, architectedRegisterAt } from '../arch/vncr.js';
@@ -36,6 +37,9 @@ const TOP_FIELDS = ['format', 'name', 'description', 'allowArchitectedOffsets', 
 const SLOT_FIELDS = ['reg', 'offset'] as const;
 
 const MAX_MESSAGE = 400;
+
+/** The longest layout file read (a layout is a few lines; the YAML parser's work is bounded by it). */
+export const MAX_LAYOUT_TEXT = 1 << 20;
 
 /** Collapse a message to one line of bounded length. */
 function oneLine(s: string): string {
@@ -341,6 +345,9 @@ class Parser {
 
 /** Parse and check a layout file's text. `source` names the file in messages. Throws only InputError. */
 export function parseLayoutText(text: string, source: string): Layout {
+  if (text.length > MAX_LAYOUT_TEXT) throw new InputError(`${source}: larger than ${MAX_LAYOUT_TEXT >> 10} KiB; a layout file is a few lines`);
+  // Before the YAML parser, which recurses: deep nesting must be an input error, not a crash.
+  checkYamlNesting(String(text), source);
   try {
     const lines = new LineCounter();
     const doc = parseDocument(String(text), { lineCounter: lines, uniqueKeys: false, prettyErrors: false, version: '1.2' });

@@ -4,40 +4,40 @@
  * timers it holds in its VNCR page. The properties judge external implementations by this, so it
  * depends on nothing but the declaration, the trace's config and the architecture's tables.
  */
-import type { Declaration } from '../arch/implementation.js';
+import { HOST_FEATURES, type Declaration } from '../arch/implementation.js';
 import { REGISTER_TABLE, featureTest } from '../arch/registers.js';
-import type { TraceConfig } from '../arch/vocabulary.js';
+import { cpuFeatures, type TraceConfig } from '../arch/vocabulary.js';
 import type { RouteTable } from './routing.js';
+import { hostPolicy } from './host/policy.js';
 import { timerMap, type HostSetup, type TimerMap } from './host/timer-map.js';
 
 const SETUPS = new WeakMap<Declaration, Map<string, HostSetup>>();
 
 /** The host setup a declaration implies for a guest mode and feature set (stable objects, so maps are cached). */
-export function declaredSetup(d: Declaration, config: Pick<TraceConfig, 'guest' | 'features'>): HostSetup {
+export function declaredSetup(d: Declaration, config: Pick<TraceConfig, 'guest' | 'features' | 'absent'>): HostSetup {
   let byKey = SETUPS.get(d);
   if (!byKey) SETUPS.set(d, (byKey = new Map<string, HostSetup>()));
-  const k = `${config.guest} ${config.features.join(',')}`;
-  let s = byKey.get(k);
-  if (!s) {
-    const guestHas = featureTest(config.features);
-    s = {
-      table: REGISTER_TABLE, guest: config.guest, guestHas,
-      physEcv: guestHas('ecv') || d.host.ecvTraps, nv2: d.page, layout: d.layout, policy: { ecvTraps: d.host.ecvTraps },
-    };
-    byKey.set(k, s);
-  }
+  const k = `${config.guest} ${cpuFeatures(config).join(',')}`;
+  const hit = byKey.get(k);
+  if (hit) return hit;
+  const s: HostSetup = {
+    table: REGISTER_TABLE, guest: config.guest, guestHas: featureTest(cpuFeatures(config)),
+    phys: d.host.cpu ?? HOST_FEATURES, nv2: d.page, layout: d.layout, policy: hostPolicy(d.host.profile ?? 'exact', d.host.ecvTraps),
+    counterOffset: d.host.counterOffset ?? 0n,
+  };
+  byKey.set(k, s);
   return s;
 }
 
 /** The guest hypervisor's context as the declaration implies it, with all guest offsets zero. */
-export function declaredVel2Map(d: Declaration, config: Pick<TraceConfig, 'guest' | 'features'>): TimerMap {
+export function declaredVel2Map(d: Declaration, config: Pick<TraceConfig, 'guest' | 'features' | 'absent'>): TimerMap {
   return timerMap(declaredSetup(d, config), 2, { cntvoff: 0n, poff: 0n, cnthctl: 0n });
 }
 
 /** Per timer: its CTL or CVAL is served from the VNCR page while the guest hypervisor runs. */
-export const pageHeldTimers = (d: Declaration, config: Pick<TraceConfig, 'guest' | 'features'>): readonly boolean[] =>
+export const pageHeldTimers = (d: Declaration, config: Pick<TraceConfig, 'guest' | 'features' | 'absent'>): readonly boolean[] =>
   declaredVel2Map(d, config).pageHeld;
 
 /** How the hardware routes the guest hypervisor's accesses. */
-export const declaredVel2Routes = (d: Declaration, config: Pick<TraceConfig, 'guest' | 'features'>): RouteTable =>
+export const declaredVel2Routes = (d: Declaration, config: Pick<TraceConfig, 'guest' | 'features' | 'absent'>): RouteTable =>
   declaredVel2Map(d, config).routes;

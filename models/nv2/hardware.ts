@@ -11,6 +11,7 @@ import { CTL_ENABLE, CTL_ISTATUS, CTL_WRITABLE, type DefinedMeaning, type View }
 import { MASK32 } from '../arch/bits.js';
 import { conditionMet, lineAsserted } from '../arch/timer-math.js';
 import { TIMER_CONDITION } from '../arch/timers.js';
+import type { HostFeature } from '../arch/implementation.js';
 import type { Nv2Machine, TimerRegs } from './machine.js';
 
 const ECV = e2h1Bit('ECV');
@@ -18,10 +19,29 @@ const ECV = e2h1Bit('ECV');
 export const HOST_CTL_BITS = MASK32 & ~CTL_ISTATUS;
 const NOT_ISTATUS = ~CTL_ISTATUS;
 
+/**
+ * The bits the physical CNTKCTL_EL1 implements: [9:0] always, [17] (EVNTIS) with FEAT_ECV, and
+ * with FEAT_NV2p1 the ones that hold a VHE guest hypervisor's CNTHCTL_EL2 written through the
+ * alias: [11:10], and [16:12] with FEAT_ECV too ([19:18] need FEAT_RME, not modelled). Facts §10.
+ */
+const CNTKCTL_HW_PARTS: readonly { readonly bits: bigint; readonly needs: readonly HostFeature[] }[] = [
+  { bits: 0x3ffn, needs: [] },
+  { bits: 1n << 17n, needs: ['ecv'] },
+  { bits: 0xc00n, needs: ['nv2p1'] },
+  { bits: 0x1f000n, needs: ['ecv', 'nv2p1'] },
+];
+
+export function hwCntkctlBits(cpu: readonly HostFeature[]): bigint {
+  let m = 0n;
+  for (const p of CNTKCTL_HW_PARTS) if (p.needs.every((f) => cpu.includes(f))) m |= p.bits;
+  return m;
+}
+
 /** The offset the hardware applies under `rule`: its own CNTVOFF_EL2, and CNTPOFF_EL2 when ECV is set and implemented. */
 export function hwOffset(m: Nv2Machine, rule: OffsetRule): bigint {
   const hw = m.state.hw;
-  return resolveOffset(rule, hw.cntvoff, hw.cntpoff, m.setup.physEcv && (hw.cnthctl & ECV) !== 0n);
+  // Relative to the guest's count: the hardware count is the VM's counter offset ahead of it.
+  return u64(resolveOffset(rule, hw.cntvoff, hw.cntpoff, m.setup.physPoff && (hw.cnthctl & ECV) !== 0n) - m.setup.counterOffset);
 }
 
 /** The offset in hardware timer `h`'s condition. */
@@ -78,9 +98,9 @@ export function hwAccess(m: Nv2Machine, mn: DefinedMeaning, value: bigint | unde
     case 'timer':
       return m.hooks.viewAccess(m, hw.timers[mn.ti]!, mn.view, hwOffset(m, mn.offset), hwTimerOffset(m, mn.ti), value, 'hw');
     case 'storage':
-      // Only CNTKCTL_EL1 is reachable at EL1; the physical register keeps every bit written.
+      // Only CNTKCTL_EL1 is reachable at EL1; the physical register keeps the bits it implements.
       if (value !== undefined) {
-        hw.cntkctl = value;
+        hw.cntkctl = value & m.setup.hwCntkctl;
         return undefined;
       }
       return hw.cntkctl;

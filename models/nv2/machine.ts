@@ -71,9 +71,16 @@ export interface Nv2State {
 export interface Nv2Setup extends HostSetup {
   readonly name: string;
   readonly nv1: 0 | 1;
-  readonly guestEcv: boolean;
+  /** The physical CPU has FEAT_ECV_POFF (CNTPOFF_EL2 and CNTHCTL_EL2.ECV). */
+  readonly physPoff: boolean;
+  /** The bits the hardware CNTKCTL_EL1 implements (the rest are RES0: written, lost). */
+  readonly hwCntkctl: bigint;
   /** Per storage register: the bits that hold state for this guest mode and feature set. */
   readonly writable: readonly bigint[];
+  /** Per storage register: the bits an emulated write keeps (the state bits and the RES1 ones as written). */
+  readonly kept: readonly bigint[];
+  /** Per storage register: its RES1 bits (set at reset). */
+  readonly res1: readonly bigint[];
   /** The layout's slots in page order (none without NV2). */
   readonly slots: readonly Slot[];
 }

@@ -12,19 +12,21 @@
  *
  * With `nv2: false` the same host runs on FEAT_NV alone (no page): the trap-cost baseline.
  */
-import { unreachable } from '../arch/errors.js';
-import type { Declaration, Implementation, StepDetail } from '../arch/implementation.js';
+import { InputError, unreachable } from '../arch/errors.js';
+import { HOST_FEATURES, type Declaration, type HostFeature, type Implementation, type StepDetail } from '../arch/implementation.js';
 import type { Layout } from '../arch/layout.js';
 import { MASK32, u64 } from '../arch/bits.js';
-import { CTL_ISTATUS, REGISTER_TABLE, featureTest, writableBits, type RegisterTable } from '../arch/registers.js';
+import { CTL_ISTATUS, REGISTER_TABLE, featureTest, res1Bits, writableBits, type RegisterTable } from '../arch/registers.js';
 import { NTIMERS } from '../arch/timers.js';
-import type { Observation, Op, TraceConfig } from '../arch/vocabulary.js';
-import { hwAccess, hwLine } from './hardware.js';
+import { FEATURES, cpuFeatures, type Feature, type Observation, type Op, type TraceConfig } from '../arch/vocabulary.js';
+import { hwAccess, hwCntkctlBits, hwLine } from './hardware.js';
 import { DEFAULT_HOOKS, type Nv2Hooks } from './hooks.js';
 import { loadContext, saveContext } from './host/context.js';
 import { trapFromVel1, trapFromVel2 } from './host/emulate.js';
 import { note } from './host/guest.js';
 import { afterHostWork, hostEntry, switchTo } from './host/entry.js';
+import { hostPolicy, type HostPolicy, type HostProfile } from './host/policy.js';
+import { wfitCounts } from './host/soft-timers.js';
 import { describeTimerMap, type TimerMap } from './host/timer-map.js';
 import type { Nv2Machine, Nv2Setup, Nv2State, OpLog, Slot, SlotItem, TimerRegs, TrapCounters } from './machine.js';
 import { layoutSlots, routeTable } from './routing.js';
@@ -37,8 +39,14 @@ export interface Nv2Options {
   readonly layout: Layout;
   /** HCR_EL2.NV2: false gives the FEAT_NV-only host (every EL2 access traps). Default true. */
   readonly nv2?: boolean;
-  /** The physical CPU has FEAT_ECV and the host sets its traps to make VNCR-held timers exact. Default false. */
+  /** The `exact` host uses FEAT_ECV's traps (the physical CPU must have ECV) to make VNCR-held timers exact. Default false. */
   readonly hostEcvTraps?: boolean;
+  /** The host's policy: `exact` (nvconform's idealised host) or `kvm` (mainline KVM's, host/policy.ts). Default `exact`. */
+  readonly host?: HostProfile;
+  /** The physical CPU's features. Default HOST_FEATURES (the most capable machine). */
+  readonly hostCpu?: readonly HostFeature[];
+  /** The VM's counter offset (KVM_ARM_SET_COUNTER_OFFSET): hardware count = guest count + this. Default 0. */
+  readonly counterOffset?: bigint;
   /** Name in reports. Default "nv2" or "nv". */
   readonly name?: string;
   /** The register table the machine implements. Default: REGISTER_TABLE. */
@@ -106,6 +114,9 @@ export class Nv2Model implements Implementation, Nv2Machine {
   private readonly layout: Layout;
   private readonly nv2: boolean;
   private readonly hostEcvTraps: boolean;
+  private readonly policy: HostPolicy;
+  private readonly hostCpu: readonly HostFeature[];
+  private readonly counterOffset: bigint;
   private readonly table: RegisterTable;
   /** Setups by guest mode and features: the timer maps and routes derived for one are reused by every trace of it. */
   private readonly setups = new Map<string, Nv2Setup>();
@@ -115,11 +126,22 @@ export class Nv2Model implements Implementation, Nv2Machine {
     this.layout = opts.layout;
     this.nv2 = opts.nv2 ?? true;
     this.hostEcvTraps = opts.hostEcvTraps ?? false;
+    this.policy = hostPolicy(opts.host ?? 'exact', this.hostEcvTraps);
+    this.hostCpu = opts.hostCpu ?? HOST_FEATURES;
+    this.counterOffset = opts.counterOffset ?? 0n;
     this.table = opts.table ?? REGISTER_TABLE;
     this.name = opts.name ?? (this.nv2 ? 'nv2' : 'nv');
     this.hooks = { ...DEFAULT_HOOKS, ...opts.hooks };
+    if (this.hostEcvTraps && !this.hostCpu.includes('ecv')) {
+      throw new InputError(`--host-ecv-traps: the physical CPU must have FEAT_ECV (--host-cpu ${this.hostCpu.join(',') || 'none'})`);
+    }
+    if (!this.hostCpu.includes('vhe')) throw new InputError(`--host-cpu: a host running nested virtualization needs FEAT_VHE (got ${this.hostCpu.join(',') || 'none'})`);
     this.declaration = {
-      kind: 'builtin', sync: true, layout: this.layout, page: this.nv2, host: { ecvTraps: this.hostEcvTraps }, detail: true,
+      kind: 'builtin', sync: true, layout: this.layout, page: this.nv2, detail: true,
+      host: {
+        ecvTraps: this.hostEcvTraps, profile: this.policy.profile, cpu: this.hostCpu, counterOffset: this.counterOffset,
+        vcpuFeatures: offerable(this.hostCpu, this.policy),
+      },
     };
   }
 
@@ -134,7 +156,7 @@ export class Nv2Model implements Implementation, Nv2Machine {
     const host = {
       el: 2 as const,
       timers: Array.from({ length: NTIMERS }, () => ({ ctl: 0n, cval: 0n })),
-      sys: this.table.storage.map(() => 0n),
+      sys: s.res1.slice(),
       level: new Array<boolean>(NTIMERS).fill(false),
       soft: new Array<bigint | undefined>(NTIMERS).fill(undefined),
       published: s.slots.map((): bigint | undefined => undefined),
@@ -146,7 +168,7 @@ export class Nv2Model implements Implementation, Nv2Machine {
         const t = host.timers[mn.ti]!;
         if (mn.view === 'ctl') t.ctl = value & MASK32 & ~CTL_ISTATUS;
         else t.cval = value;
-      } else if (mn.kind === 'storage') host.sys[mn.si] = value;
+      } else if (mn.kind === 'storage') host.sys[mn.si] = (value & s.kept[mn.si]!) | s.res1[mn.si]!;
     }
     this.state = {
       count: config.count,
@@ -156,7 +178,7 @@ export class Nv2Model implements Implementation, Nv2Machine {
     this.counters.accesses = this.counters.traps = this.counters.vncr = this.counters.hw = 0;
     this.log = { actions: [], vncr: [] };
     loadContext(this);
-    afterHostWork(this);
+    afterHostWork(this, 'load');
     this.log = { actions: [], vncr: [] };
   }
 
@@ -175,18 +197,24 @@ export class Nv2Model implements Implementation, Nv2Machine {
         this.state.count = u64(this.state.count + op.by);
         note(this, 'vcpu load');
         loadContext(this);
-        afterHostWork(this);
+        afterHostWork(this, 'load');
         return { irq: this.irqMask() };
-      case 'wfi': {
+      case 'wfi':
         this.log.actions.push({ kind: 'trap', why: 'WFI (HCR_EL2.TWI)' });
-        hostEntry(this);
-        saveContext(this);
-        const elapsed = this.hooks.blockUntil(this, op.limit);
-        this.state.count = u64(this.state.count + elapsed);
-        note(this, `vcpu blocked ${elapsed} counts, then loaded`);
-        loadContext(this);
-        afterHostWork(this);
-        return { irq: this.irqMask(), elapsed };
+        return this.block(op.limit);
+      case 'wfit': {
+        if (!this.setup.phys.includes('wfxt')) {
+          this.log.actions.push({ kind: 'undefined' });
+          return { irq: this.irqMask(), fault: 'undefined' };
+        }
+        this.log.actions.push({ kind: 'trap', why: 'WFIT (HCR_EL2.TWI)' });
+        if (!this.setup.guestHas('wfxt')) {
+          hostEntry(this);
+          note(this, 'inject UNDEFINED');
+          afterHostWork(this, 'trap-read');
+          return { irq: this.irqMask(), fault: 'undefined' };
+        }
+        return this.block(wfitCounts(this, op.deadline));
       }
       case 'eret':
         this.log.actions.push({ kind: 'trap', why: 'ERET (HCR_EL2.NV)' });
@@ -199,6 +227,18 @@ export class Nv2Model implements Implementation, Nv2Machine {
       default:
         return unreachable(op, 'op');
     }
+  }
+
+  /** WFI/WFIT: the vCPU is put, blocks at most `limit` counts (less when a timer can fire first), and is loaded again. */
+  private block(limit: bigint): Observation {
+    hostEntry(this);
+    saveContext(this);
+    const elapsed = this.hooks.blockUntil(this, limit);
+    this.state.count = u64(this.state.count + elapsed);
+    note(this, `vcpu blocked ${elapsed} counts, then loaded`);
+    loadContext(this);
+    afterHostWork(this, 'load');
+    return { irq: this.irqMask(), elapsed };
   }
 
   detail(): StepDetail {
@@ -333,18 +373,24 @@ export class Nv2Model implements Implementation, Nv2Machine {
   // =====================================================================================
 
   private setupFor(config: TraceConfig): Nv2Setup {
-    const k = `${config.guest} ${config.features.join(',')}`;
+    const features = cpuFeatures(config);
+    const k = `${config.guest} ${features.join(',')}`;
     const hit = this.setups.get(k);
     if (hit) return hit;
-    const guestHas = featureTest(config.features);
-    const guestEcv = guestHas('ecv');
+    const offer = this.declaration.host.vcpuFeatures ?? [];
+    const missing = features.filter((f) => !offer.includes(f));
+    if (missing.length) {
+      throw new InputError(`${this.name}: the trace's virtual CPU has ${missing.join(', ')}, which this host cannot offer a guest hypervisor ` +
+        `(physical CPU ${this.hostCpu.join(',')}${this.policy.hides.length ? `; the ${this.policy.profile} host hides ${this.policy.hides.join(', ')}` : ''})`);
+    }
+    const guestHas = featureTest(features);
     const setup: Nv2Setup = {
-      table: this.table, guest: config.guest, guestHas,
-      // A virtual CPU with FEAT_ECV needs it in hardware; ECV traps need it too.
-      physEcv: guestEcv || this.hostEcvTraps,
-      nv2: this.nv2, layout: this.layout, policy: { ecvTraps: this.hostEcvTraps },
-      name: this.name, nv1: config.guest === 'nvhe' ? 1 : 0, guestEcv,
+      table: this.table, guest: config.guest, guestHas, phys: this.hostCpu, nv2: this.nv2, layout: this.layout, policy: this.policy,
+      counterOffset: this.counterOffset, name: this.name, nv1: config.guest === 'nvhe' ? 1 : 0,
+      physPoff: this.hostCpu.includes('ecv-poff'), hwCntkctl: hwCntkctlBits(this.hostCpu),
       writable: this.table.storage.map((st) => writableBits(st, config.guest, guestHas)),
+      kept: this.table.storage.map((st) => writableBits(st, config.guest, guestHas) | res1Bits(st, config.guest, guestHas)),
+      res1: this.table.storage.map((st) => res1Bits(st, config.guest, guestHas)),
       slots: this.nv2 ? deriveSlots(this.table, this.layout, config.guest, guestHas) : [],
     };
     this.setups.set(k, setup);
@@ -352,8 +398,13 @@ export class Nv2Model implements Implementation, Nv2Machine {
   }
 }
 
+/** The virtual-CPU features a host can give a guest hypervisor: the physical CPU's, less what its policy hides. */
+export function offerable(cpu: readonly HostFeature[], policy: HostPolicy): Feature[] {
+  return FEATURES.filter((f) => cpu.includes(f) && !(policy.hides as readonly Feature[]).includes(f));
+}
+
 /** The slots of the layout and the guest state each holds while vEL2 runs (from the register table). */
-function deriveSlots(table: RegisterTable, layout: Layout, guest: TraceConfig['guest'], guestHas: (f: 'ecv') => boolean): Slot[] {
+function deriveSlots(table: RegisterTable, layout: Layout, guest: TraceConfig['guest'], guestHas: (f: Feature) => boolean): Slot[] {
   const nv1 = guest === 'nvhe' ? 1 : 0;
   return layoutSlots(layout).map(([key, offset]): Slot => {
     const row = table.rows.find((r) => r.slot?.key === key && (r.slot.nv1 === 'any' || r.slot.nv1 === nv1));

@@ -11,6 +11,7 @@
  *  5. otherwise the hardware register the name designates at EL1.
  */
 import { cnthctlField, fieldLabel } from '../arch/cnthctl.js';
+import type { HostFeature } from '../arch/implementation.js';
 import type { Layout } from '../arch/layout.js';
 import { trapFires, type DefinedMeaning, type RegisterRow } from '../arch/registers.js';
 import type { Feature } from '../arch/vocabulary.js';
@@ -31,8 +32,8 @@ export interface RouteContext {
   readonly nv1: 0 | 1;
   /** The hardware CNTHCTL_EL2, in its E2H=1 layout (the host hypervisor runs with VHE). */
   readonly cnthctl: bigint;
-  /** The physical CPU implements FEAT_ECV. */
-  readonly physEcv: boolean;
+  /** The physical CPU's features (the NV2 hardware checks its own, not the virtual CPU's). */
+  readonly phys: readonly HostFeature[];
   /** The VNCR layout (only consulted with NV2). */
   readonly layout: Layout | undefined;
 }
@@ -47,7 +48,7 @@ export function layoutSlots(layout: Layout): readonly (readonly [key: string, of
 }
 
 export function route(row: RegisterRow, write: boolean, ctx: RouteContext): Route {
-  const has = (f: Feature): boolean => f === 'ecv' && ctx.physEcv;
+  const has = (f: Feature): boolean => ctx.phys.includes(f);
   if (row.feature && !has(row.feature)) return { kind: 'undefined' };
   if (write && row.access === 'ro') return { kind: 'undefined' };
   const nv101 = ctx.nv && ctx.nv2 && ctx.nv1 === 0;
@@ -100,7 +101,7 @@ const MAX_TABLES_PER_LAYOUT = 256;
 export function routeTable(ctx: RouteContext): RouteTable {
   let byKey = ctx.layout ? TABLES.get(ctx.layout) : TABLES_NO_LAYOUT;
   if (!byKey) TABLES.set(ctx.layout!, (byKey = new Map<string, RouteTable>()));
-  const key = `${ctx.nv ? 1 : 0}${ctx.nv2 ? 1 : 0}${ctx.nv1}${ctx.physEcv ? 1 : 0}${ctx.cnthctl.toString(16)}`;
+  const key = `${ctx.nv ? 1 : 0}${ctx.nv2 ? 1 : 0}${ctx.nv1}${ctx.phys.join(',')} ${ctx.cnthctl.toString(16)}`;
   let t = byKey.get(key);
   if (!t) {
     if (byKey.size >= MAX_TABLES_PER_LAYOUT) byKey.clear();

@@ -13,12 +13,12 @@ import { e2h1Bit } from '../arch/cnthctl.js';
 import { InputError, unreachable } from '../arch/errors.js';
 import { resolveOffset, type OffsetRule } from '../arch/offsets.js';
 import {
-  CTL_ENABLE, CTL_ISTATUS, CTL_RES0, CTL_WRITABLE, REGISTER_TABLE, featureTest, meaningOf, trapFires, writableBits,
+  CTL_ENABLE, CTL_ISTATUS, CTL_RES0, CTL_WRITABLE, HCR_TGE, REGISTER_TABLE, featureTest, meaningOf, res1Bits, trapFires, writableBits,
   type RegisterTable, type StorageId,
 } from '../arch/registers.js';
 import { conditionMet, countsUntilAsserted, lineAsserted, tvalRead, tvalWrite } from '../arch/timer-math.js';
 import { NTIMERS, TIMER_CONDITION, TIMER_INDEX, type TimerId } from '../arch/timers.js';
-import type { El, Expectation, Feature, Op, TraceConfig } from '../arch/vocabulary.js';
+import { cpuFeatures, type El, type Expectation, type Feature, type Op, type TraceConfig } from '../arch/vocabulary.js';
 
 /** The bits of CTL a read returns as stored (ISTATUS is computed). */
 const CTL_READ_BITS = CTL_WRITABLE | CTL_RES0;
@@ -46,23 +46,27 @@ export class ReferenceModel {
   readonly table: RegisterTable;
   /** The virtual CPU has FEAT_ECV. */
   readonly ecv: boolean;
+  /** Its features (cpuFeatures of the config). */
+  readonly has: (f: Feature) => boolean;
   state: RefState;
-  private readonly has: (f: Feature) => boolean;
   /** Per storage register: the bits that hold state for this guest mode and feature set. */
   private readonly writable: readonly bigint[];
+  /** Per storage register: its RES1 bits (they read as one unless written with zero, then UNKNOWN). */
+  private readonly res1: readonly bigint[];
   private readonly e2h: boolean;
 
   constructor(config: TraceConfig, opts: ReferenceOptions = {}) {
     this.config = config;
     this.table = opts.table ?? REGISTER_TABLE;
-    this.has = featureTest(config.features);
+    this.has = featureTest(cpuFeatures(config));
     this.ecv = this.has('ecv');
     this.e2h = config.guest === 'vhe';
     this.writable = this.table.storage.map((s) => writableBits(s, config.guest, this.has));
+    this.res1 = this.table.storage.map((s) => res1Bits(s, config.guest, this.has));
     this.state = {
       count: config.count, el: 2,
       ctl: new Array<bigint>(NTIMERS).fill(0n), cval: new Array<bigint>(NTIMERS).fill(0n),
-      sys: this.table.storage.map(() => 0n),
+      sys: this.res1.slice(),
     };
     for (const [name, value] of Object.entries(config.init)) this.initRegister(name, value);
   }
@@ -84,7 +88,7 @@ export class ReferenceModel {
     if (m.kind === 'timer') {
       if (m.view === 'ctl') this.state.ctl[m.ti] = value & ~CTL_ISTATUS;
       else this.state.cval[m.ti] = value;
-    } else this.state.sys[m.si] = value;
+    } else this.state.sys[m.si] = value | this.res1[m.si]!;
   }
 
   /** A copy of the state, for restore(). */
@@ -135,9 +139,24 @@ export class ReferenceModel {
     return this.state.sys[this.table.storageIndex.get(id)!]!;
   }
 
-  /** CNTPOFF_EL2 is in force: FEAT_ECV and CNTHCTL_EL2.ECV == 1. */
+  /**
+   * CNTPOFF_EL2 is in force: FEAT_ECV_POFF, CNTHCTL_EL2.ECV == 1 and HCR_EL2.TGE == 0 (with TGE=1
+   * the effective value of CNTHCTL_EL2.ECV is 0, and with {E2H, TGE} = {1, 1} that of CNTPOFF_EL2; facts §10).
+   */
   poffInForce(): boolean {
-    return this.ecv && (this.effective(this.table.core.cnthctl) & ECV_BIT) !== 0n;
+    return this.has('ecv-poff') && (this.effective(this.table.core.cnthctl) & ECV_BIT) !== 0n && !this.tge();
+  }
+
+  /** HCR_EL2.TGE. */
+  tge(): boolean {
+    return (this.state.sys[this.table.core.hcr]! & HCR_TGE) !== 0n;
+  }
+
+  /** Counts until the virtual count, as CNTVCT_EL0 reads at the current EL, reaches `deadline` (0 if it has). */
+  countsUntilVirtual(deadline: bigint): bigint {
+    const m = meaningOf(this.table.byName.get('CNTVCT_EL0')!, this.state.el, this.config.guest);
+    const vc = u64(this.state.count - (m.kind === 'counter' ? this.offsetFor(m.offset) : 0n));
+    return vc >= deadline ? 0n : deadline - vc;
   }
 
   offsetFor(rule: OffsetRule): bigint {
@@ -172,8 +191,16 @@ export class ReferenceModel {
         s.count = u64(s.count + elapsed);
         return { irq: this.irqMask(), elapsed };
       }
+      case 'wfit': {
+        // FEAT_WFxT: WFIT is UNDEFINED without it.
+        if (!this.has('wfxt')) return { irq: this.irqMask(), fault: 'undefined' };
+        const elapsed = this.countsUntilWake(this.countsUntilVirtual(op.deadline));
+        s.count = u64(s.count + elapsed);
+        return { irq: this.irqMask(), elapsed };
+      }
       case 'eret':
         if (s.el !== 2) throw new InputError(`eret at vEL1: eret is only valid at vEL2`);
+        if (this.tge()) throw new InputError(`eret with HCR_EL2.TGE=1: the nested guest does not run while the guest hypervisor is its own host`);
         s.el = 1;
         return { irq: this.irqMask() };
       case 'exit':
@@ -252,8 +279,9 @@ export class ReferenceModel {
       case 'storage':
         if (value !== undefined) s.sys[m.si] = value;
         else {
-          out = s.sys[m.si]!;
-          unknown = out & ~this.writable[m.si]! & MASK64;
+          const v = s.sys[m.si]!, res1 = this.res1[m.si]!;
+          out = v | res1;
+          unknown = (v & ~this.writable[m.si]! & ~res1) | (res1 & ~v);
         }
         break;
       case 'counter':

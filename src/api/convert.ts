@@ -5,11 +5,12 @@ import type { Layout } from '../../models/arch/layout.js';
 import type { El, Expectation, Observation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
 import { DEFAULT_CHECK_OPTIONS, type CheckResult, type PropertyResult } from '../check/check.js';
 import type { LayoutVerdict } from '../layouts/evaluate.js';
+import type { HostOptions } from '../engine/registry.js';
 import { renderProperty, scopeText } from '../report/check.js';
 import { describeAction } from '../report/describe.js';
-import { opText } from '../report/timeline.js';
+import { opText } from '../engine/runner.js';
 import { observationJson, opJson, traceJson } from '../trace/format.js';
-import type { CheckReport, LayoutData, LayoutReport, ObservationJson, OpJson, PropertyReport, StepReport, TraceDocument } from './types.js';
+import type { CheckReport, HostData, LayoutData, LayoutReport, ObservationJson, OpJson, PropertyReport, StepReport, TraceDocument } from './types.js';
 
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
 
@@ -66,14 +67,20 @@ export const layoutData = (l: Layout): LayoutData => ({
   name: l.name, slots: Object.fromEntries([...l.slots].sort((a, b) => a[1] - b[1])), ...(l.description ? { description: l.description } : {}),
 });
 
+/** The engine's host options as data. */
+export const hostData = (h: HostOptions): HostData => ({
+  ...(h.profile !== undefined ? { profile: h.profile } : {}), ...(h.cpu !== undefined ? { cpu: [...h.cpu] } : {}),
+  ...(h.counterOffset !== undefined ? { counterOffset: hex(h.counterOffset) } : {}),
+});
+
 export function checkReport(r: CheckResult, text: string): CheckReport {
   const o = r.options;
   return {
     verdict: r.verdict,
     results: r.results.map((p) => propertyReport(p, r)),
     options: {
-      impl: o.impl, layout: r.layout.name, hostEcvTraps: o.hostEcvTraps, guest: o.guest ?? null, ecv: o.ecv ?? null,
-      runs: o.runs, maxOps: o.maxOps, seed: o.seed, properties: [...o.properties],
+      impl: o.impl, layout: r.layout.name, hostEcvTraps: o.hostEcvTraps, host: o.host ? hostData(o.host) : null, guest: o.guest ?? null, ecv: o.ecv ?? null,
+      runs: o.runs, maxOps: o.maxOps, seed: o.seed, properties: [...o.properties], exclude: [...(o.exclude ?? [])],
     },
     layout: layoutData(r.layout), ms: r.ms, text,
   };

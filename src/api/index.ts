@@ -16,17 +16,20 @@ import { LAYOUT_FORMAT, parseLayoutText } from '../../models/layouts/file.js';
 import { loadCatalogue, loadLayout } from '../../models/layouts/load.js';
 import { isPropertyName, PROPERTIES, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { check as runCheck, DEFAULT_CHECK_OPTIONS, type CheckOptions as EngineCheckOptions } from '../check/check.js';
-import { replayTrace } from '../check/replay.js';
+import { hostFromToken, layoutFromToken, replayTrace } from '../check/replay.js';
 import { executeTrace } from '../engine/execute.js';
-import { BUILTINS, createImplementation, instanceEntry, withBuiltins, type Registry } from '../engine/registry.js';
+import { BUILTINS, createImplementation, instanceEntry, withBuiltins, type HostOptions, type Registry } from '../engine/registry.js';
+import { HOST_FEATURE_NAMES, type HostFeature } from '../../models/arch/implementation.js';
+import { isHostProfile } from '../../models/nv2/host/policy.js';
+import { REGISTER_BY_NAME } from '../../models/arch/registers.js';
 import { judgeLayout, trapCost, type LayoutVerdict } from '../layouts/evaluate.js';
 import { renderCheck } from '../report/check.js';
-import { renderReplay } from '../report/replay.js';
+import { renderReplay, replayJson } from '../report/replay.js';
 import { parseTraceText, parseTraceValue } from '../trace/parse.js';
 import { decodeToken, isToken } from '../trace/token.js';
 import { readFileSync } from 'node:fs';
-import { checkReport, layoutData, layoutReport, stepReports, traceDocument } from './convert.js';
-import type { CheckReport, GuestMode, LayoutData, LayoutsReport, PropertyInfo, RunReport, TraceDocument } from './types.js';
+import { checkReport, hostData, layoutData, layoutReport, stepReports, traceDocument } from './convert.js';
+import type { CheckReport, GuestMode, HostData, LayoutData, LayoutsReport, ObservationsReport, PropertyInfo, ReplayReport, RunReport, TraceDocument } from './types.js';
 
 export type * from './types.js';
 export type { Declaration, HostDeclaration, HwAction, Implementation, SlotChange, StepDetail } from '../../models/arch/implementation.js';
@@ -47,6 +50,8 @@ export interface ImplementationOptions {
   readonly layout?: LayoutSpec;
   /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
   readonly hostEcvTraps?: boolean;
+  /** The built-in models' host: profile (`exact`, `kvm`), the physical CPU's features, the VM's counter offset. Default: the exact host on the most capable CPU, offset 0. */
+  readonly host?: HostData;
   /** External implementations (module, `exec:`): per-op answer timeout in ms. Default $NVCONFORM_EXEC_TIMEOUT_MS, else 5000. */
   readonly timeoutMs?: number;
 }
@@ -68,6 +73,10 @@ export interface CheckOptions extends ImplementationOptions {
   readonly maxOps?: number;
   /** The exhaustive phase's depth (every trace of at most this many ops first); 0 skips it. Default 2 (1 for an implementation without snapshot/restore). */
   readonly depth?: number;
+  /** Registers no generated or enumerated trace touches, to look past a divergence already known. Default none. */
+  readonly exclude?: readonly string[];
+  /** An external implementation's trace vocabulary (1 or 2). Default: 1, or what a module plug-in declares. */
+  readonly vocabulary?: 1 | 2;
   /** Timing figures in `text` (ms, traces/s). Default true; false makes `text` the same for a seed. */
   readonly timing?: boolean;
 }
@@ -104,6 +113,8 @@ export interface LayoutsOptions {
   readonly guests?: readonly GuestMode[];
   /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
   readonly hostEcvTraps?: boolean;
+  /** The built-in host: as ImplementationOptions.host. Default: the exact host on the most capable CPU. */
+  readonly host?: HostData;
   /** Pin FEAT_ECV of the virtual CPU. Default: judged with and without. */
   readonly ecv?: boolean;
   /** Generated traces per contract and guest mode. Default 300. */
@@ -215,6 +226,52 @@ function implOf(fn: string, impl: ImplSpec | undefined, layout: LayoutSpec | und
 
 const timeoutOf = (fn: string, v: number | undefined): { timeoutMs?: number } => (v === undefined ? {} : { timeoutMs: positive(fn, 'timeoutMs', v, 0) });
 
+/** The host options as the engine takes them, checked. */
+function hostOf(fn: string, h: HostData | undefined): { host?: HostOptions } {
+  if (h === undefined) return {};
+  if (typeof h !== 'object' || h === null) throw new InputError(`${where(fn, 'host')}: expected { profile?, cpu?, counterOffset? }`);
+  for (const k of Object.keys(h)) if (!['profile', 'cpu', 'counterOffset'].includes(k)) throw new InputError(`${where(fn, 'host')}: unknown field '${k}' (profile, cpu, counterOffset)`);
+  if (h.profile !== undefined && !isHostProfile(h.profile)) throw new InputError(`${where(fn, 'host')}.profile: expected 'exact' or 'kvm', got ${JSON.stringify(h.profile)}`);
+  const cpu: unknown = h.cpu;
+  const features: HostFeature[] = [];
+  if (cpu !== undefined) {
+    if (!Array.isArray(cpu)) throw new InputError(`${where(fn, 'host')}.cpu: expected a list of ${HOST_FEATURE_NAMES.join(', ')}`);
+    for (const f of cpu as unknown[]) {
+      if (typeof f !== 'string' || !HOST_FEATURE_NAMES.includes(f as HostFeature)) throw new InputError(`${where(fn, 'host')}.cpu: unknown feature ${JSON.stringify(f)} (${HOST_FEATURE_NAMES.join(', ')})`);
+      features.push(f as HostFeature);
+    }
+  }
+  if (h.counterOffset !== undefined && (typeof h.counterOffset !== 'string' || !/^0x[0-9a-fA-F]{1,16}$/.test(h.counterOffset))) {
+    throw new InputError(`${where(fn, 'host')}.counterOffset: expected "0x" and 1 to 16 hex digits, got ${JSON.stringify(h.counterOffset)}`);
+  }
+  return {
+    host: {
+      ...(h.profile !== undefined ? { profile: h.profile } : {}), ...(cpu !== undefined ? { cpu: features } : {}),
+      ...(h.counterOffset !== undefined ? { counterOffset: BigInt(h.counterOffset) } : {}),
+    },
+  };
+}
+
+/** Options that make a built-in implementation, refused for an object (it was made already). */
+function notForObject(fn: string, m: MadeImpl, o: { hostEcvTraps?: boolean; host?: HostData; timeoutMs?: number }): void {
+  if (!m.instance) return;
+  for (const k of ['hostEcvTraps', 'host', 'timeoutMs'] as const) {
+    if (o[k] !== undefined) throw new InputError(`${fn}: options.${k} does not apply to an Implementation object (it was made already; its declaration says what it is)`);
+  }
+}
+
+function excludeOf(fn: string, x: readonly string[] | undefined): { exclude?: readonly string[] } {
+  if (x === undefined) return {};
+  const list: unknown = x;
+  if (!Array.isArray(list)) throw new InputError(`${where(fn, 'exclude')}: expected a list of register names`);
+  const regs: string[] = [];
+  for (const r of list as unknown[]) {
+    if (typeof r !== 'string' || !REGISTER_BY_NAME.has(r)) throw new InputError(`${where(fn, 'exclude')}: unknown register ${JSON.stringify(r)}`);
+    regs.push(r);
+  }
+  return { exclude: regs };
+}
+
 // ---- the functions ----
 
 /**
@@ -225,8 +282,11 @@ const timeoutOf = (fn: string, v: number | undefined): { timeoutMs?: number } =>
 export async function check(options: CheckOptions = {}): Promise<CheckReport> {
   const fn = 'check';
   const m = implOf(fn, options.impl, options.layout);
+  notForObject(fn, m, options);
+  if (options.vocabulary !== undefined && options.vocabulary !== 1 && options.vocabulary !== 2) throw new InputError(`${where(fn, 'vocabulary')}: expected 1 or 2`);
   const o: EngineCheckOptions = {
-    impl: m.spec, registry: m.registry, layout: m.layout, hostEcvTraps: options.hostEcvTraps ?? false,
+    impl: m.spec, registry: m.registry, layout: m.layout, hostEcvTraps: options.hostEcvTraps ?? false, ...hostOf(fn, options.host),
+    ...excludeOf(fn, options.exclude), ...(options.vocabulary !== undefined ? { vocabulary: options.vocabulary } : {}),
     runs: positive(fn, 'runs', options.runs, DEFAULT_CHECK_OPTIONS.runs), seed: seedOf(fn, options.seed),
     maxOps: positive(fn, 'maxOps', options.maxOps, DEFAULT_CHECK_OPTIONS.maxOps),
     properties: propertiesOf(fn, options, PROPERTY_NAMES), stats: false,
@@ -264,28 +324,11 @@ function traceOf(fn: string, t: unknown): { trace: Trace; extra: Record<string, 
   throw new InputError(`${where(fn, 'trace')}: expected a replay token, a trace file path or a trace document`);
 }
 
-/** A token's layout: a catalogue name, or its slots as data; never a file. */
-function tokenLayout(x: unknown): Layout | undefined {
-  if (x === undefined) return undefined;
-  if (typeof x === 'string') {
-    if (!catalogueNames().includes(x)) throw new InputError(`replay token: layout ${JSON.stringify(x.slice(0, 60))} is not a catalogue layout; a token names a catalogue layout or carries its slots, never a file`);
-    return loadLayout(x);
-  }
-  const o = x as { name?: unknown; slots?: unknown };
-  if (typeof o?.name !== 'string' || !Array.isArray(o.slots)) throw new InputError('replay token: corrupt layout');
-  const slots: Record<string, number> = {};
-  for (const s of o.slots as unknown[]) {
-    if (!Array.isArray(s) || s.length !== 2 || typeof s[0] !== 'string' || typeof s[1] !== 'number') throw new InputError('replay token: corrupt layout slot');
-    slots[s[0]] = s[1];
-  }
-  return { ...toLayout({ name: o.name, slots, allowArchitectedOffsets: true } as LayoutData, 'replay token'), description: '(from a replay token)', source: 'replay token' };
-}
-
 /**
  * Re-run a counterexample (`nvconform replay`): each property judged on exactly that trace.
  * Resolves with the report whatever the verdict.
  */
-export async function replay(options: ReplayOptions): Promise<CheckReport> {
+export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const fn = 'replay';
   const { trace, extra: x } = traceOf(fn, options?.trace);
   let impl: ImplSpec | undefined = options.impl;
@@ -296,17 +339,19 @@ export async function replay(options: ReplayOptions): Promise<CheckReport> {
     }
     impl = x.impl;
   }
-  const m = implOf(fn, impl, options.layout, () => tokenLayout(x.layout));
-  const hostEcvTraps = options.hostEcvTraps ?? (x.hostEcvTraps === true);
+  const m = implOf(fn, impl, options.layout, () => layoutFromToken(x.layout));
+  notForObject(fn, m, options);
+  const hostEcvTraps = m.instance ? m.instance.declaration.host.ecvTraps : options.hostEcvTraps ?? (x.hostEcvTraps === true);
+  const host = m.instance ? {} : options.host !== undefined ? hostOf(fn, options.host) : (() => {
+    const h = hostFromToken(x.host);
+    return h ? { host: h } : {};
+  })();
   const tokenProp = typeof x.property === 'string' && isPropertyName(x.property) ? [x.property] : undefined;
   const properties = propertiesOf(fn, options, tokenProp ?? PROPERTY_NAMES);
-  const implementation = await createImplementation(m.spec, { layout: m.layout, hostEcvTraps, ...timeoutOf(fn, options.timeoutMs) }, m.registry);
-  try {
-    const r = await replayTrace(trace, { implementation, impl: m.spec, layout: m.layout, hostEcvTraps, properties });
-    return checkReport(r, renderReplay(trace, r, { timing: options.timing !== false }));
-  } finally {
-    await implementation.close?.();
-  }
+  const r = await replayTrace(trace, { impl: m.spec, registry: m.registry, layout: m.layout, hostEcvTraps, properties, ...host, ...timeoutOf(fn, options.timeoutMs) });
+  const timing = { timing: options.timing !== false };
+  const obs = replayJson(r, timing).observations as ObservationsReport | undefined;
+  return { ...checkReport(r.check, renderReplay(trace, r, timing)), observations: obs ?? null };
 }
 
 /**
@@ -319,15 +364,20 @@ export async function run(options: RunOptions): Promise<RunReport> {
   const { trace, extra: x } = traceOf(fn, options?.trace);
   const model = options.model ?? 'reference';
   if (model === 'reference') {
-    for (const k of ['layout', 'hostEcvTraps', 'timeoutMs'] as const) {
+    for (const k of ['layout', 'hostEcvTraps', 'host', 'timeoutMs'] as const) {
       if (options[k] !== undefined) throw new InputError(`run: options.${k} applies to an implementation, not to the reference (the architecture has no VNCR page and no host)`);
     }
     const e = await executeTrace(trace, undefined);
     return { model, layout: null, trace: traceDocument({ ...trace, observations: e.expected }), steps: stepReports(e) };
   }
-  const m = implOf(fn, model, options.layout, () => tokenLayout(x.layout));
+  const m = implOf(fn, model, options.layout, () => layoutFromToken(x.layout));
+  notForObject(fn, m, options);
   const hostEcvTraps = options.hostEcvTraps ?? (x.hostEcvTraps === true);
-  const implementation = await createImplementation(m.spec, { layout: m.layout, hostEcvTraps, ...timeoutOf(fn, options.timeoutMs) }, m.registry);
+  const host = options.host !== undefined ? hostOf(fn, options.host) : (() => {
+    const h = hostFromToken(x.host);
+    return h ? { host: h } : {};
+  })();
+  const implementation = await createImplementation(m.spec, { layout: m.layout, hostEcvTraps, ...host, ...timeoutOf(fn, options.timeoutMs) }, m.registry);
   try {
     const e = await executeTrace(trace, implementation);
     return { model: m.spec, layout: m.layout.name, trace: traceDocument({ ...trace, observations: e.observed ?? [] }), steps: stepReports(e) };
@@ -348,7 +398,7 @@ export async function layouts(options: LayoutsOptions = {}): Promise<LayoutsRepo
   const guests = options.guests ?? ['vhe', 'nvhe'];
   for (const g of guests) guestOf(fn, g);
   const o = {
-    hostEcvTraps: options.hostEcvTraps ?? false, runs: positive(fn, 'runs', options.runs, DEFAULT_CHECK_OPTIONS.runs), seed: seedOf(fn, options.seed),
+    hostEcvTraps: options.hostEcvTraps ?? false, ...hostOf(fn, options.host), runs: positive(fn, 'runs', options.runs, DEFAULT_CHECK_OPTIONS.runs), seed: seedOf(fn, options.seed),
     maxOps: positive(fn, 'maxOps', options.maxOps, DEFAULT_CHECK_OPTIONS.maxOps), ...(options.ecv !== undefined ? { ecv: !!options.ecv } : {}), ...depthOf(fn, options.depth),
   };
   const verdicts: LayoutVerdict[] = [];
@@ -356,8 +406,8 @@ export async function layouts(options: LayoutsOptions = {}): Promise<LayoutsRepo
   const none: Layout = { name: 'nv', description: '', slots: new Map(), source: 'nv' };
   return {
     layouts: verdicts.map((v) => layoutReport(v, o.seed, o.hostEcvTraps)),
-    baseline: Object.fromEntries(guests.map((g) => [g, { ...trapCost(none, g, { hostEcvTraps: o.hostEcvTraps, nv2: false }) }])),
-    options: { hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed, maxOps: o.maxOps, ecv: o.ecv ?? null },
+    baseline: Object.fromEntries(guests.map((g) => [g, { ...trapCost(none, g, { hostEcvTraps: o.hostEcvTraps, nv2: false, ...(o.host ? { host: o.host } : {}) }) }])),
+    options: { hostEcvTraps: o.hostEcvTraps, host: o.host ? hostData(o.host) : null, runs: o.runs, seed: o.seed, maxOps: o.maxOps, ecv: o.ecv ?? null },
   };
 }
 
@@ -370,10 +420,12 @@ export interface ModelOptions {
   readonly layout?: LayoutSpec;
   /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
   readonly hostEcvTraps?: boolean;
+  /** The host: as ImplementationOptions.host. Default: the exact host on the most capable CPU. */
+  readonly host?: HostData;
 }
 
 function builtin(name: string, o: ModelOptions): Implementation {
-  return BUILTINS.get(name)!({ layout: toLayout(o.layout ?? 'architected', `models.${name}: options.layout`), hostEcvTraps: o.hostEcvTraps ?? false });
+  return BUILTINS.get(name)!({ layout: toLayout(o.layout ?? 'architected', `models.${name}: options.layout`), hostEcvTraps: o.hostEcvTraps ?? false, ...hostOf(`models.${name}`, o.host) });
 }
 
 /** The built-in models, as Implementation objects to check, wrap or compare against, and the layouts they take. */

@@ -61,6 +61,16 @@ export interface LayoutData {
   readonly description?: string;
 }
 
+/** The built-in models' host, as data. */
+export interface HostData {
+  /** `exact`: nvconform's idealised host; `kvm`: mainline KVM's nested timer code. */
+  readonly profile?: 'exact' | 'kvm';
+  /** The physical CPU's features. */
+  readonly cpu?: readonly ('ecv' | 'ecv-poff' | 'wfxt' | 'vhe' | 'nv2p1')[];
+  /** The VM's counter offset (KVM_ARM_SET_COUNTER_OFFSET). */
+  readonly counterOffset?: Hex;
+}
+
 /** One op of a recorded run: what the architecture expected, what the implementation did. */
 export interface StepReport {
   readonly index: number;
@@ -141,17 +151,37 @@ export interface CheckReport {
     readonly impl: string;
     readonly layout: string;
     readonly hostEcvTraps: boolean;
+    /** The built-in host, when one was given. */
+    readonly host: HostData | null;
     readonly guest: GuestMode | null;
     readonly ecv: boolean | null;
     readonly runs: number;
     readonly maxOps: number;
     readonly seed: number;
     readonly properties: readonly PropertyName[];
+    /** Registers the search left out. */
+    readonly exclude: readonly string[];
   };
   readonly layout: LayoutData;
   readonly ms: number;
   /** The whole report as the command line prints it (`nvconform check` / `nvconform replay`). */
   readonly text: string;
+}
+
+/** A replay's comparison of the implementation's answers with the trace's own observations. */
+export interface ObservationsReport {
+  readonly verdict: 'pass' | 'fail';
+  /** Ops the implementation answered. */
+  readonly ops: number;
+  readonly divergentOp: number | null;
+  readonly expected: ObservationJson | null;
+  readonly observed: ObservationJson | null;
+}
+
+/** The result of `replay`: a check's report, and the comparison with the trace's own observations. */
+export interface ReplayReport extends CheckReport {
+  /** null when the trace has no observations (a token never has). */
+  readonly observations: ObservationsReport | null;
 }
 
 /** The result of `run`. */
@@ -191,7 +221,7 @@ export interface LayoutsReport {
   readonly layouts: readonly LayoutReport[];
   /** The cost with FEAT_NV only (every EL2 access traps), per guest mode judged. */
   readonly baseline: Readonly<Partial<Record<GuestMode, TrapCostData>>>;
-  readonly options: { readonly hostEcvTraps: boolean; readonly runs: number; readonly seed: number; readonly maxOps: number; readonly ecv: boolean | null };
+  readonly options: { readonly hostEcvTraps: boolean; readonly host: HostData | null; readonly runs: number; readonly seed: number; readonly maxOps: number; readonly ecv: boolean | null };
 }
 
 /** A property of the catalogue. */

@@ -6,8 +6,10 @@
  * and counters every family shares; the exhaustive search explores every trace over each family.
  */
 import { MASK64 } from '../../models/arch/bits.js';
-import { REGISTERS, type RegisterRow, type ValueClass } from '../../models/arch/registers.js';
-import type { Feature, GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
+import { HCR_E2H, HCR_TGE, REGISTERS, type RegisterRow, type ValueClass } from '../../models/arch/registers.js';
+import {
+  FEATURES, VOCABULARIES, VOCABULARY, type Feature, type GuestMode, type OpKind, type TraceConfig, type Vocabulary,
+} from '../../models/arch/vocabulary.js';
 import type { GenOp, ValueSpec } from '../engine/abstract-ops.js';
 
 export interface Letter {
@@ -50,6 +52,8 @@ export const VALUE_CLASSES: Readonly<Record<ValueClass, readonly (readonly [stri
   ],
   // At vEL2 with E2H=1 CNTKCTL_EL1 is CNTHCTL_EL2 (open; with ECV); with E2H=0 the EL0 controls.
   cntkctl: [['open', byGuest(0xc00n, 0x3n)], ['open, ECV', byGuest(0x1c00n, 0x0n)], ['closed', byGuest(0x0n, 0x303n)]],
+  // HCR_EL2: the guest hypervisor as its own host (TGE=1), and entering its guest (TGE=0); E2H as the mode has it.
+  hcr: [['TGE=1', byGuest(HCR_E2H | HCR_TGE, HCR_TGE)], ['TGE=0', byGuest(HCR_E2H, 0n)]],
   // a write to a counter is UNDEFINED: one letter is enough.
   counter: [['0x0', abs(0n)]],
 };
@@ -61,6 +65,7 @@ const TIME: readonly Letter[] = [
   { name: 'tick 2^32', ops: [{ k: 'tick', by: 1n << 32n }] },
   { name: 'wfi (limit 0x2)', ops: [{ k: 'wfi', limit: 2n }] },
   { name: 'wfi (limit 2^36)', ops: [{ k: 'wfi', limit: 1n << 36n }] },
+  { name: 'wfit (deadline now+0x2)', ops: [{ k: 'wfit', deadline: now(2n) }] },
   { name: 'preempt 0x1', ops: [{ k: 'preempt', by: 1n }] },
   { name: 'eret', ops: [{ k: 'eret' }] },
   { name: 'exit', ops: [{ k: 'exit' }] },
@@ -74,15 +79,15 @@ interface FamilySpec {
   readonly family: string;
   /** The `_EL02` aliases (true), the `_EL0` names (false), or whatever the family has. */
   readonly alias02?: boolean;
-  /** Registers that change this family's behaviour: its offset, CNTKCTL_EL1 (the E2H alias of CNTHCTL_EL2). */
+  /** Registers that change this family's behaviour: its offset, CNTKCTL_EL1 (the E2H alias of CNTHCTL_EL2), HCR_EL2 (TGE), its counter's SS view. */
   readonly with: readonly string[];
 }
 
 const FAMILY_SPECS: readonly FamilySpec[] = [
-  { name: 'EL1 virtual timer by its _EL02 names', family: 'CNTV', alias02: true, with: ['CNTVOFF_EL2'] },
-  { name: 'EL1 physical timer by its _EL02 names', family: 'CNTP', alias02: true, with: ['CNTPOFF_EL2', 'CNTKCTL_EL1'] },
-  { name: 'CNTV_*_EL0 names', family: 'CNTV', alias02: false, with: ['CNTVOFF_EL2'] },
-  { name: 'CNTP_*_EL0 names', family: 'CNTP', alias02: false, with: ['CNTPOFF_EL2', 'CNTKCTL_EL1'] },
+  { name: 'EL1 virtual timer by its _EL02 names', family: 'CNTV', alias02: true, with: ['CNTVOFF_EL2', 'CNTKCTL_EL12'] },
+  { name: 'EL1 physical timer by its _EL02 names', family: 'CNTP', alias02: true, with: ['CNTPOFF_EL2', 'CNTKCTL_EL1', 'HCR_EL2'] },
+  { name: 'CNTV_*_EL0 names', family: 'CNTV', alias02: false, with: ['CNTVOFF_EL2', 'CNTVCTSS_EL0'] },
+  { name: 'CNTP_*_EL0 names', family: 'CNTP', alias02: false, with: ['CNTPOFF_EL2', 'CNTKCTL_EL1', 'HCR_EL2', 'CNTPCTSS_EL0'] },
   { name: 'EL2 virtual timer (CNTHV_*)', family: 'CNTHV', with: [] },
   { name: 'EL2 physical timer (CNTHP_*)', family: 'CNTHP', with: [] },
 ];
@@ -121,25 +126,61 @@ function macros(spec: FamilySpec): Letter[] {
 }
 
 /** The alphabet of this version of nvconform: one op per letter, so a depth is a number of ops. */
-export const ALPHABET: Alphabet = { name: 'nvconform-alphabet/1', families: FAMILY_SPECS.map(family) };
+export const ALPHABET: Alphabet = { name: 'nvconform-alphabet/2', families: FAMILY_SPECS.map(family) };
 
 /** The same with macro letters (arm, poll) added to every family: `layouts --explore` verifies its answers with it. */
 export const MACRO_ALPHABET: Alphabet = {
-  name: 'nvconform-alphabet/1+macros',
+  name: 'nvconform-alphabet/2+macros',
   families: FAMILY_SPECS.map((spec) => ({ name: spec.name, letters: [...family(spec).letters, ...macros(spec)] })),
 };
 
 /** The counts the exhaustive search starts from: near 0 and near 2^64 (so that a large tick wraps). */
 export const ROOT_COUNTS: readonly bigint[] = [0n, MASK64 - 0xfn];
 
-/** The configs the exhaustive search starts from, within the pinned guest mode and FEAT_ECV. */
-export function roots(o: { readonly guest?: GuestMode; readonly ecv?: boolean }): TraceConfig[] {
+/**
+ * The configs the exhaustive search starts from, within the pinned guest mode and FEAT_ECV: a
+ * virtual CPU with FEAT_WFxT, without and with FEAT_ECV (and so FEAT_ECV_POFF), among the features
+ * the implementation offers (`offer`, default all).
+ */
+export function roots(o: { readonly guest?: GuestMode; readonly ecv?: boolean; readonly offer?: readonly Feature[] }): TraceConfig[] {
   const guests: GuestMode[] = o.guest ? [o.guest] : ['vhe', 'nvhe'];
-  const features: Feature[][] = o.ecv === undefined ? [[], ['ecv']] : o.ecv ? [['ecv']] : [[]];
-  return guests.flatMap((guest) => features.flatMap((f) => ROOT_COUNTS.map((count): TraceConfig => ({ guest, features: f, count, init: {} }))));
+  const offer = o.offer ?? FEATURES;
+  const ecvs = (o.ecv === undefined ? [false, true] : [o.ecv]).filter((e) => !e || offer.includes('ecv'));
+  const cpu = (ecv: boolean): Pick<TraceConfig, 'features' | 'absent'> => {
+    const features: Feature[] = [...(ecv ? ['ecv' as const] : []), ...(offer.includes('wfxt') ? ['wfxt' as const] : [])];
+    return ecv && !offer.includes('ecv-poff') ? { features, absent: ['ecv-poff'] } : { features };
+  };
+  return guests.flatMap((guest) => ecvs.flatMap((e) => ROOT_COUNTS.map((count): TraceConfig => ({ guest, ...cpu(e), count, init: {} }))));
 }
 
 /** One line: the alphabet's name, families and letters. */
 export function alphabetSummary(a: Alphabet = ALPHABET): string {
   return `${a.name} (${a.families.length} families, ${Math.min(...a.families.map((f) => f.letters.length))}-${Math.max(...a.families.map((f) => f.letters.length))} letters each)`;
+}
+
+/** The registers an abstract op touches (its name, and at vEL1 the alias it may take). */
+export function opRegisters(g: GenOp): readonly string[] {
+  return g.k === 'msr' || g.k === 'mrs' ? [g.reg] : [];
+}
+
+/**
+ * The alphabet an implementation of trace vocabulary `vocabulary` can be asked, without the letters
+ * that touch `exclude` (registers a user has set aside to look past a known divergence). Its name
+ * says both, so every claim made over it does.
+ */
+export function restrictAlphabet(a: Alphabet, o: { readonly exclude?: readonly string[]; readonly vocabulary?: Vocabulary }): Alphabet {
+  const exclude = o.exclude ?? [];
+  const v = o.vocabulary ?? VOCABULARY;
+  if (!exclude.length && v === VOCABULARY) return a;
+  const newer = new Set(REGISTERS.filter((r) => (r.since ?? 1) > v).map((r) => r.name));
+  const ops = VOCABULARIES[v].ops;
+  const keep = (l: Letter): boolean =>
+    l.ops.every((g) => ops.includes(genOpKind(g)) && opRegisters(g).every((r) => !exclude.includes(r) && !newer.has(r)));
+  const name = `${a.name}${v !== VOCABULARY ? ` in trace vocabulary ${v}` : ''}${exclude.length ? ` without ${[...exclude].sort().join(', ')}` : ''}`;
+  return { name, families: a.families.map((f) => ({ name: f.name, letters: f.letters.filter(keep) })) };
+}
+
+/** The concrete op kind an abstract op becomes. */
+export function genOpKind(g: GenOp): OpKind {
+  return g.k === 'tickTo' ? 'tick' : g.k;
 }

@@ -16,9 +16,9 @@
 import { cnthctlField, fieldBit } from '../../models/arch/cnthctl.js';
 import { MASK64, u64 } from '../../models/arch/bits.js';
 import type { OffsetRule } from '../../models/arch/offsets.js';
-import { REGISTERS, featureTest, meaningOf, trapFires, type Meaning, type RegisterRow } from '../../models/arch/registers.js';
+import { REGISTERS, meaningOf, trapFires, type Meaning, type RegisterRow } from '../../models/arch/registers.js';
 import { TIMER_CONDITION } from '../../models/arch/timers.js';
-import type { El, GuestMode } from '../../models/arch/vocabulary.js';
+import { FEATURES, type El, type Feature, type GuestMode } from '../../models/arch/vocabulary.js';
 import type { ReferenceModel } from '../../models/reference/reference.js';
 import type { OpContext } from '../../properties/types.js';
 
@@ -49,8 +49,7 @@ export function cellOf(c: Pick<OpContext, 'op' | 'el' | 'row'> & { readonly ref:
   let trap = '-';
   if (c.el === 1 && m.kind !== 'undefined' && hasRules(row, guest)) {
     const cnthctl = ref.effective(ref.table.core.cnthctl);
-    const has = featureTest(ref.config.features);
-    trap = row.el1Traps.some((r) => trapFires(r, cnthctl, guest === 'vhe', has, false)) ? 'trap' : 'open';
+    trap = row.el1Traps.some((r) => trapFires(r, cnthctl, guest === 'vhe', ref.has, false)) ? 'trap' : 'open';
   }
   const rule = m.kind === 'undefined' ? undefined : ruleOf(m);
   const offValue = rule === undefined || rule === 'none' ? undefined : ref.offsetFor(rule);
@@ -60,14 +59,17 @@ export function cellOf(c: Pick<OpContext, 'op' | 'el' | 'row'> & { readonly ref:
   return cellKey(row.name, c.el, guest, trap, off, wrap);
 }
 
-/** Every cell a check with these pins can reach. */
-export function reachableCells(o: { readonly guest?: GuestMode; readonly ecv?: boolean }): string[] {
+/** Every cell a check with these pins can reach, on an implementation that offers the features `offer` (default all). */
+export function reachableCells(o: { readonly guest?: GuestMode; readonly ecv?: boolean; readonly offer?: readonly Feature[]; readonly exclude?: readonly string[] }): string[] {
   const guests: GuestMode[] = o.guest ? [o.guest] : ['vhe', 'nvhe'];
-  const ecvs = o.ecv === undefined ? [false, true] : [o.ecv];
+  const offer = o.offer ?? FEATURES;
+  const ecvs = (o.ecv === undefined ? [false, true] : [o.ecv]).filter((e) => !e || offer.includes('ecv'));
+  // FEAT_VHE is present unless a config says it is absent; the ECV features come with an ECV config.
+  const possible = (f: Feature): boolean => offer.includes(f) && (f === 'vhe' || f === 'wfxt' || ecvs.includes(true));
   const out = new Set<string>();
   for (const guest of guests) {
     for (const row of REGISTERS) {
-      if (row.feature && !(row.feature === 'ecv' && ecvs.includes(true))) continue;
+      if ((row.feature && !possible(row.feature)) || o.exclude?.includes(row.name)) continue;
       for (const el of [2, 1] as const) {
         const m = meaningOf(row, el, guest);
         const trapStates = el === 1 && m.kind !== 'undefined' && hasRules(row, guest)

@@ -4,22 +4,23 @@
  * minimal trace with its replay token.
  */
 import fc from 'fast-check';
-import { type NvcError } from '../../models/arch/errors.js';
+import { ImplementationError } from '../../models/arch/errors.js';
 import type { Implementation } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
-import type { GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
+import { FEATURES, VOCABULARIES, VOCABULARY, type GuestMode, type TraceConfig, type Vocabulary } from '../../models/arch/vocabulary.js';
+import { REGISTERS } from '../../models/arch/registers.js';
 import { catalogueNames } from '../../models/layouts/catalogue.js';
 import { loadLayout } from '../../models/layouts/load.js';
 import { propertyByName, PROPERTY_NAMES, type Property, type PropertyName } from '../../properties/index.js';
-import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
+import { BUILTINS, createImplementation, type HostOptions, type Registry } from '../engine/registry.js';
 import { Runner, runTrace, runTraceSync, type Outcome } from '../engine/runner.js';
 import { encodeToken } from '../trace/token.js';
 import { traceArb, type GenOp } from './generate.js';
-import type { Alphabet } from './alphabet.js';
+import { ALPHABET, restrictAlphabet, type Alphabet } from './alphabet.js';
 import { cellOf, reachableCells } from './cells.js';
 import { directedArb, directedExamples } from './directed.js';
 import { exhaustive, type ExhaustiveResult } from './exhaustive.js';
-import { minimize } from './shrink.js';
+import { completed, failureKind, minimize, type FailureKind } from './shrink.js';
 import { Coverage, type FoundBy } from './stats.js';
 
 export interface CheckOptions {
@@ -27,8 +28,12 @@ export interface CheckOptions {
   readonly impl: string;
   /** VNCR layout: catalogue name or file, or a loaded layout. Default `architected`. */
   readonly layout: string | Layout;
-  /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
+  /** The exact host uses FEAT_ECV's traps (the physical CPU must have ECV). Default false. */
   readonly hostEcvTraps: boolean;
+  /** The built-in models' host: profile, physical CPU, counter offset. Default: the exact host on the most capable CPU. */
+  readonly host?: HostOptions;
+  /** An external implementation's trace vocabulary (1 or 2). Default: 1, or what a module plug-in declares. */
+  readonly vocabulary?: Vocabulary;
   /** Pin the guest mode. Default: both, chosen per trace. */
   readonly guest?: GuestMode;
   /** Pin FEAT_ECV of the virtual CPU. Default: both, chosen per trace. */
@@ -57,6 +62,11 @@ export interface CheckOptions {
   readonly depth?: number;
   /** The exhaustive phase's alphabet. Default ALPHABET (one op per letter). */
   readonly alphabet?: Alphabet;
+  /**
+   * Registers no generated or enumerated trace touches, to look past a divergence already known
+   * (the exhaustive claim names them). Default none.
+   */
+  readonly exclude?: readonly string[];
 }
 
 /** The exhaustive phase's depth by default (CheckOptions.depth). */
@@ -87,6 +97,10 @@ export interface PropertyResult {
   readonly exhaustive?: ExhaustiveSummary;
   /** Which phase found the counterexample. */
   readonly phase?: FoundBy;
+  /** False when the counterexample did not fail again on a rerun: it is shown as first observed. */
+  readonly reproducible?: boolean;
+  /** An implementation failure met while shrinking a property's counterexample: reported beside it. */
+  readonly sideFailure?: { readonly explanation: string; readonly token: string; readonly outcome: Outcome };
 }
 
 /** What the exhaustive phase covered: every trace of at most `completedDepth` ops over `alphabet`. */
@@ -105,15 +119,22 @@ export interface ReplayInfo {
   readonly impl: string;
   readonly layout: string | { readonly name: string; readonly slots: [string, number][] };
   readonly hostEcvTraps: boolean;
+  /** The host when it is not the default: profile, CPU features, counter offset (hex). */
+  readonly host?: { readonly profile?: string; readonly cpu?: readonly string[]; readonly counterOffset?: string };
   readonly property?: PropertyName;
 }
 
-export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layout: Layout, property?: PropertyName): ReplayInfo {
+export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps' | 'host'>, layout: Layout, property?: PropertyName): ReplayInfo {
   const catalogued = catalogueNames().includes(layout.name) && /(^|[\\/])models[\\/]layouts[\\/][^\\/]+\.json$/.test(layout.source);
+  const h = o.host;
+  const host = h && (h.profile || h.cpu || h.counterOffset)
+    ? { ...(h.profile ? { profile: h.profile } : {}), ...(h.cpu ? { cpu: [...h.cpu] } : {}), ...(h.counterOffset ? { counterOffset: `0x${h.counterOffset.toString(16)}` } : {}) }
+    : undefined;
   return {
     impl: o.impl,
     layout: catalogued ? layout.name : { name: layout.name, slots: [...layout.slots] },
     hostEcvTraps: o.hostEcvTraps,
+    ...(host ? { host } : {}),
     ...(property ? { property } : {}),
   };
 }
@@ -121,24 +142,27 @@ export function replayInfo(o: Pick<CheckOptions, 'impl' | 'hostEcvTraps'>, layou
 /** Rounds of search for a shorter counterexample after shrinking (CheckOptions.shorterRounds). */
 export const DEFAULT_SHORTER_ROUNDS = 3;
 
-/** An implementation instance and whether it has failed (crashed, broke the protocol) in this check. */
-export interface Driven {
-  readonly impl: Implementation;
-  failure: NvcError | undefined;
-}
-
 export async function check(options: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const layout = typeof options.layout === 'string' ? loadLayout(options.layout) : options.layout;
   const coverage = options.stats ? new Coverage({ ...(options.guest ? { guest: options.guest } : {}), ...(options.ecv !== undefined ? { ecv: options.ecv } : {}) }) : undefined;
-  const impl = await createImplementation(options.impl, {
-    layout, hostEcvTraps: options.hostEcvTraps, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-  }, options.registry ?? BUILTINS);
-  const driven: Driven = { impl, failure: undefined };
+  let impl: Implementation;
+  try {
+    impl = await createImplementation(options.impl, {
+      layout, hostEcvTraps: options.hostEcvTraps, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.host ? { host: options.host } : {}), ...(options.vocabulary !== undefined ? { vocabulary: options.vocabulary } : {}),
+    }, options.registry ?? BUILTINS);
+  } catch (e) {
+    // An implementation that fails while being made (its factory throws) fails every property.
+    if (!(e instanceof ImplementationError)) throw e;
+    const explanation = `the implementation failed before any trace: ${e.message}`;
+    const results = options.properties.map((property): PropertyResult => ({ property, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation }));
+    return { verdict: 'fail', results, options, layout, ms: performance.now() - t0 };
+  }
   const results: PropertyResult[] = [];
   try {
     for (const name of options.properties) {
-      results.push(await checkProperty(propertyByName(name), options, layout, driven, coverage));
+      results.push(await checkProperty(propertyByName(name), options, layout, impl, coverage));
     }
   } finally {
     await impl.close?.();
@@ -149,40 +173,36 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   };
 }
 
-/** Run one trace and remember an implementation failure. */
-export async function runDriven(d: Driven, r: Runner, config: TraceConfig, ops: readonly GenOp[]): Promise<Outcome> {
-  const o = await runTrace(r, config, ops);
-  if (o.failure) d.failure ??= o.failure;
-  return o;
-}
-
-function runDrivenSync(d: Driven, r: Runner, config: TraceConfig, ops: readonly GenOp[]): Outcome {
-  const o = runTraceSync(r, config, ops);
-  if (o.failure) d.failure ??= o.failure;
-  return o;
-}
-
-async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Driven, coverage?: Coverage): Promise<PropertyResult> {
+async function checkProperty(p: Property, o: CheckOptions, layout: Layout, impl: Implementation, coverage?: Coverage): Promise<PropertyResult> {
   const t0 = performance.now();
-  const runner = new Runner(d.impl, { property: p, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
+  // hosts: the host's placement is kept with the counterexample's records (the HTML timeline shows
+  // it); records are made only for the run that is reported.
+  const runner = new Runner(impl, { property: p, hosts: true, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
   // Shrinking and the search for shorter traces re-run failures: keep them out of --stats.
-  const quiet = coverage ? new Runner(d.impl, { property: p }) : runner;
+  const quiet = coverage ? new Runner(impl, { property: p, hosts: true }) : runner;
+  // What the implementation can be asked: its trace vocabulary, the features its host offers, less what the user set aside.
+  const vocabulary = impl.declaration.vocabulary ?? VOCABULARY;
+  const offer = (impl.declaration.host.vcpuFeatures ?? FEATURES).filter((f) => VOCABULARIES[vocabulary].features.includes(f));
+  const exclude = o.exclude ?? [];
+  const newer = REGISTERS.filter((r) => (r.since ?? 1) > vocabulary).map((r) => r.name);
   const dummy = runner.runContext({ guest: o.guest ?? 'vhe', features: o.ecv ? ['ecv'] : [], count: 0n, init: {} });
   const na = p.inapplicable?.(dummy);
   if (na) return { property: p.name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na };
   const staticFault = p.staticCheck?.(dummy);
-  const sync = d.impl.declaration.sync;
+  const sync = impl.declaration.sync;
 
   // Phase 1: every trace of at most `depth` ops over the alphabet.
-  const canSnapshot = typeof d.impl.snapshot === 'function' && typeof d.impl.restore === 'function';
+  const canSnapshot = typeof impl.snapshot === 'function' && typeof impl.restore === 'function';
   const depth = o.depth ?? (canSnapshot ? DEFAULT_DEPTH : DEFAULT_REPLAY_DEPTH);
   let exh: ExhaustiveSummary | undefined;
   // The cells the exhaustive phase reaches; the random phase aims traces at the others.
   const reached = new Set<string>();
   if (depth > 0) {
     if (coverage) coverage.phase = 'exhaustive';
-    const r = await exhaustive(d.impl, p, {
-      depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.alphabet ? { alphabet: o.alphabet } : {}),
+    const r = await exhaustive(impl, p, {
+      depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+      alphabet: restrictAlphabet(o.alphabet ?? ALPHABET, { exclude, vocabulary }),
+      offer,
       observe: (c) => {
         const k = cellOf(c);
         if (k !== undefined) reached.add(k);
@@ -190,36 +210,77 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
       },
     });
     if (coverage) coverage.phase = 'random';
-    const { counterexample: ce, ms: _ms, ...summary } = r;
+    const { counterexample: ce, ms: _ms, reproducible, ...summary } = r;
     exh = summary;
     if (ce) {
-      if (ce.failure) d.failure ??= ce.failure;
+      // The shortest trace of the search: a property violation or an implementation failure, as found.
       const token = encodeToken({ config: ce.config, ops: ce.ops }, replayInfo(o, layout, p.name));
       const explanation = (staticFault ? `${staticFault}; ` : '') + ce.violation!.explanation;
       return {
         property: p.name, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: r.transitions + ce.ops.length, ms: performance.now() - t0,
-        counterexample: ce, explanation, token, exhaustive: exh, phase: 'exhaustive',
+        counterexample: ce, explanation, token, exhaustive: exh, phase: 'exhaustive', ...(reproducible === false ? { reproducible: false } : {}),
       };
     }
   }
   const withExh = exh ? { exhaustive: exh } : {};
 
   let opsExecuted = exh?.transitions ?? 0;
+  // The first failing run decides what is being looked for: a property violation, or an
+  // implementation failure (then fast-check does not shrink it: a failure of an implementation
+  // need not recur, and shrinking is ours). After it, only failures of the same kind count; an
+  // implementation failure met while shrinking a violation is kept for the report.
+  let kind: FailureKind | undefined;
   let stop = false;
-  // The first failure ends the search; what follows (fast-check's shrinking, the greedy pass,
-  // the search for shorter traces) re-runs failures and is kept out of --stats.
+  let side: Outcome | undefined;
+  /** The outcome of the last run fast-check counted as failing: its counterexample, as observed. */
+  let lastFailing: Outcome | undefined;
+  const internal: { error?: unknown; seen: boolean } = { seen: false };
   let current = runner;
   const judged = (out: Outcome): boolean => {
     opsExecuted += out.ops.length;
-    if (d.failure) stop = true; // a broken implementation is reported as found, not shrunk against
-    if (out.violation) current = quiet;
-    return out.violation === undefined;
+    const k = failureKind(out);
+    if (k === undefined) return true;
+    if (kind === undefined) {
+      kind = k;
+      current = quiet;
+      if (k === 'failure') stop = true;
+    } else if (k !== kind) {
+      if (k === 'failure') side ??= out;
+      return true;
+    }
+    lastFailing = out;
+    return false;
   };
-  const predicate = async ([config, gops]: [TraceConfig, GenOp[]]): Promise<boolean> =>
-    stop || judged(await runDriven(d, current, config, gops));
-  const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean =>
-    stop || judged(runDrivenSync(d, current, config, gops));
-  const pins = { ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) };
+  // The checker's own errors are not counterexamples: fast-check must not shrink them.
+  const internalError = (e: unknown): boolean => {
+    if (!internal.seen) Object.assign(internal, { error: e, seen: true });
+    stop = true;
+    return true;
+  };
+  const predicate = async ([config, gops]: [TraceConfig, GenOp[]]): Promise<boolean> => {
+    if (stop) return true;
+    let out: Outcome;
+    try {
+      out = await runTrace(current, config, gops);
+    } catch (e) {
+      return internalError(e);
+    }
+    return judged(out);
+  };
+  const syncPredicate = ([config, gops]: [TraceConfig, GenOp[]]): boolean => {
+    if (stop) return true;
+    let out: Outcome;
+    try {
+      out = runTraceSync(current, config, gops);
+    } catch (e) {
+      return internalError(e);
+    }
+    return judged(out);
+  };
+  const pins = {
+    ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), offer, vocabulary,
+    ...(exclude.length || newer.length ? { exclude: [...exclude, ...newer] } : {}),
+  };
   const focused = traceArb({ maxOps: o.maxOps, ...pins });
   const unreached = reachableCells(pins).filter((k) => !reached.has(k));
   const directed = directedArb(unreached, { ...pins, maxOps: o.maxOps });
@@ -230,6 +291,7 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   const details = sync
     ? fc.check(fc.property(arb, syncPredicate), params)
     : await fc.check(fc.asyncProperty(arb, predicate), params);
+  if (internal.seen) throw internal.error;
   if (details.failed && details.counterexample === null) {
     // fast-check caught an exception that is not a counterexample: the checker's own failure.
     const e = (details as { errorInstance?: unknown }).errorInstance;
@@ -237,29 +299,41 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, d: Dr
   }
 
   const base = { property: p.name, runs: details.numRuns, shrinks: details.numShrinks, directed: Math.min(examples.length, details.numRuns) };
-  if (!details.failed || !details.counterexample) {
+  if (!details.failed || !details.counterexample || !lastFailing) {
     const ms = performance.now() - t0;
     if (staticFault) return { ...base, verdict: 'fail', opsExecuted, ms, explanation: staticFault, ...withExh };
     return { ...base, verdict: 'pass', opsExecuted, ms, ...withExh };
   }
   const [config, gops] = details.counterexample[0];
-  const rerun = (c: TraceConfig, g: readonly GenOp[]): Promise<Outcome> => runDriven(d, quiet, c, g);
-  let minimal = await minimize(quiet, rerun, config, gops, (n) => (opsExecuted += n));
+  const rerun = async (c: TraceConfig, g: readonly GenOp[]): Promise<Outcome> => runTrace(quiet, c, g);
+  const count = (n: number): void => {
+    opsExecuted += n;
+  };
+  let minimal = await minimize(quiet, rerun, config, gops, lastFailing, count);
   // fast-check stops at a local minimum. Look for a strictly shorter counterexample: traces
   // capped one op below the best, on a few derived seeds (deterministic for a given seed).
-  for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.ops.length > 1 && !d.failure; round++) {
-    const cap = minimal.ops.length - 1;
-    const shorter = traceArb({ maxOps: cap, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}) });
+  // Not for an implementation failure: a broken implementation is reported as found.
+  for (let round = 1; round <= (o.shorterRounds ?? DEFAULT_SHORTER_ROUNDS) && minimal.outcome.ops.length > 1 && kind === 'violation' && minimal.reproducible; round++) {
+    const cap = minimal.outcome.ops.length - 1;
+    const shorter = traceArb({ maxOps: cap, ...pins });
+    lastFailing = undefined;
     const again = sync
       ? fc.check(fc.property(shorter, syncPredicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) })
       : await fc.check(fc.asyncProperty(shorter, predicate), { seed: o.seed + round * 7919, numRuns: Math.max(o.runs, 3000) });
-    if (!again.failed || !again.counterexample) continue;
+    if (internal.seen) throw internal.error;
+    if (!again.failed || !again.counterexample || !lastFailing) continue;
     const [c2, g2] = again.counterexample[0];
-    const m2 = await minimize(quiet, rerun, c2, g2, (n) => (opsExecuted += n));
-    if (m2.ops.length < minimal.ops.length) minimal = m2;
+    const m2 = await minimize(quiet, rerun, c2, g2, lastFailing, count);
+    if (m2.reproducible && m2.outcome.ops.length < minimal.outcome.ops.length) minimal = { ...m2, ...(minimal.sideFailure && !m2.sideFailure ? { sideFailure: minimal.sideFailure } : {}) };
   }
-  const token = encodeToken({ config: minimal.config, ops: minimal.ops }, replayInfo(o, layout, p.name));
-  const explanation = (staticFault ? `${staticFault}; ` : '') + minimal.violation!.explanation;
+  const sideFailure = minimal.sideFailure ?? (side ? completed(side) : undefined);
+  const ce = minimal.outcome;
+  const token = encodeToken({ config: ce.config, ops: ce.ops }, replayInfo(o, layout, p.name));
+  const explanation = (staticFault ? `${staticFault}; ` : '') + ce.violation!.explanation;
   const phase: FoundBy = details.numRuns <= examples.length ? 'directed' : 'random';
-  return { ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: minimal, explanation, token, ...withExh, phase };
+  return {
+    ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: ce, explanation, token, ...withExh, phase,
+    ...(minimal.reproducible ? {} : { reproducible: false }),
+    ...(sideFailure ? { sideFailure: { explanation: sideFailure.violation!.explanation, token: encodeToken({ config: sideFailure.config, ops: sideFailure.ops }, replayInfo(o, layout, p.name)), outcome: sideFailure } } : {}),
+  };
 }

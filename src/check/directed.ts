@@ -10,7 +10,7 @@ import { MASK64, u64 } from '../../models/arch/bits.js';
 import { cnthctlField, e2h1Bit, fieldMask } from '../../models/arch/cnthctl.js';
 import { REGISTERS, REGISTER_BY_NAME, meaningOf, type RegisterRow } from '../../models/arch/registers.js';
 import { TIMER_CONDITION } from '../../models/arch/timers.js';
-import type { El, Feature, GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
+import { FEATURES, type El, type Feature, type GuestMode, type TraceConfig } from '../../models/arch/vocabulary.js';
 import type { GenOp } from '../engine/abstract-ops.js';
 import { genOpArb, valueArbFor } from './generate.js';
 
@@ -34,7 +34,18 @@ function parseCell(key: string): Cell | undefined {
 const OFFSET = 0x40n;
 
 /** The fixed part of a cell's trace: its config and the ops up to and including the access. */
-export function directedSkeleton(key: string, pins: { readonly ecv?: boolean }): { config: TraceConfig; ops: GenOp[]; access: GenOp } | undefined {
+/** What a check pins: FEAT_ECV of the virtual CPU, and the features the implementation offers (default all). */
+export interface DirectedPins {
+  readonly ecv?: boolean;
+  readonly offer?: readonly Feature[];
+  /** Registers no trace may touch (CheckOptions.exclude): a skeleton that needs one is left out. */
+  readonly exclude?: readonly string[];
+}
+
+const touches = (ops: readonly GenOp[], exclude: readonly string[] | undefined): boolean =>
+  !!exclude?.length && ops.some((g) => (g.k === 'msr' || g.k === 'mrs') && exclude.includes(g.reg));
+
+export function directedSkeleton(key: string, pins: DirectedPins): { config: TraceConfig; ops: GenOp[]; access: GenOp } | undefined {
   const c = parseCell(key);
   if (!c) return undefined;
   const m = meaningOf(c.row, c.el, c.guest);
@@ -43,7 +54,7 @@ export function directedSkeleton(key: string, pins: { readonly ecv?: boolean }):
   const wantOff = c.off === 'off≠0';
   // The nested guest's traps: everything open, then the first rule of the access closed if the cell says so.
   let cnthctl = fieldMask(cnthctlField('EL1PTEN'), e2h) | fieldMask(cnthctlField('EL1PCTEN'), e2h);
-  let ecv = c.row.feature === 'ecv' || (wantOff && rule === 'cntpoff');
+  let ecv = c.row.feature === 'ecv' || c.row.feature === 'ecv-poff' || (wantOff && rule === 'cntpoff');
   if (c.trap === 'trap') {
     const r = c.row.el1Traps.find((t) => !t.nv101Only);
     if (r) {
@@ -53,11 +64,16 @@ export function directedSkeleton(key: string, pins: { readonly ecv?: boolean }):
     }
   }
   if (wantOff && rule === 'cntpoff') cnthctl |= e2h1Bit('ECV');
+  const offer = pins.offer ?? FEATURES;
   if (pins.ecv !== undefined && pins.ecv !== ecv) {
     if (ecv) return undefined; // the pins make the cell unreachable
     ecv = pins.ecv;
   }
+  if (ecv && !offer.includes('ecv')) return undefined;
+  const needPoff = c.row.feature === 'ecv-poff' || (wantOff && rule === 'cntpoff');
+  if (ecv && needPoff && !offer.includes('ecv-poff')) return undefined;
   const features: Feature[] = ecv ? ['ecv'] : [];
+  const cpu = ecv && !offer.includes('ecv-poff') ? { features, absent: ['ecv-poff' as const] } : { features };
   const off = wantOff ? OFFSET : 0n;
   const timerWrap = c.wrap === 'near-wrap' && m.kind === 'timer';
   // Near a wrap: the timer's count (count - offset) two before 2^64, so that a deadline one ahead lies at the wrap.
@@ -83,11 +99,12 @@ export function directedSkeleton(key: string, pins: { readonly ecv?: boolean }):
   if (timerWrap) ops.push({ k: 'tickTo', rel: 0n });
   if (c.el === 1) ops.push({ k: 'eret' });
   const access: GenOp = { k: 'mrs', reg: c.row.name };
-  return { config: { guest: c.guest, features, count, init: {} }, ops, access };
+  if (touches([...ops, access], pins.exclude)) return undefined;
+  return { config: { guest: c.guest, ...cpu, count, init: {} }, ops, access };
 }
 
 /** One trace per cell: its skeleton, the access a read (the cells the pins make unreachable are left out). */
-export function directedExamples(cells: readonly string[], pins: { readonly ecv?: boolean }): [TraceConfig, GenOp[]][] {
+export function directedExamples(cells: readonly string[], pins: DirectedPins): [TraceConfig, GenOp[]][] {
   return cells.flatMap((k) => {
     const s = directedSkeleton(k, pins);
     return s ? [[s.config, [...s.ops, s.access]] as [TraceConfig, GenOp[]]] : [];
@@ -95,7 +112,7 @@ export function directedExamples(cells: readonly string[], pins: { readonly ecv?
 }
 
 /** Traces aimed at `cells` (keys of cells.ts), each a skeleton with a random access value and a random tail. */
-export function directedArb(cells: readonly string[], pins: { readonly ecv?: boolean; readonly maxOps: number }): fc.Arbitrary<[TraceConfig, GenOp[]]> | undefined {
+export function directedArb(cells: readonly string[], pins: DirectedPins & { readonly maxOps: number }): fc.Arbitrary<[TraceConfig, GenOp[]]> | undefined {
   const skeletons = cells.flatMap((k) => {
     const s = directedSkeleton(k, pins);
     return s ? [s] : [];

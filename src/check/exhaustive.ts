@@ -7,7 +7,7 @@
  */
 import { NvcError } from '../../models/arch/errors.js';
 import type { Implementation } from '../../models/arch/implementation.js';
-import type { Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import type { Feature, Op, TraceConfig } from '../../models/arch/vocabulary.js';
 import type { OpContext, Property } from '../../properties/types.js';
 import { asGenOps } from '../engine/abstract-ops.js';
 import { Runner, runTrace, type Outcome, type RunnerSnapshot } from '../engine/runner.js';
@@ -20,6 +20,8 @@ export interface ExhaustiveOptions {
   readonly guest?: TraceConfig['guest'];
   /** Pin FEAT_ECV of the roots. Default: with and without. */
   readonly ecv?: boolean;
+  /** The virtual-CPU features the implementation offers (the roots use only these). Default: all. */
+  readonly offer?: readonly Feature[];
   /** The alphabet. Default: ALPHABET. */
   readonly alphabet?: Alphabet;
   /** Stop after this many transitions; the result then says which depth was completed. Default: no limit. */
@@ -48,6 +50,8 @@ export interface ExhaustiveResult {
   readonly ms: number;
   /** A shortest counterexample, recorded, if there is one within the scope. */
   readonly counterexample?: Outcome;
+  /** False when the counterexample did not fail again on the recording rerun: it is shown as first observed. */
+  readonly reproducible?: boolean;
 }
 
 interface Node {
@@ -94,8 +98,9 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   const halves = new Uint32Array(words.buffer);
   const binary = typeof impl.keyInto === 'function';
   // Roots that differ only in their count share an index: the count is in the reference's state.
-  const kinds = [...new Set(rootConfigs.map((c) => `${c.guest} ${c.features.join(',')}`))];
-  const configIndex = new Map(rootConfigs.map((c) => [c, kinds.indexOf(`${c.guest} ${c.features.join(',')}`)]));
+  const kindOf = (c: TraceConfig): string => `${c.guest} ${c.features.join(',')} -${(c.absent ?? []).join(',')}`;
+  const kinds = [...new Set(rootConfigs.map(kindOf))];
+  const configIndex = new Map(rootConfigs.map((c) => [c, kinds.indexOf(kindOf(c))]));
   const productKey = (_family: number, config: TraceConfig): StateKey => {
     words[0] = BigInt(configIndex.get(config) ?? 0);
     let n = runner.refKeyInto(words, 1);
@@ -119,7 +124,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     if (isPromise(r)) await r;
     for (const op of path(n)) {
       const x = impl.step(op);
-      runner.judgeOp(op, isPromise(x) ? await x : x);
+      runner.accept(op, isPromise(x) ? await x : x);
     }
     runner.restore(n.runner);
   };
@@ -140,7 +145,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
         if (isPromise(r)) await r;
       } catch (e) {
         if (!(e instanceof NvcError)) throw e;
-        return finish(0, await record(impl, property, config, []));
+        return finish(0, await record(impl, property, config, [], { violation: undefined, failure: e }));
       }
       const k = productKey(f, config);
       if (visited[f]!.get(k) !== undefined) continue;
@@ -176,9 +181,9 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
             obs = isPromise(x) ? await x : x;
           } catch (e) {
             if (!(e instanceof NvcError)) throw e;
-            return finish(d - 1, await record(impl, property, n.config, [...path(n), ...done]));
+            return finish(d - 1, await record(impl, property, n.config, [...path(n), ...done], { violation: undefined, failure: e }));
           }
-          if (runner.judgeOp(op, obs)) return finish(d - 1, await record(impl, property, n.config, [...path(n), ...done]));
+          if (runner.accept(op, obs)) return finish(d - 1, await record(impl, property, n.config, [...path(n), ...done], runner.outcome));
         }
         if (!valid || done.length === 0) continue;
         if (!merged) {
@@ -204,11 +209,12 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   }
   return finish(completed);
 
-  function finish(completedDepth: number, counterexample?: Outcome): ExhaustiveResult {
+  function finish(completedDepth: number, found?: { outcome: Outcome; reproducible: boolean }): ExhaustiveResult {
+    const counterexample = found?.outcome;
     return {
       alphabet: alphabet.name, unit: alphabet.families.every((f) => f.letters.every((l) => l.ops.length === 1)) ? 'op' : 'letter', depth: o.depth, completedDepth, families: alphabet.families.length, roots: rootConfigs.length,
       traces: countTraces(nodes, completedDepth), states: nodes.length, transitions, merged, ms: performance.now() - t0,
-      ...(counterexample ? { counterexample } : {}),
+      ...(counterexample ? { counterexample } : {}), ...(found && !found.reproducible ? { reproducible: false } : {}),
     };
   }
 }
@@ -236,12 +242,19 @@ function countTraces(nodes: readonly Node[], depth: number): number {
 }
 
 /** The counterexample's recorded run, as every report shows one. */
-async function record(impl: Implementation, property: Property, config: TraceConfig, ops: readonly Op[]): Promise<Outcome> {
-  const r = new Runner(impl, { property });
+/**
+ * The counterexample's recorded run, as every report shows one. An implementation that does not
+ * fail again on the rerun (a failure that does not recur) is reported as first observed: the
+ * violation or failure the search met, on the rerun's records.
+ */
+async function record(impl: Implementation, property: Property, config: TraceConfig, ops: readonly Op[], first: Pick<Outcome, 'violation' | 'failure'>): Promise<{ outcome: Outcome; reproducible: boolean }> {
+  const r = new Runner(impl, { property, hosts: true });
   r.record = true;
   const out = await runTrace(r, config, asGenOps(ops));
-  if (!out.violation) throw new NvcError('internal error: the counterexample did not fail again (non-deterministic implementation?)', 1);
-  return out;
+  if (out.violation) return { outcome: out, reproducible: true };
+  out.violation = first.violation ?? { index: Math.max(0, ops.length - 1), explanation: `the implementation failed: ${first.failure?.message ?? 'unknown failure'}` };
+  if (first.failure) out.failure = first.failure;
+  return { outcome: out, reproducible: false };
 }
 
 /** A product state's key: `n` 64-bit words (reused between calls) and a short text. */

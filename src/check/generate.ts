@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { MASK64 } from '../../models/arch/bits.js';
-import { REGISTERS, type RegisterRow, type ValueClass } from '../../models/arch/registers.js';
-import type { Feature, GuestMode, TraceConfig } from '../../models/arch/vocabulary.js';
+import { HCR_E2H, HCR_TGE, REGISTERS, REGISTER_BY_NAME, type RegisterRow, type ValueClass } from '../../models/arch/registers.js';
+import { FEATURES, VOCABULARIES, VOCABULARY, type Feature, type GuestMode, type TraceConfig, type Vocabulary } from '../../models/arch/vocabulary.js';
 import type { GenOp, ValueSpec } from '../engine/abstract-ops.js';
 
 export type { GenOp, ValueSpec } from '../engine/abstract-ops.js';
@@ -18,6 +18,23 @@ export interface GenOptions {
   readonly ecv?: boolean;
   /** Longest generated trace (before dropping invalid ops). Default 40. */
   readonly maxOps: number;
+  /** The virtual-CPU features the implementation can run (its declaration's host.vcpuFeatures). Default: every feature. */
+  readonly offer?: readonly Feature[];
+  /** Registers no generated op or initial value touches (CheckOptions.exclude). Default none. */
+  readonly exclude?: readonly string[];
+  /** The trace vocabulary of the implementation: nothing newer is generated. Default VOCABULARY. */
+  readonly vocabulary?: Vocabulary;
+}
+
+/** Drop what the implementation cannot be asked: ops and initial values of excluded or newer registers, and newer ops. */
+export function restrictTrace(o: Pick<GenOptions, 'exclude' | 'vocabulary'>, [config, ops]: [TraceConfig, GenOp[]]): [TraceConfig, GenOp[]] {
+  const v = o.vocabulary ?? VOCABULARY;
+  const exclude = o.exclude ?? [];
+  if (!exclude.length && v === VOCABULARY) return [config, ops];
+  const kinds = VOCABULARIES[v].ops;
+  const banned = (reg: string): boolean => exclude.includes(reg) || (REGISTER_BY_NAME.get(reg)?.since ?? 1) > v;
+  const init = Object.fromEntries(Object.entries(config.init).filter(([k]) => !banned(k)));
+  return [{ ...config, init }, ops.filter((g) => kinds.includes(g.k === 'tickTo' ? 'tick' : g.k) && !((g.k === 'msr' || g.k === 'mrs') && banned(g.reg)))];
 }
 
 
@@ -57,6 +74,12 @@ const VALUE_ARBS: Readonly<Record<ValueClass, fc.Arbitrary<ValueSpec>>> = {
   cntkctl: fc.oneof(
     fc.constantFrom(0n, 0x3n, 0x300n, 1n << 17n, 1n << 20n, 0x1000n, 0x1c03n, 0xc03n).map(abs),
     fc.bigInt({ min: 0n, max: 0x3ffffn }).map(abs),
+  ),
+  // HCR_EL2: the guest hypervisor as its own host (TGE=1) and entering its guest (TGE=0), E2H as its mode has it or not, other bits.
+  hcr: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom<[bigint, bigint]>([HCR_E2H | HCR_TGE, HCR_TGE], [HCR_E2H, 0n]).map(([vhe, nvhe]) => ({ k: 'guest', vhe, nvhe }) as const) },
+    { weight: 2, arbitrary: fc.constantFrom(HCR_TGE, 0n, HCR_E2H | HCR_TGE, HCR_E2H, HCR_E2H | HCR_TGE | 1n, 1n << 31n).map(abs) },
+    { weight: 1, arbitrary: u64Arb.map(abs) },
   ),
   counter: fc.constantFrom(0n, 1n).map(abs),
 };
@@ -98,7 +121,7 @@ interface Focus {
   /** Other registers that change the family's behaviour: its offset, and the controls of CNTPOFF. */
   readonly with: readonly string[];
 }
-const CNTP_WITH = ['CNTPOFF_EL2', 'CNTHCTL_EL2', 'CNTKCTL_EL1'];
+const CNTP_WITH = ['CNTPOFF_EL2', 'CNTHCTL_EL2', 'CNTKCTL_EL1', 'HCR_EL2'];
 const FOCUS_FAMILIES: readonly Focus[] = [
   { family: 'CNTV', alias02: true, with: ['CNTVOFF_EL2'] }, { family: 'CNTP', alias02: true, with: CNTP_WITH },
   { family: 'CNTV', alias02: false, with: ['CNTVOFF_EL2'] }, { family: 'CNTP', alias02: false, with: CNTP_WITH },
@@ -116,6 +139,7 @@ function opArb(reg: fc.Arbitrary<RegisterRow>): fc.Arbitrary<GenOp> {
     { weight: 8, arbitrary: fc.tuple(reg, aliasArb).map(([r, alias]): GenOp => ({ k: 'mrs', reg: r.name, alias })) },
     { weight: 4, arbitrary: timeArb.map((by): GenOp => ({ k: 'tick', by })) },
     { weight: 1, arbitrary: timeArb.map((limit): GenOp => ({ k: 'wfi', limit })) },
+    { weight: 1, arbitrary: fc.oneof(timeArb, fc.bigInt({ min: -3n, max: -1n })).map((d): GenOp => ({ k: 'wfit', deadline: now(d) })) },
     { weight: 1, arbitrary: timeArb.map((by): GenOp => ({ k: 'preempt', by })) },
     { weight: 2, arbitrary: fc.constant<GenOp>({ k: 'eret' }) },
     { weight: 2, arbitrary: fc.constant<GenOp>({ k: 'exit' }) },
@@ -179,9 +203,24 @@ const FOCUSED_STEP_ARBS: readonly fc.Arbitrary<GenOp[]>[] = FOCUS_FAMILIES.map((
   );
 });
 
+/** The virtual CPU's features (and the implied ones it lacks), among those the implementation offers. */
+function cpuArb(o: GenOptions, guest: GuestMode): fc.Arbitrary<Pick<TraceConfig, 'features' | 'absent'>> {
+  const v = VOCABULARIES[o.vocabulary ?? VOCABULARY];
+  const offer = (o.offer ?? FEATURES).filter((f) => v.features.includes(f));
+  const ecvChoices: ('none' | 'ecv' | 'ecv-no-poff')[] = !offer.includes('ecv') || o.ecv === false ? ['none']
+    : o.ecv === true ? (offer.includes('ecv-poff') ? ['ecv', 'ecv', 'ecv-no-poff'] : ['ecv-no-poff'])
+    : !v.absent ? ['none', 'ecv'] : offer.includes('ecv-poff') ? ['none', 'none', 'ecv', 'ecv', 'ecv-no-poff'] : ['none', 'ecv-no-poff'];
+  // A non-VHE guest hypervisor's vCPU sometimes lacks FEAT_VHE, as KVM's E2H=0 vCPUs do.
+  const noVhe = guest === 'nvhe' && v.absent ? fc.constantFrom(false, false, false, true) : fc.constant(false);
+  return fc.tuple(fc.constantFrom(...ecvChoices), offer.includes('wfxt') ? fc.boolean() : fc.constant(false), noVhe).map(([ecv, wfxt, nv]) => {
+    const features: Feature[] = [...(ecv === 'none' ? [] : ['ecv' as const]), ...(wfxt ? ['wfxt' as const] : [])];
+    const absent: Feature[] = [...(nv ? ['vhe' as const] : []), ...(ecv === 'ecv-no-poff' ? ['ecv-poff' as const] : [])];
+    return absent.length ? { features, absent } : { features };
+  });
+}
+
 export function configArb(o: GenOptions): fc.Arbitrary<TraceConfig> {
   const guest = o.guest ? fc.constant(o.guest) : fc.constantFrom<GuestMode>('vhe', 'nvhe');
-  const features = o.ecv === undefined ? fc.constantFrom<Feature[]>([], ['ecv']) : fc.constant<Feature[]>(o.ecv ? ['ecv'] : []);
   const count = fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(0n, 0x1000n) },
     { weight: 2, arbitrary: fc.bigInt({ min: MASK64 - 40n, max: MASK64 }) },
@@ -191,8 +230,9 @@ export function configArb(o: GenOptions): fc.Arbitrary<TraceConfig> {
     { weight: 3, arbitrary: fc.constant({}) },
     { weight: 2, arbitrary: fc.constantFrom(0xc03n, 0x3n, 0x1c03n).map((v) => ({ CNTHCTL_EL2: v })) },
     { weight: 1, arbitrary: u64Arb.map((v) => ({ CNTVOFF_EL2: v })) },
+    { weight: 1, arbitrary: fc.constant({ HCR_EL2: HCR_TGE }) },
   );
-  return fc.record({ guest, features, count, init });
+  return guest.chain((g) => fc.tuple(cpuArb(o, g), count, init).map(([cpu, c, i]): TraceConfig => ({ guest: g, ...cpu, count: c, init: i })));
 }
 
 export function traceArb(o: GenOptions): fc.Arbitrary<[TraceConfig, GenOp[]]> {
@@ -202,6 +242,6 @@ export function traceArb(o: GenOptions): fc.Arbitrary<[TraceConfig, GenOp[]]> {
       // Half the traces set up their context first (0-2 writes), as a hypervisor does before arming a timer.
       const prefix = context ? fc.oneof(fc.constant<GenOp[]>([]), fc.array(context, { minLength: 1, maxLength: 2 })) : fc.constant<GenOp[]>([]);
       return fc.tuple(prefix, fc.array(FOCUSED_STEP_ARBS[focus]!, { maxLength: o.maxOps, size: 'medium' }))
-        .map(([pre, steps]): [TraceConfig, GenOp[]] => [config, [...pre, ...steps.flat()].slice(0, o.maxOps)]);
+        .map(([pre, steps]): [TraceConfig, GenOp[]] => restrictTrace(o, [config, [...pre, ...steps.flat()].slice(0, o.maxOps)]));
     });
 }

@@ -1,27 +1,70 @@
 /**
  * Shrinking further than fast-check can on abstract ops: simplify the config, and drop any single
- * concrete op whose removal keeps the property failing, until none can go. Ends with a recorded
- * run for the report.
+ * concrete op whose removal keeps the trace failing *the same way* (a property violation stays a
+ * violation, an implementation failure stays a failure), until none can go. Ends with a recorded
+ * run for the report. A failure that does not recur is never lost: the outcome first observed is
+ * kept, marked not reproducible.
  */
-import { NvcError } from '../../models/arch/errors.js';
-import type { Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import type { El, Expectation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import { ReferenceModel } from '../../models/reference/reference.js';
 import { asGenOps, type GenOp } from '../engine/abstract-ops.js';
 import type { Outcome, Runner } from '../engine/runner.js';
 
 /** Runs one trace on the runner being shrunk against. */
 export type Rerun = (config: TraceConfig, ops: readonly GenOp[]) => Promise<Outcome>;
 
+/** How a run failed: the implementation failed (crashed, hung, broke its protocol), or a property was violated. */
+export type FailureKind = 'failure' | 'violation';
+
+export const failureKind = (o: Outcome): FailureKind | undefined =>
+  o.violation === undefined ? undefined : o.failure ? 'failure' : 'violation';
+
+export interface Minimized {
+  /** The counterexample to report, recorded. */
+  readonly outcome: Outcome;
+  /** False: a rerun did not fail the same way; `outcome` is the run as it was observed. */
+  readonly reproducible: boolean;
+  /** The first implementation failure met while shrinking a property violation (reported beside it). */
+  readonly sideFailure?: Outcome;
+}
+
+/**
+ * An outcome with the reference's side (EL before each op, expectations) filled in where the
+ * run was not recorded: the reference is deterministic, so these are the values it had.
+ */
+export function completed(o: Outcome): Outcome {
+  if (o.expected.length === o.ops.length && o.els.length === o.ops.length) return o;
+  const ref = new ReferenceModel(o.config);
+  const els: El[] = [];
+  const expected: Expectation[] = [];
+  for (const op of o.ops) {
+    els.push(ref.el);
+    expected.push(ref.step(op));
+  }
+  return { ...o, els, expected };
+}
+
 export async function minimize(
-  runner: Runner, run: Rerun, config0: TraceConfig, gops: readonly GenOp[], count: (n: number) => void,
-): Promise<Outcome> {
+  runner: Runner, run: Rerun, config0: TraceConfig, gops: readonly GenOp[], observed: Outcome, count: (n: number) => void,
+): Promise<Minimized> {
+  const kind = failureKind(observed)!;
   let config = config0;
-  const rerun = async (ops: readonly GenOp[]): Promise<Outcome> => {
-    const o = await run(config, ops);
+  let side: Outcome | undefined;
+  /** Does `o` fail the way the counterexample does? A different failure is remembered, not adopted. */
+  const same = (o: Outcome): boolean => {
+    const k = failureKind(o);
+    if (k !== undefined && k !== kind && k === 'failure') side ??= o;
+    return k === kind;
+  };
+  const rerun = async (c: TraceConfig, ops: readonly GenOp[]): Promise<Outcome> => {
+    const o = await run(c, ops);
     count(o.ops.length);
     return { ...o, ops: [...o.ops] };
   };
-  let best = await rerun(gops);
-  if (!best.violation) throw new NvcError('internal error: the counterexample did not fail again (non-deterministic implementation?)', 1);
+  const result = (outcome: Outcome, reproducible: boolean): Minimized => ({ outcome: completed(outcome), reproducible, ...(side ? { sideFailure: completed(side) } : {}) });
+
+  let best = await rerun(config, gops);
+  if (!same(best)) return result(observed, false);
   let ops: Op[] = best.ops;
   // Simpler configs, each built from the config as simplified so far: no initial registers,
   // then count 0 (features stay: they may be pinned). Tried before and after dropping ops.
@@ -30,11 +73,10 @@ export async function minimize(
     for (const simpler of [(c: TraceConfig) => ({ ...c, init: {} }), (c: TraceConfig) => ({ ...c, count: 0n })]) {
       const cand = simpler(config);
       if (key(cand) === key(config)) continue;
-      const o = await run(cand, asGenOps(ops));
-      count(o.ops.length);
-      if (o.violation && o.ops.length <= ops.length) {
+      const o = await rerun(cand, asGenOps(ops));
+      if (same(o) && o.ops.length <= ops.length) {
         config = cand;
-        best = { ...o, ops: [...o.ops] };
+        best = o;
         ops = best.ops;
       }
     }
@@ -44,8 +86,8 @@ export async function minimize(
     changed = false;
     for (let i = 0; i < ops.length; i++) {
       const cand = [...ops.slice(0, i), ...ops.slice(i + 1)];
-      const o = await rerun(asGenOps(cand));
-      if (o.violation && o.ops.length < ops.length) {
+      const o = await rerun(config, asGenOps(cand));
+      if (same(o) && o.ops.length < ops.length) {
         ops = o.ops;
         best = o;
         changed = true;
@@ -56,7 +98,9 @@ export async function minimize(
   await simplifyConfig();
   runner.record = true;
   try {
-    return await rerun(asGenOps(ops));
+    const final = await rerun(config, asGenOps(ops));
+    // The last failing run of these ops stands in for a final rerun that did not fail again.
+    return same(final) ? result(final, true) : result(best, false);
   } finally {
     runner.record = false;
   }

@@ -2,12 +2,16 @@
  * Suites: a data file of configurations, each with the verdict the contract predicts, run like a
  * test suite with expected failures. Format nvconform-suite/1:
  * {"format": "nvconform-suite/1", "name": ..., "entries": [{"name", "impl", "layout", "hostEcvTraps",
- *  "guest", "ecv", "property", "expect": "pass"|"fail", "why"}]}
+ *  "host", "hostCpu", "guest", "ecv", "property", "expect": "pass"|"fail", "why"}]}
+ * `host` ("exact" | "kvm") and `hostCpu` (the physical CPU's features) were added compatibly.
  */
 import { InputError } from '../../models/arch/errors.js';
+import { HOST_FEATURE_NAMES, type HostFeature } from '../../models/arch/implementation.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
+import { HOST_PROFILES, isHostProfile, type HostProfile } from '../../models/nv2/host/policy.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { parseJsonText } from '../trace/parse.js';
+import { BUILTINS, type Registry } from '../engine/registry.js';
 import { check, type CheckOptions, type CheckResult, type PropertyResult } from './check.js';
 import { Coverage } from './stats.js';
 
@@ -16,6 +20,10 @@ export interface SuiteEntry {
   readonly impl: string;
   readonly layout: string;
   readonly hostEcvTraps: boolean;
+  /** The host profile. Default `exact`. */
+  readonly host?: HostProfile;
+  /** The physical CPU's features. Default HOST_FEATURES. */
+  readonly hostCpu?: readonly HostFeature[];
   readonly guest?: GuestMode;
   readonly ecv?: boolean;
   readonly property: PropertyName;
@@ -28,9 +36,9 @@ export interface Suite {
   readonly entries: readonly SuiteEntry[];
 }
 
-const FIELDS = ['name', 'impl', 'layout', 'hostEcvTraps', 'guest', 'ecv', 'property', 'expect', 'why'];
+const FIELDS = ['name', 'impl', 'layout', 'hostEcvTraps', 'host', 'hostCpu', 'guest', 'ecv', 'property', 'expect', 'why'];
 
-export function parseSuite(text: string, source: string): Suite {
+export function parseSuite(text: string, source: string, registry: Registry = BUILTINS): Suite {
   const doc = parseJsonText(text, source);
   const fail = (where: string, what: string): never => {
     throw new InputError(`${source}: ${where}: ${what}`);
@@ -50,9 +58,22 @@ export function parseSuite(text: string, source: string): Suite {
     if (o.guest !== undefined && o.guest !== 'vhe' && o.guest !== 'nvhe') fail(`${w}.guest`, 'expected "vhe" or "nvhe"');
     for (const k of ['hostEcvTraps', 'ecv']) if (o[k] !== undefined && typeof o[k] !== 'boolean') fail(`${w}.${k}`, 'expected true or false');
     for (const k of ['impl', 'layout', 'why']) if (o[k] !== undefined && typeof o[k] !== 'string') fail(`${w}.${k}`, 'expected a string');
+    if (o.host !== undefined && (typeof o.host !== 'string' || !isHostProfile(o.host))) fail(`${w}.host`, `expected one of ${HOST_PROFILES.join(', ')}`);
+    if (o.hostCpu !== undefined) {
+      if (!Array.isArray(o.hostCpu)) fail(`${w}.hostCpu`, `expected a list of features (${HOST_FEATURE_NAMES.join(', ')})`);
+      (o.hostCpu as unknown[]).forEach((f, j) => {
+        if (typeof f !== 'string' || !HOST_FEATURE_NAMES.includes(f as HostFeature)) fail(`${w}.hostCpu[${j}]`, `expected one of ${HOST_FEATURE_NAMES.join(', ')}`);
+      });
+    }
+    // A suite is data: it names built-in implementations only, never a program or a module to load.
+    if (typeof o.impl === 'string' && !registry.has(o.impl)) {
+      fail(`${w}.impl`, `${JSON.stringify(o.impl.slice(0, 80))} is not a built-in implementation (${[...registry.keys()].join(', ')}); a suite names built-ins only: check an external implementation with nvconform check --impl SPEC`);
+    }
     return {
       name: o.name as string, impl: (o.impl as string | undefined) ?? 'nv2', layout: (o.layout as string | undefined) ?? 'architected',
       hostEcvTraps: (o.hostEcvTraps as boolean | undefined) ?? false,
+      ...(o.host !== undefined ? { host: o.host as HostProfile } : {}),
+      ...(o.hostCpu !== undefined ? { hostCpu: o.hostCpu as HostFeature[] } : {}),
       ...(o.guest !== undefined ? { guest: o.guest as GuestMode } : {}),
       ...(o.ecv !== undefined ? { ecv: o.ecv as boolean } : {}),
       property: o.property as PropertyName, expect: o.expect as 'pass' | 'fail', why: (o.why as string | undefined) ?? '',
@@ -83,6 +104,7 @@ export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | '
   for (const e of suite.entries) {
     const r = await check({
       ...base, impl: e.impl, layout: e.layout, hostEcvTraps: e.hostEcvTraps, properties: [e.property],
+      ...(e.host || e.hostCpu ? { host: { ...(e.host ? { profile: e.host } : {}), ...(e.hostCpu ? { cpu: e.hostCpu } : {}) } } : {}),
       ...(e.guest ? { guest: e.guest } : {}), ...(e.ecv !== undefined ? { ecv: e.ecv } : {}),
     });
     const result = r.results[0]!;

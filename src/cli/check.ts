@@ -1,63 +1,91 @@
 /** `nvconform check` and `nvconform replay`. */
 import { join } from 'node:path';
-import { InputError } from '../../models/arch/errors.js';
-import type { Layout } from '../../models/arch/layout.js';
 import type { Trace } from '../../models/arch/vocabulary.js';
 import { packageRoot } from '../../models/layouts/catalogue.js';
 import { loadLayout } from '../../models/layouts/load.js';
-import { isPropertyName, propertyByName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
-import { check, DEFAULT_CHECK_OPTIONS, replayInfo, runDriven, type CheckOptions, type CheckResult, type Driven, type PropertyResult } from '../check/check.js';
+import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
+import { check, type CheckOptions, type PropertyResult } from '../check/check.js';
+import { hostFromToken, layoutFromToken, replayImplementation, replayTrace, shellQuote } from '../check/replay.js';
 import { parseSuite, runSuite, type SuiteResult } from '../check/suite.js';
-import { asGenOps } from '../engine/abstract-ops.js';
-import { BUILTINS, createImplementation, type Registry } from '../engine/registry.js';
-import { referenceRun, Runner } from '../engine/runner.js';
+import { BUILTINS, type HostOptions, type Registry } from '../engine/registry.js';
 import { checkJson, perfJson, perfLine, perfOf, propertyJson, renderCheck, renderProperty, type ReportOptions } from '../report/check.js';
-import { renderReplay } from '../report/replay.js';
+import { renderReplay, replayJson } from '../report/replay.js';
 import { renderCells } from '../report/coverage.js';
 import { table } from '../report/text.js';
 import { formatTrace } from '../trace/format.js';
 import { parseTraceText } from '../trace/parse.js';
-import { decodeToken, encodeToken, isToken } from '../trace/token.js';
+import { decodeToken, isToken } from '../trace/token.js';
 import { readText, writeText } from './io.js';
 import { checkOutputs, emitReports, NO_REPORTS, suiteOutputs, type ReportFlags } from './reports.js';
 
 export const defaultSuitePath = (): string => join(packageRoot(), 'suites', 'default.json');
 
-/** Write the minimal trace of a failed result: FILE with the architecture's expectations, FILE.observed.json with the implementation's observations. */
-function writeOut(path: string, r: PropertyResult): void {
-  const ce = r.counterexample;
-  if (!ce) return;
-  writeText(path, formatTrace({ config: ce.config, ops: ce.ops, observations: ce.expected }));
-  writeText(path.replace(/(\.json)?$/, '.observed.json'), formatTrace({ config: ce.config, ops: ce.ops, observations: ce.observed }));
+/**
+ * --out FILE: every counterexample of the run, numbered: the first to FILE, the n-th to FILE.n
+ * (before a final .json: ce.json, ce.2.json, ...); each with its implementation's observations
+ * beside it (.json replaced by, or else followed by, .observed.json).
+ */
+export function outPaths(path: string, n: number): { expected: string; observed: string } {
+  const expected = n === 1 ? path : /\.json$/i.test(path) ? path.replace(/\.json$/i, `.${n}.json`) : `${path}.${n}`;
+  return { expected, observed: expected.replace(/(\.json)?$/i, '.observed.json') };
+}
+
+interface Written {
+  readonly file: string;
+  readonly observed: string;
+  readonly property: string;
+  readonly entry?: string;
+}
+
+/** Write each result's counterexample (those with one), numbered; what was written. */
+function writeOut(path: string, failures: readonly { result: PropertyResult; entry?: string }[]): Written[] {
+  const written: Written[] = [];
+  for (const { result, entry } of failures) {
+    const ce = result.counterexample;
+    if (!ce) continue;
+    const { expected, observed } = outPaths(path, written.length + 1);
+    writeText(expected, formatTrace({ config: ce.config, ops: ce.ops, observations: ce.expected }));
+    // The implementation's observations, as far as it answered (none for an op it failed on).
+    writeText(observed, formatTrace({ config: ce.config, ops: ce.ops, ...(ce.observed.length === ce.ops.length ? { observations: ce.observed } : {}) }));
+    written.push({ file: expected, observed, property: result.property, ...(entry !== undefined ? { entry } : {}) });
+  }
+  return written;
+}
+
+/** What --out did, one line per counterexample written (text mode). */
+function outLines(written: readonly Written[]): string {
+  if (written.length === 0) return '--out: no counterexample, nothing written\n';
+  return written.map((w) => `--out: wrote ${w.file} (expected observations) and ${w.observed} (the implementation's): ${w.entry !== undefined ? `${w.entry}, ` : ''}${w.property}\n`).join('');
 }
 
 export async function checkCommand(o: CheckOptions & { json: boolean; out?: string; reports?: ReportFlags }): Promise<{ text: string; code: number }> {
   const r = await check(o);
-  const failed = r.results.find((p) => p.counterexample);
-  if (o.out && failed) writeOut(o.out, failed);
+  const written = o.out ? writeOut(o.out, r.results.map((result) => ({ result }))) : undefined;
   const rep = o.reports ?? NO_REPORTS;
-  const text = o.json ? JSON.stringify(checkJson(r, rep), null, 2) + '\n' : renderCheck(r, rep);
+  const text = o.json
+    ? JSON.stringify({ ...checkJson(r, rep), ...(written ? { out: written } : {}) }, null, 2) + '\n'
+    : renderCheck(r, rep) + (written ? outLines(written) : '');
   return { text: text + emitReports(rep, checkOutputs(r, rep, 'check'), o.json), code: r.verdict === 'pass' ? 0 : 1 };
 }
 
 export async function suiteCommand(
-  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth'> & { json: boolean; out?: string; reports?: ReportFlags },
+  path: string | undefined, o: Pick<CheckOptions, 'runs' | 'seed' | 'maxOps' | 'stats' | 'depth' | 'registry'> & { json: boolean; out?: string; reports?: ReportFlags },
 ): Promise<{ text: string; code: number }> {
   const file = path ?? defaultSuitePath();
   const source = readText(file);
-  const suite = parseSuite(source, path ?? 'suites/default.json');
+  const suite = parseSuite(source, path ?? 'suites/default.json', o.registry ?? BUILTINS);
   const r = await runSuite(suite, o);
-  if (o.out) {
-    const firstFail = r.entries.find((e) => e.result.counterexample);
-    if (firstFail) writeOut(o.out, firstFail.result);
-  }
+  const written = o.out ? writeOut(o.out, r.entries.map((e, i) => ({ result: e.result, entry: `#${i} ${e.entry.name}` }))) : undefined;
   const rep = o.reports ?? NO_REPORTS;
-  const text = o.json ? JSON.stringify(suiteJson(r, rep), null, 2) + '\n' : renderSuite(r, rep);
+  const text = o.json
+    ? JSON.stringify({ ...suiteJson(r, rep), ...(written ? { out: written } : {}) }, null, 2) + '\n'
+    : renderSuite(r, rep) + (written ? outLines(written) : '');
   return { text: text + emitReports(rep, suiteOutputs(r, rep, path, source), o.json), code: r.asExpected ? 0 : 1 };
 }
 
 function entryConfig(e: SuiteResult['entries'][number]['entry']): string {
-  return `${e.impl} ${e.layout}${e.hostEcvTraps ? ' +ecv-traps' : ''} ${e.guest ?? 'vhe+nvhe'}${e.ecv === undefined ? '' : e.ecv ? ' ecv' : ' no-ecv'}`;
+  const host = `${e.host && e.host !== 'exact' ? ` host=${e.host}` : ''}${e.hostCpu ? ` cpu=${e.hostCpu.join(',') || 'none'}` : ''}`;
+  return `${e.impl} ${e.layout}${e.hostEcvTraps ? ' +ecv-traps' : ''}${host} ${e.guest ?? 'vhe+nvhe'}${e.ecv === undefined ? '' : e.ecv ? ' ecv' : ' no-ecv'}`;
 }
 
 export function renderSuite(r: SuiteResult, o: ReportOptions = {}): string {
@@ -85,6 +113,7 @@ function suiteJson(r: SuiteResult, o: ReportOptions = {}): Record<string, unknow
     verdict: r.asExpected ? 'pass' : 'fail',
     suite: r.suite.name,
     results: r.entries.map((e) => ({ name: e.entry.name, impl: e.entry.impl, layout: e.entry.layout, hostEcvTraps: e.entry.hostEcvTraps,
+      ...(e.entry.host ? { host: e.entry.host } : {}), ...(e.entry.hostCpu ? { hostCpu: e.entry.hostCpu } : {}),
       guest: e.entry.guest ?? null, ecv: e.entry.ecv ?? null, expect: e.entry.expect, asExpected: e.asExpected, ...propertyJson(e.result) })),
     seed: r.entries[0]?.check.options.seed ?? null,
     ...(o.timing !== false ? { ms: Math.round(r.ms) } : {}),
@@ -97,6 +126,7 @@ export interface ReplayFlags {
   readonly impl?: string;
   readonly layout?: string;
   readonly hostEcvTraps?: boolean;
+  readonly host?: HostOptions;
   readonly properties?: readonly PropertyName[];
   readonly timeoutMs?: number;
   readonly json: boolean;
@@ -106,18 +136,7 @@ export interface ReplayFlags {
   readonly reports?: ReportFlags;
 }
 
-function layoutFromToken(x: unknown): Layout | string | undefined {
-  if (x === undefined) return undefined;
-  if (typeof x === 'string') return x;
-  const o = x as { name?: unknown; slots?: unknown };
-  if (typeof o?.name !== 'string' || !Array.isArray(o.slots)) throw new InputError('replay token: corrupt layout');
-  const slots = new Map<string, number>();
-  for (const s of o.slots) {
-    if (!Array.isArray(s) || typeof s[0] !== 'string' || typeof s[1] !== 'number') throw new InputError('replay token: corrupt layout slot');
-    slots.set(s[0], s[1]);
-  }
-  return { name: o.name, description: '(from a replay token)', slots, source: 'replay token' };
-}
+export { hostFromToken, layoutFromToken, replayImplementation, shellQuote };
 
 export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text: string; code: number }> {
   let trace: Trace;
@@ -127,46 +146,15 @@ export async function replayCommand(arg: string, f: ReplayFlags): Promise<{ text
     trace = d;
     x = (d.extra ?? {}) as Record<string, unknown>;
   } else trace = parseTraceText(readText(arg), arg);
-  const impl = f.impl ?? (typeof x.impl === 'string' ? x.impl : DEFAULT_CHECK_OPTIONS.impl);
-  const layoutSpec = f.layout ?? layoutFromToken(x.layout) ?? 'architected';
-  const layout = typeof layoutSpec === 'string' ? loadLayout(layoutSpec) : layoutSpec;
+  const registry = f.registry ?? BUILTINS;
+  const impl = replayImplementation(f.impl, x.impl, registry);
+  const layout = f.layout !== undefined ? loadLayout(f.layout) : layoutFromToken(x.layout) ?? loadLayout('architected');
   const hostEcvTraps = f.hostEcvTraps ?? (x.hostEcvTraps === true);
+  const host = f.host ?? hostFromToken(x.host);
   const tokenProp = typeof x.property === 'string' && isPropertyName(x.property) ? [x.property] : undefined;
   const properties = f.properties ?? tokenProp ?? PROPERTY_NAMES;
-  // A replayed trace must be valid as written (eret only at vEL2, exit only at vEL1).
-  referenceRun(trace);
-  const implementation = await createImplementation(impl, { layout, hostEcvTraps, ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) }, f.registry ?? BUILTINS);
-  const driven: Driven = { impl: implementation, failure: undefined };
-  const opts = { ...DEFAULT_CHECK_OPTIONS, impl, layout, hostEcvTraps, properties };
-  const results: PropertyResult[] = [];
-  const t0 = performance.now();
-  try {
-    for (const name of properties) {
-      const p = propertyByName(name);
-      const runner = new Runner(implementation, { property: p });
-      const rc = runner.runContext(trace.config);
-      const na = p.inapplicable?.(rc);
-      if (na) {
-        results.push({ property: name, verdict: 'n/a', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: na });
-        continue;
-      }
-      runner.record = true;
-      const out = await runDriven(driven, runner, trace.config, asGenOps(trace.ops));
-      runner.record = false;
-      const staticFault = p.staticCheck?.(rc);
-      const failed = !!out.violation || !!staticFault;
-      results.push({
-        property: name, verdict: failed ? 'fail' : 'pass', runs: 1, shrinks: 0, opsExecuted: out.ops.length, ms: 0,
-        ...(out.violation ? { counterexample: out, token: encodeToken({ config: trace.config, ops: out.ops }, replayInfo(opts, layout, name)) } : {}),
-        ...(failed ? { explanation: [staticFault, out.violation?.explanation].filter(Boolean).join('; ') } : {}),
-      });
-    }
-  } finally {
-    await implementation.close?.();
-  }
-  const res: CheckResult = { verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass', results, options: opts, layout, ms: performance.now() - t0 };
+  const r = await replayTrace(trace, { impl, registry, layout, hostEcvTraps, properties, ...(host ? { host } : {}), ...(f.timeoutMs !== undefined ? { timeoutMs: f.timeoutMs } : {}) });
   const rep = f.reports ?? NO_REPORTS;
-  const text = f.json ? JSON.stringify(checkJson(res, rep), null, 2) + '\n' : renderReplay(trace, res, rep);
-  return { text: text + emitReports(rep, checkOutputs(res, rep, 'replay'), f.json), code: res.verdict === 'pass' ? 0 : 1 };
+  const text = f.json ? JSON.stringify(replayJson(r, rep), null, 2) + '\n' : renderReplay(trace, r, rep);
+  return { text: text + emitReports(rep, checkOutputs(r.check, rep, 'replay'), f.json), code: r.check.verdict === 'pass' ? 0 : 1 };
 }
-

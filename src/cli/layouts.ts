@@ -27,7 +27,7 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
   const layouts = [...loadCatalogue(), ...files.map((f) => loadLayout(f))];
   const verdicts: LayoutVerdict[] = [];
   for (const l of layouts) for (const g of o.guests) verdicts.push(await judgeLayout(l, g, o));
-  const baseline = Object.fromEntries(o.guests.map((g) => [g, trapCost({ name: 'nv', description: '', slots: new Map(), source: 'nv' }, g, { hostEcvTraps: o.hostEcvTraps, nv2: false })]));
+  const baseline = Object.fromEntries(o.guests.map((g) => [g, trapCost({ name: 'nv', description: '', slots: new Map(), source: 'nv' }, g, { hostEcvTraps: o.hostEcvTraps, nv2: false, ...(o.host ? { host: o.host } : {}) })]));
   const page = { html: () => layoutsPage(verdicts, { baseline, hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed }) };
   if (o.json) {
     const doc = {

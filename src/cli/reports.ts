@@ -6,8 +6,7 @@
  * that the output is byte-identical for a seed).
  */
 import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { InputError } from '../../models/arch/errors.js';
 import type { CheckResult } from '../check/check.js';
 import type { SuiteResult } from '../check/suite.js';
@@ -15,7 +14,7 @@ import { isExternalSpec } from '../engine/registry.js';
 import { githubCheck, githubSuite, suiteEntryLines } from '../report/github.js';
 import { junitCheck, junitSuite } from '../report/junit.js';
 import { checkPage, suitePage } from '../report/timeline.js';
-import { writeText } from './io.js';
+import { checkOutPath, writeText } from './io.js';
 
 /** What the report flags asked for, checked. */
 export interface ReportFlags {
@@ -47,28 +46,10 @@ export const withCiReports = <A extends unknown[], O extends OptionValues, G ext
   c.option('--junit <file>', 'write a JUnit XML report to FILE: one test case per property (or suite entry), the counterexample and replay token in each failure')
     .addOption(new Option('--reporter <name>', 'text: the report (default); github: the report, then a GitHub Actions ::error annotation per failure').choices(['text', 'github'] as const));
 
-/** A file an output will be written to: its directory must exist and it must not be a directory. InputError (exit 2) otherwise, before anything runs. */
-export function checkOutputPath(flag: string, path: string): void {
-  if (path === '') throw new InputError(`${flag}: expected a file name`);
-  const dir = dirname(resolve(path));
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    throw new InputError(`${flag} ${path}: no such directory: ${dirname(path)}`);
-  }
-  if (!st.isDirectory()) throw new InputError(`${flag} ${path}: ${dirname(path)} is not a directory`);
-  try {
-    if (statSync(path).isDirectory()) throw new InputError(`${flag} ${path}: is a directory; give a file name`);
-  } catch (e) {
-    if (e instanceof InputError) throw e; // else it does not exist yet: fine
-  }
-}
-
 /** The flags of a command's options, checked (paths writable, no contradiction). */
 export function reportFlags(command: string, o: { html?: string; junit?: string; reporter?: 'text' | 'github'; quietTiming?: true; json?: true }): ReportFlags {
-  if (o.html !== undefined) checkOutputPath('--html', o.html);
-  if (o.junit !== undefined) checkOutputPath('--junit', o.junit);
+  if (o.html !== undefined) checkOutPath(o.html, '--html');
+  if (o.junit !== undefined) checkOutPath(o.junit, '--junit');
   if (o.html !== undefined && o.junit !== undefined && resolve(o.html) === resolve(o.junit)) throw new InputError(`${command}: --html and --junit name the same file (${o.html})`);
   const github = o.reporter === 'github';
   if (github && o.json) throw new InputError(`${command}: --reporter github and --json: give one (annotations are lines of text, not JSON)`);

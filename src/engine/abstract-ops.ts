@@ -29,13 +29,16 @@ export type GenOp =
   | { readonly k: 'tickTo'; readonly rel: bigint }
   | { readonly k: 'preempt'; readonly by: bigint }
   | { readonly k: 'wfi'; readonly limit: bigint }
+  /** WFIT: the deadline relative to the virtual count as CNTVCT_EL0 reads at the current EL (`now`), or absolute. */
+  | { readonly k: 'wfit'; readonly deadline: ValueSpec }
   | { readonly k: 'eret' }
   | { readonly k: 'exit' };
 
 /** The concrete op for an abstract one at the reference's current state, or undefined if it is not valid here. */
 export function resolveOp(g: GenOp, ref: ReferenceModel): Op | undefined {
   switch (g.k) {
-    case 'eret': return ref.el === 2 ? { op: 'eret' } : undefined;
+    // No nested guest runs while the guest hypervisor is its own host (HCR_EL2.TGE=1).
+    case 'eret': return ref.el === 2 && !ref.tge() ? { op: 'eret' } : undefined;
     case 'exit': return ref.el === 1 ? { op: 'exit' } : undefined;
     case 'tick': return { op: 'tick', by: g.by };
     case 'tickTo': {
@@ -46,6 +49,7 @@ export function resolveOp(g: GenOp, ref: ReferenceModel): Op | undefined {
     }
     case 'preempt': return { op: 'preempt', by: g.by };
     case 'wfi': return { op: 'wfi', limit: g.limit };
+    case 'wfit': return { op: 'wfit', deadline: resolveValue('CNTVCT_EL0', g.deadline, ref) };
     case 'mrs': return { op: 'mrs', reg: nameAt(g, ref) };
     case 'msr': {
       const reg = nameAt(g, ref);
@@ -93,7 +97,7 @@ function resolveValue(reg: string, s: ValueSpec, ref: ReferenceModel): bigint {
   if (s.k === 'guest') return ref.config.guest === 'vhe' ? s.vhe : s.nvhe;
   const row = ref.table.byName.get(reg)!;
   const m = ref.el === 2 ? row.vel2[ref.config.guest] : row.vel1;
-  const base = m.kind === 'timer' ? u64(ref.count - ref.timerOffset(m.ti)) : ref.count;
+  const base = m.kind === 'timer' ? u64(ref.count - ref.timerOffset(m.ti)) : m.kind === 'counter' ? u64(ref.count - ref.offsetFor(m.offset)) : ref.count;
   return u64(base + s.d);
 }
 
@@ -106,6 +110,7 @@ export function asGenOps(ops: readonly Op[]): GenOp[] {
       case 'tick': return { k: 'tick', by: op.by };
       case 'preempt': return { k: 'preempt', by: op.by };
       case 'wfi': return { k: 'wfi', limit: op.limit };
+      case 'wfit': return { k: 'wfit', deadline: { k: 'abs', v: op.deadline } };
       case 'eret': return { k: 'eret' };
       case 'exit': return { k: 'exit' };
       default:

@@ -5,8 +5,7 @@
 import { NvcError } from '../../models/arch/errors.js';
 import type { Implementation, StepDetail } from '../../models/arch/implementation.js';
 import type { El, Expectation, Observation, Op, Trace, TraceConfig } from '../../models/arch/vocabulary.js';
-import { asGenOps } from './abstract-ops.js';
-import { referenceRun, Runner, runTrace } from './runner.js';
+import { referenceRun, Runner, runOps } from './runner.js';
 
 /** A trace as executed: per op, the EL it ran at and what came back. */
 export interface Execution {
@@ -31,9 +30,9 @@ export async function executeTrace(trace: Pick<Trace, 'config' | 'ops'>, impl: I
   const ref = referenceRun(trace);
   const base = { config: trace.config, ops: trace.ops, els: ref.map((r) => r.el), expected: ref.map((r) => r.exp) };
   if (!impl) return base;
-  const runner = new Runner(impl);
+  const runner = new Runner(impl, { hosts: true });
   runner.record = true;
-  const out = await runTrace(runner, trace.config, asGenOps(trace.ops));
+  const out = await runOps(runner, trace.config, trace.ops);
   if (out.failure) {
     // Name the op, unless the implementation's own message already does.
     const i = runner.crashedAt;

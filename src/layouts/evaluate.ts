@@ -9,6 +9,7 @@ import { asGenOps } from '../engine/abstract-ops.js';
 import { Runner, runTraceSync, type Outcome } from '../engine/runner.js';
 import { Nv2Model } from '../../models/nv2/model.js';
 import { check, DEFAULT_CHECK_OPTIONS, type PropertyResult } from '../check/check.js';
+import { hostModelOptions, type HostOptions } from '../engine/registry.js';
 import { WORKLOADS, workload, type WorkloadName } from './workloads.js';
 
 export type TrapCost = Record<WorkloadName, number>;
@@ -16,6 +17,8 @@ export type TrapCost = Record<WorkloadName, number>;
 export interface LayoutOptions {
   /** The physical CPU has FEAT_ECV and the host uses its traps. Default false. */
   readonly hostEcvTraps: boolean;
+  /** The built-in host's profile, CPU and counter offset. Default: the exact host on the most capable CPU. */
+  readonly host?: HostOptions;
   /** Pin FEAT_ECV of the virtual CPU. Default: judged with and without. */
   readonly ecv?: boolean;
   /** The exhaustive phase's depth (CheckOptions.depth). Default: check's. */
@@ -41,14 +44,14 @@ export interface LayoutVerdict {
 const costCache = new Map<string, TrapCost>();
 
 /** Traps per 1000 guest-hypervisor (vEL2) timer register accesses, on each workload. */
-export function trapCost(layout: Layout, guest: GuestMode, o: Pick<LayoutOptions, 'hostEcvTraps'> & { nv2?: boolean }): TrapCost {
-  const key = `${guest}|${o.hostEcvTraps}|${o.nv2 ?? true}|${[...layout.slots].sort().join(',')}`;
+export function trapCost(layout: Layout, guest: GuestMode, o: Pick<LayoutOptions, 'hostEcvTraps' | 'host'> & { nv2?: boolean }): TrapCost {
+  const key = `${guest}|${o.hostEcvTraps}|${JSON.stringify(hostKey(o.host))}|${o.nv2 ?? true}|${[...layout.slots].sort().join(',')}`;
   const hit = costCache.get(key);
   if (hit) return hit;
   const out = {} as TrapCost;
   for (const name of WORKLOADS) {
     const w = workload(name, guest);
-    const m = new Nv2Model({ layout, hostEcvTraps: o.hostEcvTraps, nv2: o.nv2 ?? true });
+    const m = new Nv2Model({ layout, hostEcvTraps: o.hostEcvTraps, nv2: o.nv2 ?? true, ...hostModelOptions(o.host) });
     m.reset(w.config);
     for (const op of w.ops) m.step(op);
     out[name] = m.counters.accesses ? Math.round((m.counters.traps / m.counters.accesses) * 1000) : 0;
@@ -57,12 +60,16 @@ export function trapCost(layout: Layout, guest: GuestMode, o: Pick<LayoutOptions
   return out;
 }
 
-/** The check options a layout judgement passes on: FEAT_ECV and the exhaustive depth, where given. */
-export const pinsOf = (o: Pick<LayoutOptions, 'ecv' | 'depth'>) => ({ ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}) });
+const hostKey = (h: HostOptions | undefined) => (h ? { ...h, counterOffset: h.counterOffset?.toString(16) } : null);
+
+/** The check options a layout judgement passes on: FEAT_ECV, the exhaustive depth and the host, where given. */
+export const pinsOf = (o: Pick<LayoutOptions, 'ecv' | 'depth' | 'host'>) => ({
+  ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}), ...(o.host ? { host: o.host } : {}),
+});
 
 /** Run one trace on the built-in host with `layout` under the deferred contract (recorded). */
-export function replayOn(layout: Layout, hostEcvTraps: boolean, config: TraceConfig, ops: readonly Op[]): Outcome {
-  const r = new Runner(new Nv2Model({ layout, hostEcvTraps }), { property: PROPERTIES.deferred });
+export function replayOn(layout: Layout, o: Pick<LayoutOptions, 'hostEcvTraps' | 'host'>, config: TraceConfig, ops: readonly Op[]): Outcome {
+  const r = new Runner(new Nv2Model({ layout, hostEcvTraps: o.hostEcvTraps, ...hostModelOptions(o.host) }), { property: PROPERTIES.deferred });
   r.record = true;
   return runTraceSync(r, config, asGenOps(ops));
 }

@@ -102,11 +102,11 @@ export async function explore(guest: GuestMode, o: ExploreOptions): Promise<Expl
     if (r.verdict !== 'pass') continue;
     const layout = subsetLayout(keys, mask, offsets);
     for (const ce of pool) {
-      const out = replayOn(layout, o.hostEcvTraps, ce.config, ce.ops);
+      const out = replayOn(layout, o, ce.config, ce.ops);
       if (!out.violation) continue;
       results.set(mask, {
         ...r, verdict: 'fail', counterexample: out, explanation: out.violation.explanation, phase: 'pool',
-        token: encodeToken({ config: out.config, ops: out.ops }, replayInfo({ impl: 'nv2', hostEcvTraps: o.hostEcvTraps }, layout, 'deferred')),
+        token: encodeToken({ config: out.config, ops: out.ops }, replayInfo({ impl: 'nv2', hostEcvTraps: o.hostEcvTraps, ...(o.host ? { host: o.host } : {}) }, layout, 'deferred')),
       });
       break;
     }
@@ -144,12 +144,12 @@ export async function explore(guest: GuestMode, o: ExploreOptions): Promise<Expl
       if (r.verdict !== 'pass') continue;
       const layout = subsetLayout(keys, mask, offsets);
       for (const ce of newPool) {
-        const out = replayOn(layout, o.hostEcvTraps, ce.config, ce.ops);
+        const out = replayOn(layout, o, ce.config, ce.ops);
         if (!out.violation) continue;
         verifiedOk.delete(mask);
         results.set(mask, {
           ...r, verdict: 'fail', counterexample: out, explanation: out.violation.explanation, phase: 'pool',
-          token: encodeToken({ config: out.config, ops: out.ops }, replayInfo({ impl: 'nv2', hostEcvTraps: o.hostEcvTraps }, layout, 'deferred')),
+          token: encodeToken({ config: out.config, ops: out.ops }, replayInfo({ impl: 'nv2', hostEcvTraps: o.hostEcvTraps, ...(o.host ? { host: o.host } : {}) }, layout, 'deferred')),
         });
         break;
       }

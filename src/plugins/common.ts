@@ -5,7 +5,7 @@
 import { InputError } from '../../models/arch/errors.js';
 import type { Declaration } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
-import type { Observation } from '../../models/arch/vocabulary.js';
+import type { Observation, Vocabulary } from '../../models/arch/vocabulary.js';
 import { parseObservation } from '../trace/parse.js';
 
 /** Default per-op (and per-reset) answer time of an external implementation, in milliseconds. */
@@ -18,6 +18,11 @@ export interface ExternalBaseOptions {
   /** The VNCR layout it is told it has (the implementation sees where it came from: its `source`). */
   readonly layout: Layout;
   readonly hostEcvTraps: boolean;
+  /**
+   * The trace vocabulary it understands (models/arch/vocabulary.ts): the checker asks it nothing
+   * newer. Default 1, the first version's, unless a module plug-in's object says `vocabulary: 2`.
+   */
+  readonly vocabulary?: Vocabulary;
 }
 
 /**
@@ -27,8 +32,8 @@ export interface ExternalBaseOptions {
 export interface ExternalOptions extends ExternalBaseOptions {
   /**
    * How long one reset or op may take before the implementation is declared hung, in ms.
-   * Default: $NVCONFORM_EXEC_TIMEOUT_MS, else 5000. Processes are killed when it expires; for a
-   * module plug-in it bounds only asynchronous answers (a synchronous endless loop cannot be stopped).
+   * Default: $NVCONFORM_EXEC_TIMEOUT_MS, else 5000. Processes are killed, and a module plug-in's
+   * worker thread terminated, when it expires.
    */
   readonly timeoutMs?: number;
   /** The built-in implementation names, for the message about a path that does not exist. */
@@ -108,6 +113,6 @@ export function checkObservation(o: unknown): { ok: Observation } | { problem: s
 }
 
 /** What an external implementation declares: what it was told on the command line, and whether it reports detail. */
-export function externalDeclaration(kind: 'module' | 'process', opts: ExternalBaseOptions, detail: boolean): Declaration {
-  return { kind, sync: false, layout: opts.layout, page: true, host: { ecvTraps: opts.hostEcvTraps }, detail };
+export function externalDeclaration(kind: 'module' | 'process', opts: ExternalBaseOptions, detail: boolean, declared?: Vocabulary): Declaration {
+  return { kind, sync: false, layout: opts.layout, page: true, host: { ecvTraps: opts.hostEcvTraps }, detail, vocabulary: opts.vocabulary ?? declared ?? 1 };
 }

@@ -27,7 +27,11 @@ const EXIT_DRAIN_MS = 200;
 /** On close(), how long a child has to exit after SIGTERM before SIGKILL. */
 const CLOSE_GRACE_MS = 500;
 
-/** Every live child, killed if nvconform exits without closing it. */
+/**
+ * Every live child's process group, killed if nvconform exits without closing it (also on
+ * SIGINT, SIGTERM and SIGHUP). A child runs in a process group of its own, so that whatever it
+ * forks is killed with it.
+ */
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 function track(child: ChildProcess): void {
@@ -35,8 +39,25 @@ function track(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
+      for (const c of live) killGroup(c, 'SIGKILL');
     });
+    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      process.once(sig, () => {
+        for (const c of live) killGroup(c, 'SIGKILL');
+        process.exit(code);
+      });
+    }
+  }
+}
+
+/** Signal the child's whole process group (it and anything it forked); the child alone where there are no groups. */
+function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {
+  if (c.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') c.kill(signal);
+    else process.kill(-c.pid, signal);
+  } catch {
+    /* ESRCH: the group is gone */
   }
 }
 
@@ -66,16 +87,24 @@ class Child {
   private readonly outLines: string[] = [];
   private readonly errLines: string[] = [];
   private pending: Pending | undefined;
-  /** The first line the child printed when nothing was asked, and after what. */
-  unsolicited: { line: string; after: string } | undefined;
-  /** What was asked last (for messages about out-of-turn lines). */
+  /**
+   * Lines printed and not yet taken as an answer. The n-th line the process prints is the answer
+   * to the n-th request, whenever it arrives: what is reported never depends on timing. A line
+   * printed out of turn (before it was asked, or a second line to one request) therefore stands
+   * as the answer to the next request, and is reported there, quoted.
+   */
+  private readonly queue: string[] = [];
+  /** What was asked last (for messages). */
   lastAsked = 'start';
   /** Killed by us (after a protocol error, a timeout or on close): never asked again. */
   private killed = false;
+  /** It has answered a request: it has started. */
+  answered = false;
 
   constructor(private readonly label: string, argv: readonly string[], env: NodeJS.ProcessEnv) {
     try {
-      this.proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env });
+      // detached: a process group of its own (see killGroup); it does not outlive nvconform.
+      this.proc = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env, detached: process.platform !== 'win32' });
     } catch (e) {
       throw new InputError(`${label}: cannot start '${argv.join(' ')}': ${(e as Error).message.split('\n')[0]}`);
     }
@@ -105,6 +134,8 @@ class Child {
     p.once('exit', (code, signal) => {
       this.exited = { code, signal };
       live.delete(p);
+      // Whatever it forked and left behind goes with it.
+      killGroup(p, 'SIGKILL');
       // Let the last output arrive ('close' = all stdio closed), but do not wait for ever.
       const t = setTimeout(() => this.onDrained(), EXIT_DRAIN_MS);
       p.once('close', () => {
@@ -131,7 +162,7 @@ class Child {
     }
     if (this.outPartial.length > MAX_LINE && !this.killed) {
       const what = this.pending?.what ?? this.lastAsked;
-      this.fail(`printed a line longer than ${MAX_LINE} characters while answering ${what}`);
+      this.fail(`printed a line longer than ${MAX_LINE} characters while answering ${what}: ${clip(oneLine(this.outPartial), 60)}`);
       this.kill();
     }
   }
@@ -147,14 +178,17 @@ class Child {
   }
 
   private onLine(line: string): void {
-    keep(this.outLines, line);
     if (this.killed) return; // late output of a process we gave up on
     const p = this.pending;
     if (p) {
+      // Quoted in messages as "last output" only once read as an answer, so that messages do not
+      // depend on how far ahead the process has written.
+      keep(this.outLines, line);
       this.pending = undefined;
+      this.answered = true;
       p.settle({ line });
-    } else if (!this.unsolicited) {
-      this.unsolicited = { line, after: this.lastAsked };
+    } else {
+      this.queue.push(line);
     }
   }
 
@@ -174,9 +208,15 @@ class Child {
     p.settle({ error: new ImplementationError(`${this.label}: ${msg} ${this.lastOutput()}`) });
   }
 
-  /** Send one line and wait for one line back. */
+  /** Send one line and wait for one line back: the next line the process prints, or printed already. */
   ask(message: unknown, what: string, timeoutMs: number): Promise<Answer> {
     this.lastAsked = what;
+    const early = this.queue.shift();
+    if (early !== undefined) {
+      keep(this.outLines, early);
+      this.proc.stdin!.write(JSON.stringify(message) + '\n');
+      return Promise.resolve({ line: early });
+    }
     return new Promise<Answer>((resolve) => {
       const timer = setTimeout(() => {
         if (this.pending !== pending) return;
@@ -202,7 +242,9 @@ class Child {
       const all = partial.trim() === '' ? lines : [...lines, partial];
       return clipTail(oneLine(all.filter((l) => l.trim() !== '').slice(-KEEP_LINES).join(' | ')), 160);
     };
-    const out = part(this.outLines, this.outPartial.slice(0, 1000));
+    // Lines not read yet are quoted once the process has exited (then nothing more can come).
+    const read = this.drained ? [...this.outLines, ...this.queue].slice(-KEEP_LINES) : this.outLines;
+    const out = part(read, this.drained ? clip(oneLine(this.outPartial), 60) : '');
     const err = part(this.errLines, this.errPartial);
     const parts: string[] = [];
     if (out) parts.push(`stdout: ${out}`);
@@ -212,15 +254,15 @@ class Child {
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     this.killed = true;
-    if (this.exited === undefined) this.proc.kill(signal);
+    if (this.exited === undefined) killGroup(this.proc, signal);
   }
 
-  /** End stdin, then SIGTERM, then SIGKILL after a grace period; resolves when it has exited. */
+  /** End stdin, then SIGTERM, then SIGKILL after a grace period, to its whole group; resolves when it has exited. */
   async stop(): Promise<void> {
     if (this.exited !== undefined) return;
     const gone = new Promise<void>((res) => this.proc.once('exit', () => res()));
     this.proc.stdin!.end();
-    this.proc.kill('SIGTERM');
+    killGroup(this.proc, 'SIGTERM');
     const t = setTimeout(() => this.kill('SIGKILL'), CLOSE_GRACE_MS);
     await gone;
     clearTimeout(t);
@@ -265,10 +307,11 @@ class ExecImplementation implements Implementation {
 
   async reset(config: TraceConfig): Promise<void> {
     this.index = 0;
-    if (!this.child || (!this.child.alive && !this.child.unsolicited)) await this.start();
+    const fresh = !this.child || !this.child.alive || !this.child.answered;
+    if (!this.child || !this.child.alive) await this.start();
     const c = this.child!;
-    // A reset may include starting the process (an interpreter, under load): it gets at least the default time.
-    const answer = await this.request(c, { reset: configJson(config) }, 'reset', Math.max(this.timeoutMs, DEFAULT_TIMEOUT_MS));
+    // The first reset of a process includes its start (an interpreter, under load): it gets at least the default time.
+    const answer = await this.request(c, { reset: configJson(config) }, 'reset', fresh ? Math.max(this.timeoutMs, DEFAULT_TIMEOUT_MS) : this.timeoutMs);
     if (isObj(answer) && answer.ready === true && Object.keys(answer).length === 1) return;
     c.kill();
     const why = isObj(answer) && 'irq' in answer ? ' (an observation, out of turn)' : '';
@@ -298,12 +341,6 @@ class ExecImplementation implements Implementation {
 
   /** Send a request and return the answer decoded from JSON; every failure is an ImplementationError. */
   private async request(c: Child, message: unknown, what: string, timeoutMs = this.timeoutMs): Promise<unknown> {
-    if (c.unsolicited) {
-      const u = c.unsolicited;
-      c.unsolicited = undefined;
-      c.kill();
-      throw new ImplementationError(`${this.label}: printed a line out of turn after ${u.after}, before ${what}: ${clip(oneLine(u.line), 60)} ${c.lastOutput()}`);
-    }
     if (!c.alive) {
       const e = c.exited;
       const how = e?.signal ? `was killed by ${e.signal}` : e ? `exited with code ${e.code}` : 'is not running';

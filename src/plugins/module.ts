@@ -1,17 +1,20 @@
 /**
  * Module plug-ins: an implementation under test written as a JavaScript (or TypeScript) module
- * that speaks the trace format's JSON forms (docs/plugins.md). The module is imported once per
- * implementation instance; its `createImplementation(options)` makes the object we drive.
+ * that speaks the trace format's JSON forms (docs/plugins.md). The module runs isolated in a
+ * worker thread of its own (worker-source.ts): its process.exit() ends only the worker, its
+ * console output is captured and quoted in messages, a synchronous endless loop can be stopped,
+ * and what it returns crosses by structured clone. The worker imports the module and calls its
+ * `createImplementation(options)`; a worker that has died is started afresh at the next reset.
  *
  * Errors: a module that cannot be found, imported or has no factory, or a factory result without
- * reset/step, is an InputError (exit 2: it is not a plug-in). Anything the plug-in does wrong while
- * running (throwing, returning a malformed observation, not settling in time) is an
- * ImplementationError (exit 1) naming the op.
+ * reset/step, is an InputError (exit 2: it is not a plug-in). Anything the plug-in does wrong
+ * (its factory or a call throwing, a malformed observation, not answering in time, ending its
+ * thread) is an ImplementationError (exit 1) naming the call and the op, with its last output.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, extname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import type * as TsModule from 'typescript';
 import { parseHex64 } from '../../models/arch/bits.js';
 import { ImplementationError, InputError } from '../../models/arch/errors.js';
@@ -19,7 +22,8 @@ import type { Declaration, HwAction, Implementation, SlotChange, StepDetail } fr
 import type { Observation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
 import { layoutSpec } from '../../models/layouts/load.js';
 import { configJson, opJson } from '../trace/format.js';
-import { checkObservation, externalDeclaration, firstLine, resolveTimeoutMs, showValue, type ExternalOptions } from './common.js';
+import { checkObservation, clip, clipTail, externalDeclaration, firstLine, oneLine, resolveTimeoutMs, showValue, type ExternalOptions } from './common.js';
+import { WORKER_SOURCE } from './worker-source.js';
 
 /** The options object a plug-in's `createImplementation` receives. */
 export interface PluginOptions {
@@ -27,24 +31,19 @@ export interface PluginOptions {
   readonly hostEcvTraps: boolean;
 }
 
-/** What a plug-in's factory returns, as we see it before checking it. */
-interface PluginObject {
-  name?: unknown;
-  reset: (config: Record<string, unknown>) => unknown;
-  step: (op: Record<string, unknown>) => unknown;
-  detail?: () => unknown;
-  close?: () => unknown;
-}
-
 const JS_EXTS = ['.js', '.mjs', '.cjs'];
 const TS_EXTS = ['.ts', '.mts'];
+/** Lines of the plug-in's stdout and of its stderr kept for messages. */
+const KEEP_LINES = 3;
+/** How long close() waits for the plug-in's close(). */
+const CLOSE_MS = 1000;
+/** A plug-in's heap limit: past it, its worker ends (an implementation failure), not nvconform. */
+export const PLUGIN_HEAP_MB = 1024;
 
 type Rec = Record<string, unknown>;
 const isObj = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isThenable = (v: unknown): v is PromiseLike<unknown> =>
-  (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
-/** Load the module plug-in at `spec` (a path relative to the working directory) and wrap it. */
+/** Load the module plug-in at `spec` (a path relative to the working directory) and start it. */
 export async function loadModulePlugin(spec: string, opts: ExternalOptions): Promise<Implementation> {
   const label = `plug-in ${spec}`;
   const timeoutMs = resolveTimeoutMs(opts);
@@ -57,40 +56,15 @@ export async function loadModulePlugin(spec: string, opts: ExternalOptions): Pro
   if (!JS_EXTS.includes(ext) && !TS_EXTS.includes(ext)) {
     throw new InputError(`${label}: expected a .js, .mjs or .ts module, got a '${ext || 'no extension'}' file`);
   }
-  const mod = TS_EXTS.includes(ext) ? await importTypeScript(file, label) : await importModule(pathToFileURL(file).href, label);
-  const factory = findFactory(mod);
-  if (!factory) {
-    throw new InputError(`${label}: the module exports no createImplementation function (export it by name or as the default export)`);
-  }
+  const url = TS_EXTS.includes(ext) ? await transpiledUrl(file, label) : pathToFileURL(file).href;
   const options: PluginOptions = { layout: layoutSpec(opts.layout), hostEcvTraps: opts.hostEcvTraps };
-  let obj: unknown;
-  try {
-    obj = await settle(factory(options), timeoutMs, `${label}: createImplementation() did not settle within ${timeoutMs} ms`);
-  } catch (e) {
-    if (e instanceof ImplementationError) throw e;
-    throw new ImplementationError(`${label}: createImplementation() threw: ${firstLine(e)}`);
-  }
-  if (!isObj(obj) || typeof obj.reset !== 'function' || typeof obj.step !== 'function') {
-    throw new InputError(`${label}: createImplementation() returned ${showValue(obj, 60)}, expected an object with reset(config) and step(op) methods`);
-  }
-  for (const m of ['detail', 'close'] as const) {
-    if (obj[m] !== undefined && typeof obj[m] !== 'function') {
-      throw new InputError(`${label}: createImplementation() returned an object whose '${m}' is not a function`);
-    }
-  }
-  return new ModulePlugin(spec, label, obj as unknown as PluginObject, timeoutMs, externalDeclaration('module', opts, typeof obj.detail === 'function'));
+  const plugin = new ModulePlugin(spec, label, { url, options }, timeoutMs, opts);
+  await plugin.start(true);
+  return plugin;
 }
 
-async function importModule(url: string, label: string): Promise<Rec> {
-  try {
-    return (await import(url)) as Rec;
-  } catch (e) {
-    throw new InputError(`${label}: cannot import: ${firstLine(e)}`);
-  }
-}
-
-/** Transpile a single-file TypeScript plug-in to a temporary .mjs file and import that. */
-async function importTypeScript(file: string, label: string): Promise<Rec> {
+/** Transpile a single-file TypeScript plug-in (no type checking) to a data: URL the worker imports. */
+async function transpiledUrl(file: string, label: string): Promise<string> {
   type TS = typeof TsModule;
   let ts: TS;
   try {
@@ -110,103 +84,247 @@ async function importTypeScript(file: string, label: string): Promise<Rec> {
     const where = diag.file && diag.start !== undefined ? `:${diag.file.getLineAndCharacterOfPosition(diag.start).line + 1}` : '';
     throw new InputError(`${label}${where}: ${ts.flattenDiagnosticMessageText(diag.messageText, ' ')}`);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'nvconform-plugin-'));
-  const tmp = join(dir, basename(file).replace(/\.m?ts$/i, '') + '.mjs');
-  try {
-    writeFileSync(tmp, out.outputText);
-    return await importModule(pathToFileURL(tmp).href, label);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  return 'data:text/javascript;base64,' + Buffer.from(out.outputText, 'utf8').toString('base64');
+}
+
+/** What a call's answer from the worker is. */
+type Reply =
+  | { readonly ok: unknown; readonly detail?: unknown; readonly detailThrew?: string }
+  | { readonly threw: string }
+  | { readonly uncloneable: { readonly path: string; readonly kind: string } }
+  | { readonly ended: string };
+
+/** The tail of a stream of text, by lines. */
+class Tail {
+  private lines: string[] = [];
+  private partial = '';
+  add(s: string): void {
+    this.partial += s;
+    let nl: number;
+    while ((nl = this.partial.indexOf('\n')) >= 0) {
+      const line = this.partial.slice(0, nl).replace(/\r$/, '');
+      this.partial = this.partial.slice(nl + 1);
+      if (line.trim() !== '') this.lines.push(clip(line, 400));
+      if (this.lines.length > KEEP_LINES) this.lines.shift();
+    }
+    if (this.partial.length > 4096) this.partial = this.partial.slice(-4096);
+  }
+  text(): string {
+    const all = this.partial.trim() === '' ? this.lines : [...this.lines, this.partial];
+    return clipTail(oneLine(all.slice(-KEEP_LINES).join(' | ')), 160);
   }
 }
 
-function findFactory(mod: Rec): ((o: PluginOptions) => unknown) | undefined {
-  const named = mod.createImplementation;
-  if (typeof named === 'function') return named as (o: PluginOptions) => unknown;
-  const def = mod.default;
-  if (typeof def === 'function') return def as (o: PluginOptions) => unknown;
-  if (isObj(def) && typeof def.createImplementation === 'function') {
-    return (def.createImplementation as (o: PluginOptions) => unknown).bind(def);
+/** One worker running the plug-in. */
+class PluginWorker {
+  readonly worker: Worker;
+  readonly out = new Tail();
+  readonly err = new Tail();
+  private nextId = 1;
+  private pending: { id: number; settle: (r: Reply) => void } | undefined;
+  /** Why the worker ended (process.exit, an uncaught error, terminated), once it has. */
+  ended: string | undefined;
+  private uncaught: string | undefined;
+  readonly loaded: Promise<{ name?: string; detail: boolean; vocabulary?: 1 | 2 } | { stage: string; message: string }>;
+
+  constructor(init: { url: string; options: PluginOptions }) {
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true, workerData: init, stdout: true, stderr: true,
+      // A plug-in that runs out of memory ends its own thread, not nvconform.
+      resourceLimits: { maxOldGenerationSizeMb: PLUGIN_HEAP_MB },
+    });
+    this.worker.stdout.setEncoding('utf8').on('data', (s: string) => this.out.add(s));
+    this.worker.stderr.setEncoding('utf8').on('data', (s: string) => this.err.add(s));
+    let loadedWith: (l: { name?: string; detail: boolean; vocabulary?: 1 | 2 } | { stage: string; message: string }) => void = () => {};
+    this.loaded = new Promise((res) => {
+      loadedWith = res;
+      this.worker.once('message', (m: Rec) => {
+        if (isObj(m.loadError)) res(m.loadError as { stage: string; message: string });
+        else res(m.loaded as { name?: string; detail: boolean; vocabulary?: 1 | 2 });
+        this.worker.on('message', (r: Rec) => this.onReply(r));
+      });
+    });
+    this.worker.on('error', (e: Error) => {
+      this.uncaught = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
+        ? `ran out of memory (more than ${PLUGIN_HEAP_MB} MB)` : `threw outside any call (uncaught): ${firstLine(e)}`;
+    });
+    this.worker.once('exit', (code) => {
+      // Output written just before the end arrives after 'exit': let it in first.
+      setImmediate(() => {
+        this.ended ??= this.uncaught ?? `called process.exit(${code})`;
+        loadedWith({ stage: 'ended', message: `${this.ended} while being loaded` });
+        const p = this.pending;
+        this.pending = undefined;
+        p?.settle({ ended: this.ended });
+      });
+    });
+    // The worker does not keep nvconform alive on its own; a pending call's timer does.
+    this.worker.unref();
   }
-  return undefined;
+
+  get alive(): boolean {
+    return this.ended === undefined;
+  }
+
+  private onReply(r: Rec): void {
+    const p = this.pending;
+    if (!p || r.id !== p.id) return;
+    this.pending = undefined;
+    p.settle(r as Reply);
+  }
+
+  /** One call; resolves with its reply, `ended` if the worker ends, or `timedOut` (the worker is then terminated). */
+  call(call: string, arg: unknown, timeoutMs: number): Promise<Reply | { timedOut: true }> {
+    if (this.uncaught !== undefined || this.ended !== undefined) return Promise.resolve({ ended: this.ended ?? this.uncaught! });
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.pending?.id !== id) return;
+        this.pending = undefined;
+        this.ended = `did not answer within ${timeoutMs} ms and was stopped`;
+        void this.worker.terminate();
+        resolve({ timedOut: true });
+      }, timeoutMs);
+      this.pending = {
+        id,
+        settle: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
+      this.worker.postMessage({ id, call, arg });
+    });
+  }
+
+  /** `(last output: stdout: ...; stderr: ...)` of the plug-in's console, or '' if it printed nothing. */
+  lastOutput(): string {
+    const parts: string[] = [];
+    const out = this.out.text();
+    const err = this.err.text();
+    if (out) parts.push(`stdout: ${out}`);
+    if (err) parts.push(`stderr: ${err}`);
+    return parts.length ? ` (last output: ${parts.join('; ')})` : '';
+  }
+
+  async stop(): Promise<void> {
+    if (this.ended === undefined) {
+      this.ended = 'closed';
+      await this.worker.terminate();
+    }
+  }
 }
 
-/** `v`, awaited if it is a promise, failing with ImplementationError(`late`) if it does not settle in time. */
-async function settle(v: unknown, ms: number, late: string): Promise<unknown> {
-  if (!isThenable(v)) return v;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      v,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new ImplementationError(late)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** What a field of an observation should hold, for messages about a value of the wrong type. */
+const FIELD_FORM: Readonly<Record<string, string>> = {
+  irq: 'a list of timer names', value: 'a "0x…" string', elapsed: 'a "0x…" string', fault: '"undefined" or "trap"',
+};
+const kindOf = (v: unknown): string | undefined =>
+  typeof v === 'bigint' ? 'a BigInt' : typeof v === 'function' ? 'a function' : typeof v === 'symbol' ? 'a symbol' : undefined;
 
 class ModulePlugin implements Implementation {
-  readonly name: string;
+  name: string;
+  declaration: Declaration;
   private index = 0;
+  private w: PluginWorker | undefined;
+  private lastDetail: { value: unknown; what: string } | undefined;
 
   constructor(
-    spec: string,
+    private readonly spec: string,
     private readonly label: string,
-    private readonly obj: PluginObject,
+    private readonly init: { url: string; options: PluginOptions },
     private readonly timeoutMs: number,
-    readonly declaration: Declaration,
+    private readonly opts: ExternalOptions,
   ) {
-    this.name = typeof obj.name === 'string' && obj.name !== '' ? obj.name : spec;
+    this.name = spec;
+    this.declaration = externalDeclaration('module', opts, false);
+  }
+
+  /** Start a worker and load the plug-in in it. The first load's failures are InputErrors (not a plug-in). */
+  async start(first: boolean): Promise<void> {
+    const w = new PluginWorker(this.init);
+    this.w = w;
+    let timer: NodeJS.Timeout | undefined;
+    const loaded = await Promise.race([
+      w.loaded,
+      new Promise<{ stage: 'timeout'; message: string }>((res) => {
+        timer = setTimeout(() => res({ stage: 'timeout', message: `createImplementation() did not settle within ${this.timeoutMs} ms` }), Math.max(this.timeoutMs, 5000));
+      }),
+    ]);
+    clearTimeout(timer);
+    if ('stage' in loaded) {
+      await w.stop();
+      const what = loaded.stage === 'import' ? `cannot import: ${firstLine(loaded.message)}`
+        : loaded.stage === 'factory' ? `createImplementation() threw: ${firstLine(loaded.message)}`
+          : loaded.stage === 'ended' ? `the plug-in ${loaded.message}` : loaded.message;
+      const m = `${this.label}: ${what}${w.lastOutput()}`;
+      // Not a plug-in at all: exit 2. A plug-in that fails in its own code while starting: exit 1.
+      if (first && (loaded.stage === 'import' || loaded.stage === 'export' || loaded.stage === 'shape')) throw new InputError(m);
+      throw new ImplementationError(m);
+    }
+    if (first) {
+      if (loaded.name) this.name = loaded.name;
+      this.declaration = externalDeclaration('module', this.opts, loaded.detail, loaded.vocabulary);
+    }
   }
 
   async reset(config: TraceConfig): Promise<void> {
     this.index = 0;
-    await this.call('reset()', () => this.obj.reset(configJson(config)));
+    this.lastDetail = undefined;
+    if (!this.w || !this.w.alive) await this.start(false);
+    await this.call('reset()', 'reset', configJson(config));
   }
 
   async step(op: Op): Promise<Observation> {
     const i = this.index++;
     const what = `step(ops[${i}])`;
-    const out = await this.call(what, () => this.obj.step(opJson(op)));
-    const r = checkObservation(out);
-    if ('problem' in r) throw new ImplementationError(`${this.label}: ${what} returned ${showValue(out)}: ${r.problem}`);
-    return r.ok;
+    this.lastDetail = undefined;
+    const r = await this.call(what, 'step', opJson(op));
+    if ('detailThrew' in r && r.detailThrew !== undefined) {
+      throw new ImplementationError(`${this.label}: detail() after ops[${i}] threw: ${firstLine(r.detailThrew)}${this.w!.lastOutput()}`);
+    }
+    const out = r.ok;
+    if (isObj(out)) {
+      for (const [k, v] of Object.entries(out)) {
+        const odd = kindOf(v);
+        if (odd) throw new ImplementationError(`${this.label}: ${what} returned ${odd} for ${k}; expected ${FIELD_FORM[k] ?? 'no such field'}${this.w!.lastOutput()}`);
+      }
+    }
+    const c = checkObservation(out);
+    if ('problem' in c) throw new ImplementationError(`${this.label}: ${what} returned ${showValue(out)}: ${c.problem}${this.w!.lastOutput()}`);
+    if (r.detail !== undefined) this.lastDetail = { value: r.detail, what: `detail() after ops[${i}]` };
+    return c.ok;
   }
 
   detail(): StepDetail | undefined {
-    if (!this.obj.detail) return undefined;
-    const what = `detail() after ops[${this.index - 1}]`;
-    let d: unknown;
-    try {
-      d = this.obj.detail();
-    } catch (e) {
-      throw new ImplementationError(`${this.label}: ${what} threw: ${firstLine(e)}`);
-    }
-    if (d === undefined || d === null) return undefined;
-    const r = convertDetail(d);
-    if (typeof r === 'string') throw new ImplementationError(`${this.label}: ${what} returned ${showValue(d)}: ${r}`);
+    const d = this.lastDetail;
+    if (!d || d.value === null) return undefined;
+    const r = convertDetail(d.value);
+    if (typeof r === 'string') throw new ImplementationError(`${this.label}: ${d.what} returned ${showValue(d.value)}: ${r}`);
     return r;
   }
 
-  /** Errors from a plug-in's close() are ignored: they must not hide the result of the run. */
+  /** The plug-in's close() is called (its errors ignored: they must not hide the result of the run), then the worker ends. */
   async close(): Promise<void> {
-    if (!this.obj.close) return;
-    try {
-      await settle(this.obj.close(), this.timeoutMs, 'close');
-    } catch {
-      /* ignored */
-    }
+    const w = this.w;
+    this.w = undefined;
+    if (!w) return;
+    if (w.alive) await w.call('close', undefined, CLOSE_MS);
+    await w.stop();
   }
 
-  private async call(what: string, f: () => unknown): Promise<unknown> {
-    try {
-      return await settle(f(), this.timeoutMs, `${this.label}: ${what} did not settle within ${this.timeoutMs} ms`);
-    } catch (e) {
-      if (e instanceof ImplementationError) throw e;
-      throw new ImplementationError(`${this.label}: ${what} threw: ${firstLine(e)}`);
+  private async call(what: string, call: string, arg: unknown): Promise<Extract<Reply, { ok: unknown }>> {
+    const w = this.w!;
+    const r = await w.call(call, arg, this.timeoutMs);
+    if ('timedOut' in r) throw new ImplementationError(`${this.label}: ${what} did not settle within ${this.timeoutMs} ms (the plug-in was stopped)${w.lastOutput()}`);
+    if ('ended' in r) throw new ImplementationError(`${this.label}: ${what}: the plug-in ${r.ended}${w.lastOutput()}`);
+    if ('threw' in r) throw new ImplementationError(`${this.label}: ${what} threw: ${firstLine(r.threw)}${w.lastOutput()}`);
+    if ('uncloneable' in r) {
+      const u = r.uncloneable;
+      const field = u.path.replace(/^detail\(\)\.?/, '');
+      const form = u.path.startsWith('detail()') ? 'JSON data' : FIELD_FORM[u.path] ?? 'JSON data';
+      throw new ImplementationError(`${this.label}: ${u.path.startsWith('detail()') ? `detail() after ${what}` : what} returned ${u.kind}${field ? ` for ${field}` : ''}; expected ${form}${w.lastOutput()}`);
     }
+    return r;
   }
 }
 

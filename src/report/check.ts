@@ -8,29 +8,40 @@ import { renderCoverage } from './coverage.js';
 import { describeActions } from './describe.js';
 import { obsText, opCells, table } from './text.js';
 
+/** The host options that differ from the default, as `, host kvm, host-cpu vhe,nv2p1, counter offset 0x10`. */
+export function hostText(h: CheckResult['options']['host']): string {
+  if (!h) return '';
+  return `${h.profile ? `, host ${h.profile}` : ''}${h.cpu ? `, host-cpu ${h.cpu.join(',') || 'none'}` : ''}${h.counterOffset ? `, counter offset ${hex(h.counterOffset)}` : ''}`;
+}
+
 export function implLine(r: Pick<CheckResult, 'options' | 'layout'>): string {
   const o = r.options;
-  return `${o.impl}, layout ${r.layout.name}, host-ecv-traps ${o.hostEcvTraps ? 'on' : 'off'}`;
+  return `${o.impl}, layout ${r.layout.name}, host-ecv-traps ${o.hostEcvTraps ? 'on' : 'off'}${hostText(o.host)}`;
 }
 
 export function configLine(o: Outcome['config']): string {
   const init = Object.entries(o.init).map(([k, v]) => `${k}=${hex(v)}`).join(', ');
-  return `guest ${o.guest}, features [${o.features.join(',')}], count ${hex(o.count)}${init ? `, init {${init}}` : ''}`;
+  const absent = o.absent?.length ? `, absent [${o.absent.join(',')}]` : '';
+  return `guest ${o.guest}, features [${o.features.join(',')}]${absent}, count ${hex(o.count)}${init ? `, init {${init}}` : ''}`;
 }
 
 /** The trace as a table: index, EL, op, register, value, expected, observed, hardware; `>` marks the divergent op. */
 export function traceTable(o: Outcome, indent = '  '): string {
   const bad = o.violation?.index;
-  const rows = o.ops.map((op, i) => {
+  // A run recorded through a window (a very long trace) holds its last ops only, from o.first.
+  const first = o.first ?? 0;
+  const rows = o.ops.map((op, k) => {
+    const i = first + k;
     const [kind, reg, value] = opCells(op);
-    const d = o.details[i];
+    const d = o.details[k];
     return [
-      (i === bad ? '>' : ' ') + String(i), o.els[i] ? `vEL${o.els[i]}` : '', kind, reg, value,
-      o.expected[i] ? obsText(o.expected[i]) : '', o.observed[i] ? obsText(o.observed[i]) : '(no answer)', d ? describeActions(d) : '',
+      (i === bad ? '>' : ' ') + String(i), o.els[k] ? `vEL${o.els[k]}` : '', kind, reg, value,
+      o.expected[k] ? obsText(o.expected[k]) : '', o.observed[k] ? obsText(o.observed[k]) : '(no answer)', d ? describeActions(d) : '',
     ];
   });
-  if (bad !== undefined && bad >= o.ops.length) rows.push(['>' + String(bad), '', '(implementation failed)', '', '', '', '', '']);
-  return table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
+  if (bad !== undefined && bad >= first + o.ops.length) rows.push(['>' + String(bad), '', first + o.ops.length === 0 ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
+  const skipped = first > 0 ? `${indent}(ops #0 to #${first - 1} not shown)\n` : '';
+  return skipped + table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
 }
 
@@ -55,7 +66,8 @@ export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options'
   if (r.phase === 'exhaustive' && e) {
     s += ` in the exhaustive phase: a shortest counterexample, ${plural(ce.ops.length, 'op')} (${e.completedDepth ? `none among ${scopeText(e)}` : 'the first op'})\n`;
   } else {
-    s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): minimal trace of ${ce.ops.length} op${ce.ops.length === 1 ? '' : 's'}\n`;
+    const ops = plural(ce.ops.length, 'op');
+    s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): ${r.reproducible === false ? `trace of ${ops} (not reproducible)` : `minimal trace of ${ops}`}\n`;
     if (e) s += `  scope    no counterexample among ${scopeText(e)}\n`;
   }
   s += `  property ${r.property}: ${propertyByName(r.property).summary}\n`;
@@ -63,9 +75,20 @@ export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options'
   s += `  impl     ${implLine(c)}\n`;
   s += traceTable(ce);
   s += `  why      ${r.explanation}\n`;
+  if (r.reproducible === false) s += `  note     not reproducible: shown as first observed (a rerun of this trace did not fail the same way)\n`;
   s += `  seed     ${c.options.seed}\n`;
-  s += `  replay   nvconform replay ${r.token}\n`;
+  s += `  replay   nvconform replay ${r.token}${replayFlags(c)}\n`;
+  if (r.sideFailure) {
+    s += `  also     while shrinking, on a trace of ${r.sideFailure.outcome.ops.length} ops: ${r.sideFailure.explanation}\n`;
+    s += `           nvconform replay ${r.sideFailure.token}${replayFlags(c)}\n`;
+  }
   return s;
+}
+
+/** `--impl SPEC` for a token made with an external implementation: replay runs only what the user names. */
+function replayFlags(c: Pick<CheckResult, 'options'>): string {
+  const impl = c.options.impl;
+  return /^[A-Za-z0-9_-]+$/.test(impl) ? '' : ` --impl '${impl.replace(/'/g, `'\\''`)}'`;
 }
 
 export interface Perf {
@@ -94,7 +117,8 @@ export function perfLine(p: Perf, o: ReportOptions = {}): string {
 }
 
 export function renderCheck(r: CheckResult, o: ReportOptions = {}): string {
-  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${r.options.ecv === undefined ? 'with and without' : r.options.ecv ? 'on' : 'off'}; ` +
+  const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
+  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${r.options.ecv === undefined ? 'with and without' : r.options.ecv ? 'on' : 'off'}${ex}; ` +
     `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
   for (const p of r.results) s += renderProperty(p, r) + '\n';
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));
@@ -105,7 +129,8 @@ export function renderCheck(r: CheckResult, o: ReportOptions = {}): string {
 }
 
 /** The counterexample as a trace document with the implementation's observations (none if it failed before answering every op). */
-export function counterexampleJson(ce: Outcome): Record<string, unknown> {
+export function counterexampleJson(ce: Outcome): Record<string, unknown> | null {
+  if ((ce.first ?? 0) > 0) return null; // recorded through a window: the trace file itself is the counterexample
   const complete = ce.observed.length === ce.ops.length;
   return traceJson({ config: ce.config, ops: ce.ops, ...(complete ? { observations: ce.observed } : {}) });
 }
@@ -119,7 +144,12 @@ export function propertyJson(p: PropertyResult): Record<string, unknown> {
     counterexample: p.counterexample ? counterexampleJson(p.counterexample) : null,
     token: p.token ?? null,
     explanation: p.explanation ?? null,
-    ...(p.counterexample ? { divergentOp: p.counterexample.violation?.index ?? null, expected: p.counterexample.expected.map(observationJson) } : {}),
+    ...(p.counterexample ? {
+      divergentOp: p.counterexample.violation?.index ?? null,
+      expected: (p.counterexample.first ?? 0) > 0 ? null : p.counterexample.expected.map(observationJson),
+      reproducible: p.reproducible !== false,
+    } : {}),
+    ...(p.sideFailure ? { alsoFailed: { explanation: p.sideFailure.explanation, token: p.sideFailure.token, counterexample: counterexampleJson(p.sideFailure.outcome) } } : {}),
     shrinks: p.shrinks,
     exhaustive: p.exhaustive ?? null,
     phase: p.phase ?? null,

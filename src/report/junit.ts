@@ -7,7 +7,7 @@
  */
 import type { CheckResult, PropertyResult } from '../check/check.js';
 import type { SuiteResult } from '../check/suite.js';
-import { implLine, renderProperty } from './check.js';
+import { hostText, implLine, renderProperty } from './check.js';
 
 export interface JunitOptions {
   /** Report times in seconds; false: every `time` is 0, so that the file is byte-identical for a seed. Default true. */
@@ -84,6 +84,7 @@ function propertyCase(r: PropertyResult, c: CheckResult, classname: string): Cas
 
 const optionProperties = (c: CheckResult): [string, string][] => [
   ['impl', c.options.impl], ['layout', c.layout.name], ['hostEcvTraps', String(c.options.hostEcvTraps)],
+  ...(c.options.host ? [['host', hostText(c.options.host).replace(/^, /, '')] as [string, string]] : []),
   ['guest', c.options.guest ?? 'vhe+nvhe'], ['ecv', c.options.ecv === undefined ? 'with and without' : String(c.options.ecv)],
   ['runs', String(c.options.runs)], ['maxOps', String(c.options.maxOps)], ['seed', String(c.options.seed)],
 ];

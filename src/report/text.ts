@@ -1,25 +1,26 @@
 /** Plain-text tables for terminals and logs. */
 import { hex, maskedHex } from '../../models/arch/bits.js';
-import { match } from 'ts-pattern';
-import { irqList, type Expectation, type Observation, type Op } from '../../models/arch/vocabulary.js';
+import { irqList, type Expectation, type Observation } from '../../models/arch/vocabulary.js';
+import { opCells } from '../trace/format.js';
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // Loops, not spreads: a table of 150,000 rows must not exceed the argument limit of Math.max.
+  const widths = header.map((h) => h.length);
+  for (const r of rows) {
+    for (let i = 0; i < widths.length; i++) {
+      const n = (r[i] ?? '').length;
+      if (n > widths[i]!) widths[i] = n;
+    }
+  }
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+  let s = line(header) + '\n' + line(widths.map((w) => '-'.repeat(w))) + '\n';
+  for (const r of rows) s += line(r) + '\n';
+  return s;
 }
 
-export function opCells(op: Op): [string, string, string] {
-  return match(op)
-    .returnType<[string, string, string]>()
-    .with({ op: 'msr' }, (o) => ['msr', o.reg, hex(o.value)])
-    .with({ op: 'mrs' }, (o) => ['mrs', o.reg, ''])
-    .with({ op: 'tick' }, { op: 'preempt' }, (o) => [o.op, '', hex(o.by)])
-    .with({ op: 'wfi' }, (o) => ['wfi', '', hex(o.limit)])
-    .with({ op: 'eret' }, { op: 'exit' }, (o) => [o.op, '', ''])
-    .exhaustive();
-}
+/** An op's table cells (op, register, value); a switch in the trace layer, since it is hot (one call per row of `run`). */
+export { opCells };
 
 /** One observation (or expectation) as a short string: `value=0x5 irq=[vtimer]`, with x for UNKNOWN digits' bits. */
 export function obsText(o: Observation | Expectation): string {

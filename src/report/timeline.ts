@@ -22,7 +22,7 @@ import { opJson, observationJson } from '../trace/format.js';
 import { renderLayouts, renderTimeline, type LayoutsDoc, type TimelineDoc, type TimelineOp } from './html/index.js';
 import { describeAction } from './describe.js';
 import { implLine } from './check.js';
-import { opCells } from './text.js';
+import { opText } from '../engine/runner.js';
 
 /** A recorded run of one trace: what a counterexample (an engine Outcome) or `run` holds. */
 export interface RecordedRun {
@@ -50,12 +50,6 @@ export interface TimelineInfo {
   readonly violation?: { readonly index: number; readonly explanation: string };
   readonly token?: string;
   readonly seed?: number;
-}
-
-/** The op as the text report writes it: `msr CNTV_CVAL_EL02, 0x100`, `tick 0x5`, `eret`. */
-export function opText(op: Op): string {
-  const [kind, reg, value] = opCells(op);
-  return [kind, [reg, value].filter((x) => x).join(', ')].filter((x) => x).join(' ');
 }
 
 const routeOf = (actions: readonly HwAction[]): TimelineOp['route'] => {

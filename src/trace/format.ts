@@ -5,6 +5,7 @@ import { irqList, TRACE_FORMAT, type Expectation, type Observation, type Op, typ
 
 export function configJson(c: TraceConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { guest: c.guest, features: [...c.features], count: hex(c.count) };
+  if (c.absent?.length) out.absent = [...c.absent];
   const init = Object.entries(c.init);
   if (init.length) out.init = Object.fromEntries(init.map(([k, v]) => [k, hex(v)]));
   return out;
@@ -17,8 +18,23 @@ export function opJson(op: Op): Record<string, unknown> {
     case 'tick': return { op: 'tick', by: hex(op.by) };
     case 'preempt': return { op: 'preempt', by: hex(op.by) };
     case 'wfi': return { op: 'wfi', limit: hex(op.limit) };
+    case 'wfit': return { op: 'wfit', deadline: hex(op.deadline) };
     case 'eret': return { op: 'eret' };
     case 'exit': return { op: 'exit' };
+    default:
+      return unreachable(op, 'op');
+  }
+}
+
+/** An op as table cells: kind, register, value (hex), '' where the op has none. */
+export function opCells(op: Op): [string, string, string] {
+  switch (op.op) {
+    case 'msr': return ['msr', op.reg, hex(op.value)];
+    case 'mrs': return ['mrs', op.reg, ''];
+    case 'tick': case 'preempt': return [op.op, '', hex(op.by)];
+    case 'wfi': return ['wfi', '', hex(op.limit)];
+    case 'wfit': return ['wfit', '', hex(op.deadline)];
+    case 'eret': case 'exit': return [op.op, '', ''];
     default:
       return unreachable(op, 'op');
   }
@@ -42,13 +58,30 @@ export function traceJson(t: Trace): Record<string, unknown> {
 
 /** A trace document as text: readable, one op per line, ending in a newline. */
 export function formatTrace(t: Trace): string {
-  const lines = (xs: unknown[]): string =>
-    xs.length === 0 ? '[]' : '[\n' + xs.map((x) => '    ' + JSON.stringify(x)).join(',\n') + '\n  ]';
-  const j = traceJson(t);
-  let s = '{\n';
-  s += `  "format": ${JSON.stringify(j.format)},\n`;
-  s += `  "config": ${JSON.stringify(j.config)},\n`;
-  s += `  "ops": ${lines(j.ops as unknown[])}`;
-  if (j.observations) s += `,\n  "observations": ${lines(j.observations as unknown[])}`;
-  return s + '\n}\n';
+  let s = '';
+  for (const chunk of formatTraceChunks(t.config, t.ops, t.observations?.map((o) => JSON.stringify(observationJson(o))))) s += chunk;
+  return s;
+}
+
+/**
+ * formatTrace in pieces (one per line), for writing a long trace without building its text:
+ * `observations` are given as their JSON lines (or not at all).
+ */
+export function* formatTraceChunks(config: TraceConfig, ops: readonly Op[], observations?: Iterable<string> & { readonly length: number }): Generator<string> {
+  yield `{\n  "format": ${JSON.stringify(TRACE_FORMAT)},\n  "config": ${JSON.stringify(configJson(config))},\n  "ops": `;
+  if (ops.length === 0) yield '[]';
+  else {
+    yield '[\n';
+    for (let i = 0; i < ops.length; i++) yield '    ' + JSON.stringify(opJson(ops[i]!)) + (i === ops.length - 1 ? '\n  ]' : ',\n');
+  }
+  if (observations) {
+    yield ',\n  "observations": ';
+    if (observations.length === 0) yield '[]';
+    else {
+      yield '[\n';
+      let i = 0;
+      for (const o of observations) yield '    ' + o + (++i === observations.length ? '\n  ]' : ',\n');
+    }
+  }
+  yield '\n}\n';
 }

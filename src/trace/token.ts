@@ -5,11 +5,15 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { InputError } from '../../models/arch/errors.js';
+import { checkJsonNesting, MAX_NESTING } from '../../models/arch/nesting.js';
 import { configJson, opJson } from './format.js';
 import { parseTraceValue } from './parse.js';
 import { TRACE_FORMAT, type Trace } from '../../models/arch/vocabulary.js';
 
 export const TOKEN_PREFIX = 'nvc1:';
+
+/** A token's decompressed text is at most this long (a decompression bomb is an input error, not an out-of-memory). */
+export const MAX_TOKEN_TEXT = 64 << 20;
 
 /** Extra data a token may carry (opaque to this module beyond being JSON). */
 export type TokenExtra = object;
@@ -31,9 +35,21 @@ export function decodeToken(token: string): DecodedToken {
   if (!isToken(token)) throw new InputError(`replay token: expected a token starting with '${TOKEN_PREFIX}'`);
   const body = token.slice(TOKEN_PREFIX.length);
   if (!/^[A-Za-z0-9_-]*$/.test(body)) throw new InputError(`replay token: not base64url after '${TOKEN_PREFIX}'`);
+  let text: string;
+  try {
+    text = inflateRawSync(Buffer.from(body, 'base64url'), { maxOutputLength: MAX_TOKEN_TEXT }).toString('utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new InputError(`replay token: more than ${MAX_TOKEN_TEXT >> 20} MiB when decompressed`);
+    throw new InputError(`replay token: corrupt (truncated or mistyped?)`);
+  }
+  try {
+    checkJsonNesting(text, 'replay token');
+  } catch {
+    throw new InputError(`replay token: corrupt (JSON nested deeper than ${MAX_NESTING} levels)`);
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(inflateRawSync(Buffer.from(body, 'base64url')).toString('utf8'));
+    doc = JSON.parse(text);
   } catch {
     throw new InputError(`replay token: corrupt (truncated or mistyped?)`);
   }

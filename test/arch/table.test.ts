@@ -15,9 +15,9 @@ import { valueArbFor } from '../../src/check/generate.js';
 import { agrees } from '../support/oracle.js';
 import { cfg, eret, mrs, msr, tick } from '../support/ops.js';
 
-/** A counter alias: the physical count as the nested guest sees it (like CNTPCTSS_EL0), at a new encoding. */
+/** A counter alias: the physical count as the nested guest sees it (as TESTCNTPCT_EL0 does), at a made-up encoding. */
 const counterAlias: RegisterRowSpec = {
-  name: 'CNTPCTSS_EL0', enc: [3, 3, 14, 0, 5], class: 'counter', values: 'counter', access: 'ro',
+  name: 'TESTCNTPCT_EL0', enc: [3, 3, 14, 15, 7], class: 'counter', values: 'counter', access: 'ro',
   vel2: { vhe: { kind: 'counter', offset: 'none' }, nvhe: { kind: 'counter', offset: 'none' } },
   vel1: { kind: 'counter', offset: 'cntpoff' }, el1Traps: [{ field: 'EL1PCTEN', trapsWhen: 0 }],
 };
@@ -33,7 +33,7 @@ const table = buildRegisterTable([...REGISTER_ROWS, counterAlias, scratchRow], [
 
 describe('a register table built from rows', () => {
   it('knows the added rows by name, with their storage index resolved', () => {
-    expect(table.byName.get('CNTPCTSS_EL0')?.vel1).toEqual({ kind: 'counter', offset: 'cntpoff' });
+    expect(table.byName.get('TESTCNTPCT_EL0')?.vel1).toEqual({ kind: 'counter', offset: 'cntpoff' });
     expect(table.byName.get('TESTSCRATCH_EL2')?.vel2.vhe).toEqual({ kind: 'storage', reg: 'TESTSCRATCH_EL2', si: STORAGE_ROWS.length });
     expect(table.storage).toHaveLength(STORAGE_ROWS.length + 1);
   });
@@ -45,8 +45,8 @@ describe('a register table built from rows', () => {
 
   it('the reference executes the added rows: the counter alias reads the count, the storage register keeps its writable bits', () => {
     const ref = new ReferenceModel(cfg({ count: 0x1234n }), { table });
-    expect(ref.step(mrs('CNTPCTSS_EL0'))).toEqual({ irq: 0, value: 0x1234n });
-    expect(ref.step(msr('CNTPCTSS_EL0', 1n))).toEqual({ irq: 0, fault: 'undefined' });
+    expect(ref.step(mrs('TESTCNTPCT_EL0'))).toEqual({ irq: 0, value: 0x1234n });
+    expect(ref.step(msr('TESTCNTPCT_EL0', 1n))).toEqual({ irq: 0, fault: 'undefined' });
     ref.step(msr('TESTSCRATCH_EL2', 0xdead_beef_cafe_f00dn));
     // RES0 bits read back as written, but as UNKNOWN: only the writable ones are defined.
     expect(ref.step(mrs('TESTSCRATCH_EL2'))).toEqual({ irq: 0, value: 0xdead_beef_cafe_f00dn, unknown: 0xdead_beef_0000_0000n });
@@ -57,7 +57,7 @@ describe('a register table built from rows', () => {
   it('the NV2 model routes and executes them from the rows alone, and agrees with the reference', () => {
     for (const guest of ['vhe', 'nvhe'] as const) {
       const config = cfg({ guest, count: 0x100n });
-      const ops = [mrs('CNTPCTSS_EL0'), msr('TESTSCRATCH_EL2', 0x55n), tick(3n), mrs('TESTSCRATCH_EL2'), eret, mrs('CNTPCTSS_EL0'), mrs('TESTSCRATCH_EL2')];
+      const ops = [mrs('TESTCNTPCT_EL0'), msr('TESTSCRATCH_EL2', 0x55n), tick(3n), mrs('TESTSCRATCH_EL2'), eret, mrs('TESTCNTPCT_EL0'), mrs('TESTSCRATCH_EL2')];
       const ref = new ReferenceModel(config, { table });
       const nv2 = new Nv2Model({ layout: loadLayout('architected'), table });
       nv2.reset(config);

@@ -18,7 +18,7 @@ import { decodeToken } from '../../src/trace/token.js';
 import { parseTraceValue } from '../../src/trace/parse.js';
 import type { Op, TraceConfig } from '../../models/arch/vocabulary.js';
 import { DEFAULT_HOOKS } from '../../models/nv2/hooks.js';
-import { DEFERRED_VHE, EQUIVALENT_MUTANTS, EXACT_ECV, makeMutant, MUTANT_REGISTRY, MUTANTS, type MutantConfig } from './mutants.js';
+import { DEFERRED_VHE, EQUIVALENT_MUTANTS, EXACT_ECV, hostOf, makeMutant, MUTANT_REGISTRY, MUTANTS, type MutantConfig } from './mutants.js';
 
 /**
  * The longest minimal counterexample accepted. The largest with seed 42 is 6 ops: soft-deadline-overflow
@@ -27,12 +27,12 @@ import { DEFERRED_VHE, EQUIVALENT_MUTANTS, EXACT_ECV, makeMutant, MUTANT_REGISTR
 const MAX_CE_OPS = 6;
 
 const optionsFor = (impl: string, c: MutantConfig): CheckOptions => ({
-  ...DEFAULT_CHECK_OPTIONS, impl, properties: [c.property], layout: c.layout, hostEcvTraps: c.hostEcvTraps, registry: MUTANT_REGISTRY,
+  ...DEFAULT_CHECK_OPTIONS, impl, properties: [c.property], layout: c.layout, hostEcvTraps: c.hostEcvTraps, registry: MUTANT_REGISTRY, ...hostOf(c),
   ...(c.guest ? { guest: c.guest } : {}), ...(c.ecv !== undefined ? { ecv: c.ecv } : {}),
 });
 
 const label = (c: MutantConfig): string =>
-  `${c.property} [layout ${c.layout}${c.hostEcvTraps ? ', host ECV traps' : ''}, guest ${c.guest ?? 'vhe+nvhe'}` +
+  `${c.property} [layout ${c.layout}${c.hostEcvTraps ? ', host ECV traps' : ''}${c.hostCpu ? `, CPU ${c.hostCpu.join(',')}` : ''}, guest ${c.guest ?? 'vhe+nvhe'}` +
   `${c.ecv === undefined ? '' : c.ecv ? ', ecv' : ', no ecv'}]`;
 
 /** The correct model's verdict per configuration, computed once. */
@@ -88,8 +88,10 @@ describe.each(MUTANTS.map((m) => [m.name, m] as const))('mutant-%s', (name, m) =
     const d = decodeToken(p.token!);
     expect(d.config).toEqual(ce.config);
     expect(d.ops).toEqual(ce.ops);
-    const x = d.extra as { impl: unknown; layout: unknown; hostEcvTraps: unknown; property: unknown };
-    expect({ ...x, layout: undefined }).toEqual({ impl, layout: undefined, hostEcvTraps: c.hostEcvTraps, property: c.property });
+    const x = d.extra as { impl: unknown; layout: unknown; hostEcvTraps: unknown; property: unknown; host?: unknown };
+    expect({ ...x, layout: undefined }).toEqual({
+      impl, layout: undefined, hostEcvTraps: c.hostEcvTraps, property: c.property, ...(c.hostCpu ? { host: { cpu: [...c.hostCpu] } } : {}),
+    });
     // The layout by catalogue name, or (as replayInfo does today for every layout) by name and slots.
     if (typeof x.layout === 'string') expect(x.layout).toBe(c.layout);
     else expect(x.layout).toEqual({ name: c.layout, slots: [...loadLayout(c.layout).slots] });

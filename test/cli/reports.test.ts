@@ -21,7 +21,8 @@ function cli(...args: string[]) {
 }
 
 const tokens = (s: string): string[] => [...s.matchAll(/nvconform replay (nvc1:[A-Za-z0-9_-]+)/g)].map((m) => m[1]!);
-const TVAL = ['check', '--layout', 'tval-in-vncr', '--guest', 'vhe'];
+/** The TVAL slot's story: a virtual CPU with FEAT_ECV (without it the first finding is CNTPOFF_EL2, which it lacks, served from the page). */
+const TVAL = ['check', '--layout', 'tval-in-vncr', '--guest', 'vhe', '--ecv'];
 
 describe('--html', () => {
   it('check --layout tval-in-vncr --html: one page with the verdict table and every counterexample\'s timeline', () => {
@@ -44,6 +45,7 @@ describe('--html', () => {
     expect(r.status).toBe(1);
     const html = readFileSync(join(TMP, 'one.html'), 'utf8');
     expect(html).toContain('<title>deferred: FAIL — layout tval-in-vncr, guest vhe</title>');
+    expect(html).toContain('store VNCR[0x1f0] (CNTV_TVAL_EL0)');
     expect(html).toContain('First divergence at op #1');
     expect(html).not.toContain('id="verdicts"');
   });
@@ -105,8 +107,8 @@ describe('--reporter github', () => {
       '  "format": "nvconform-suite/1",',
       '  "name": "wrong",',
       '  "entries": [',
-      '    {"name": "right", "layout": "architected", "guest": "vhe", "property": "deferred", "expect": "pass"},',
-      '    {"name": "wrong: TVAL in the page", "layout": "tval-in-vncr", "guest": "vhe", "property": "deferred", "expect": "pass", "why": "100% sure"}',
+      '    {"name": "right", "layout": "architected", "hostCpu": ["vhe", "wfxt", "nv2p1"], "guest": "vhe", "property": "deferred", "expect": "pass"},',
+      '    {"name": "wrong: TVAL in the page", "layout": "tval-in-vncr", "hostCpu": ["vhe", "wfxt", "nv2p1"], "guest": "vhe", "property": "deferred", "expect": "pass", "why": "100% sure"}',
       '  ]',
       '}',
       '',
@@ -173,9 +175,9 @@ describe('bad report flags: one line on stderr, exit 2, nothing run', () => {
 });
 
 describe('the README quotes what the CLI prints', () => {
-  it('`check --layout tval-in-vncr --guest vhe --property deferred`, and --html\'s last line', () => {
+  it('`check --layout tval-in-vncr --guest vhe --ecv --property deferred`, and --html\'s last line', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const cmd = 'npx nvconform check --layout tval-in-vncr --guest vhe --property deferred\n```\n\n```\n';
+    const cmd = 'npx nvconform check --layout tval-in-vncr --guest vhe --ecv --property deferred\n```\n\n```\n';
     const at = readme.indexOf(cmd);
     expect(at).toBeGreaterThan(0);
     const block = readme.slice(at + cmd.length).split('```\n')[0]!;

@@ -36,7 +36,7 @@ const ALL_NVX = Object.keys(NVX) as Nvx[];
 const NV_ONLY: Nvx[] = ['NV only, NV1=0', 'NV only, NV1=1'];
 
 function ctx(nvx: Nvx, o: { cnthctl?: bigint; physEcv?: boolean; layout?: Layout | undefined } = {}): RouteContext {
-  return { ...NVX[nvx], cnthctl: o.cnthctl ?? OPEN, physEcv: o.physEcv ?? true, layout: 'layout' in o ? o.layout : ARCH };
+  return { ...NVX[nvx], cnthctl: o.cnthctl ?? OPEN, phys: o.physEcv ?? true ? ['ecv', 'ecv-poff', 'vhe', 'wfxt', 'nv2p1'] : ['vhe', 'wfxt', 'nv2p1'], layout: 'layout' in o ? o.layout : ARCH };
 }
 
 function row(name: string) {

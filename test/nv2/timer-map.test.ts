@@ -9,13 +9,16 @@ import { REGISTERS, REGISTER_TABLE as REGISTERS_TABLE, featureTest } from '../..
 import { TIMERS, TIMER_INDEX, type TimerId } from '../../models/arch/timers.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { loadLayout } from '../../models/layouts/load.js';
+import { hostPolicy } from '../../models/nv2/host/policy.js';
 import { describeTimerMap, timerMap, type HostSetup, type TimerMap } from '../../models/nv2/host/timer-map.js';
 import { model } from './helpers.js';
 
 const bit = e2h1Bit;
+/** A host whose CPU has FEAT_ECV exactly when the guest's does or the host uses ECV traps (as the first build modelled it). */
 const setup = (guest: GuestMode, o: { ecvTraps?: boolean; guestEcv?: boolean; layout?: string } = {}): HostSetup => ({
-  table: REGISTERS_TABLE, guest, guestHas: featureTest(o.guestEcv ? ['ecv'] : []),
-  physEcv: !!o.guestEcv || !!o.ecvTraps, nv2: true, layout: loadLayout(o.layout ?? 'architected'), policy: { ecvTraps: !!o.ecvTraps },
+  table: REGISTERS_TABLE, guest, guestHas: featureTest(o.guestEcv ? ['ecv', 'ecv-poff', 'vhe'] : ['vhe']),
+  phys: !!o.guestEcv || !!o.ecvTraps ? ['ecv', 'ecv-poff', 'vhe', 'nv2p1'] : ['vhe', 'nv2p1'],
+  nv2: true, layout: loadLayout(o.layout ?? 'architected'), policy: hostPolicy('exact', !!o.ecvTraps), counterOffset: 0n,
 });
 
 const ZERO = { cntvoff: 0n, poff: 0n, cnthctl: 0n };
@@ -33,10 +36,17 @@ describe('the timer map at vEL2', () => {
   });
 
   it('VHE with ECV traps: the same placement; EL1NVPCT/EL1NVVCT trap the page accesses, so nothing is page-held', () => {
-    const m = timerMap(setup('vhe', { ecvTraps: true }), 2, ZERO);
+    const m = timerMap(setup('vhe', { ecvTraps: true, guestEcv: true }), 2, ZERO);
     expect(placement(m)).toEqual({ hptimer: 'ptimer', hvtimer: 'vtimer', ptimer: 'soft', vtimer: 'soft' });
     expect(held(m)).toEqual([]);
     expect(m.cnthctl).toBe(bit('EL1PTEN') | bit('EL1PCTEN') | bit('EL1NVPCT') | bit('EL1NVVCT'));
+  });
+
+  it('a virtual CPU without ECV on a CPU with it: CNTPCTSS_EL0 and CNTVCTSS_EL0 are trapped (EL1PCTEN clear, EL1TVCT set) so the host can make them UNDEFINED', () => {
+    const m = timerMap(setup('vhe', { ecvTraps: true }), 2, ZERO);
+    expect(m.cnthctl).toBe(bit('EL1PTEN') | bit('EL1TVCT') | bit('EL1NVPCT') | bit('EL1NVVCT'));
+    const route = (name: string) => m.routes.route(REGISTERS.find((r) => r.name === name)!, false).kind;
+    expect([route('CNTPCTSS_EL0'), route('CNTVCTSS_EL0')]).toEqual(['trap', 'trap']);
   });
 
   it('non-VHE, no ECV traps: its EL1 timers stay on the hardware although CTL/CVAL are in the page (no trap separates them)', () => {
@@ -46,7 +56,7 @@ describe('the timer map at vEL2', () => {
   });
 
   it('non-VHE with ECV traps: both EL1 timers emulated; EL1TVT and EL1TVCT set, EL1PTEN clear', () => {
-    const m = timerMap(setup('nvhe', { ecvTraps: true }), 2, ZERO);
+    const m = timerMap(setup('nvhe', { ecvTraps: true, guestEcv: true }), 2, ZERO);
     expect(placement(m)).toEqual({ hptimer: 'soft', hvtimer: 'soft', ptimer: 'soft', vtimer: 'soft' });
     expect(m.cnthctl).toBe(bit('EL1PCTEN') | bit('EL1TVT') | bit('EL1TVCT'));
   });
@@ -104,7 +114,7 @@ describe('invariants over every setup', () => {
 
 describe('printing the map', () => {
   it('describeTimerMap names every timer, the trap bits set and where the offsets come from', () => {
-    const line = describeTimerMap(timerMap(setup('nvhe', { ecvTraps: true }), 2, ZERO), { table: REGISTERS_TABLE });
+    const line = describeTimerMap(timerMap(setup('nvhe', { ecvTraps: true, guestEcv: true }), 2, ZERO), { table: REGISTERS_TABLE });
     expect(line).toBe("vEL2: hptimer soft, hvtimer soft, ptimer soft, vtimer soft; hw CNTHCTL_EL2 0x6400 (EL1PCTEN,EL1TVT,EL1TVCT), CNTVOFF_EL2 0, CNTPOFF_EL2 0, CNTKCTL_EL1 holds guest CNTKCTL_EL1");
   });
 

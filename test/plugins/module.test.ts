@@ -2,7 +2,7 @@
  * Module plug-ins (src/plugins/module.ts) loaded through the engine's registry, as the CLI does:
  * the example plug-ins against the reference, and every way a plug-in can be broken.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -84,13 +84,21 @@ describe('example plug-ins against the reference', () => {
   });
 
   it('a default-exported object with async methods works; options are passed; close() errors are ignored', async () => {
-    const impl = await createImplementation(`${F}/async-default.mjs`, { layout: 'cval-only', hostEcvTraps: true });
-    expect(impl.name).toBe(`${F}/async-default.mjs`);
-    const g = globalThis as unknown as { __nvcAsyncDefault: { options: unknown; closed: number } };
-    expect(g.__nvcAsyncDefault.options).toEqual({ layout: 'cval-only', hostEcvTraps: true });
-    expect(await firstDivergence(impl, loadTrace('examples/vhe-cval-basic.json'))).toBeUndefined();
-    await expect(impl.close?.()).resolves.toBeUndefined();
-    expect(g.__nvcAsyncDefault.closed).toBe(1);
+    // The plug-in runs in a worker thread: it reports what it saw through a file.
+    const dir = mkdtempSync(join(tmpdir(), 'nvc-async-default-'));
+    const report = join(dir, 'state.json');
+    process.env.NVC_ASYNC_DEFAULT_OUT = report;
+    try {
+      const impl = await createImplementation(`${F}/async-default.mjs`, { layout: 'cval-only', hostEcvTraps: true });
+      expect(impl.name).toBe(`${F}/async-default.mjs`);
+      expect(JSON.parse(readFileSync(report, 'utf8'))).toEqual({ options: { layout: 'cval-only', hostEcvTraps: true }, closed: 0 });
+      expect(await firstDivergence(impl, loadTrace('examples/vhe-cval-basic.json'))).toBeUndefined();
+      await expect(impl.close?.()).resolves.toBeUndefined();
+      expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ closed: 1 });
+    } finally {
+      delete process.env.NVC_ASYNC_DEFAULT_OUT;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('loads a .ts plug-in by transpiling it', async () => {
@@ -138,7 +146,8 @@ describe('plug-ins that break the contract: ImplementationError (exit 1) naming 
     const e = await failure(runOps(impl, 3));
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(e).toBeInstanceOf(ImplementationError);
-    expect(e.message).toBe(`plug-in ${F}/async-hang.mjs: step(ops[1]) did not settle within 200 ms`);
+    // The plug-in runs in a worker thread, which is stopped.
+    expect(e.message).toBe(`plug-in ${F}/async-hang.mjs: step(ops[1]) did not settle within 200 ms (the plug-in was stopped)`);
   });
 
   it('detail() returning a malformed action', async () => {

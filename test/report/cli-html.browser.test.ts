@@ -67,7 +67,7 @@ describe('the page `check --html` writes, in Chromium', () => {
   });
 
   it.skipIf(!hasChromium)('one property: the divergent op, the why and the token on the first screen; hover shows both sides', async () => {
-    const { file, tokens } = writePage('cli-tval-deferred', 'check', '--layout', 'tval-in-vncr', '--guest', 'vhe', '--property', 'deferred');
+    const { file, tokens } = writePage('cli-tval-deferred', 'check', '--layout', 'tval-in-vncr', '--guest', 'vhe', '--ecv', '--property', 'deferred');
     await withPage(file, async (page, problems) => {
       await page.screenshot({ path: join(OUT, 'cli-tval-deferred.png') });
       expect(await page.locator('.marker.divergent').count()).toBe(1);

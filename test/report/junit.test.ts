@@ -4,6 +4,7 @@
  * workflow command syntax.
  */
 import { describe, expect, it } from 'vitest';
+import type { HostFeature } from '../../models/arch/implementation.js';
 import { Nv2Model } from '../../models/nv2/model.js';
 import { check, type CheckResult } from '../../src/check/check.js';
 import { withBuiltins } from '../../src/engine/registry.js';
@@ -13,6 +14,9 @@ import { errorCommand, escapeData, escapeProperty, githubCheck, githubSuite, sui
 import { junitCheck, junitSuite, xmlAttr, xmlText } from '../../src/report/junit.js';
 import { readJunit } from '../support/junit.js';
 
+/** A physical CPU without FEAT_ECV: the built-in host is exact there for a VHE guest hypervisor with the architected layout. */
+const NO_ECV = { cpu: ['vhe', 'wfxt', 'nv2p1'] as HostFeature[] };
+
 /** The built-in NV2 model, declaring no hardware detail: vncr-verbatim does not apply to it. */
 const registry = withBuiltins([['nodetail', (o) => {
   const m = new Nv2Model({ layout: o.layout, hostEcvTraps: o.hostEcvTraps });
@@ -20,7 +24,7 @@ const registry = withBuiltins([['nodetail', (o) => {
 }]]);
 
 const tvalCheck = (): Promise<CheckResult> =>
-  check({ impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, guest: 'vhe', runs: 100, seed: 42, maxOps: 30, properties: ['architectural', 'deferred', 'cval-tval', 'vncr-verbatim'], stats: false });
+  check({ impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, host: NO_ECV, guest: 'vhe', runs: 100, seed: 42, maxOps: 30, properties: ['architectural', 'deferred', 'cval-tval', 'vncr-verbatim'], stats: false });
 
 describe('junitCheck', async () => {
   const r = await tvalCheck();
@@ -30,9 +34,9 @@ describe('junitCheck', async () => {
   it('one testsuite, one testcase per property, failures with the counterexample and the token', () => {
     expect(doc.suites).toHaveLength(1);
     const s = doc.suites[0]!;
-    expect(s.name).toBe('nvconform check: nv2, layout tval-in-vncr, host-ecv-traps off');
+    expect(s.name).toBe('nvconform check: nv2, layout tval-in-vncr, host-ecv-traps off, host-cpu vhe,wfxt,nv2p1');
     expect(s.cases.map((c) => c.name)).toEqual(r.results.map((p) => p.property));
-    expect(s.properties).toMatchObject({ impl: 'nv2', layout: 'tval-in-vncr', seed: '42', guest: 'vhe' });
+    expect(s.properties).toMatchObject({ impl: 'nv2', layout: 'tval-in-vncr', seed: '42', guest: 'vhe', host: 'host-cpu vhe,wfxt,nv2p1' });
     for (const [i, p] of r.results.entries()) {
       const c = s.cases[i]!;
       expect(c.classname).toBe('nvconform.check');
@@ -52,7 +56,7 @@ describe('junitCheck', async () => {
   });
 
   it('a property that does not apply is skipped, with the reason', async () => {
-    const n = await check({ impl: 'nodetail', registry, layout: 'architected', hostEcvTraps: false, guest: 'vhe', runs: 20, seed: 42, maxOps: 20, properties: ['vncr-verbatim', 'deferred'], stats: false });
+    const n = await check({ impl: 'nodetail', registry, layout: 'architected', hostEcvTraps: false, host: NO_ECV, guest: 'vhe', runs: 20, seed: 42, maxOps: 20, properties: ['vncr-verbatim', 'deferred'], stats: false });
     const s = s0(readJunit(junitCheck(n)));
     expect(s.cases[0]!.skipped).toEqual({ message: 'the implementation reports no hardware detail' });
     expect(s.cases[1]!.skipped).toBeUndefined();
@@ -73,10 +77,10 @@ describe('junitSuite', () => {
   it('an expected failure passes (its counterexample in system-out), an unexpected pass fails, n/a is skipped', async () => {
     const suite: Suite = {
       name: 'mixed', entries: [
-        { name: 'tval slot', impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, guest: 'vhe', property: 'deferred', expect: 'fail', why: 'TVAL is a view' },
-        { name: 'wrongly predicted', impl: 'nv2', layout: 'architected', hostEcvTraps: false, guest: 'vhe', property: 'deferred', expect: 'fail', why: 'a wrong prediction' },
+        { name: 'tval slot', impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, hostCpu: NO_ECV.cpu, guest: 'vhe', property: 'deferred', expect: 'fail', why: 'TVAL is a view' },
+        { name: 'wrongly predicted', impl: 'nv2', layout: 'architected', hostEcvTraps: false, hostCpu: NO_ECV.cpu, guest: 'vhe', property: 'deferred', expect: 'fail', why: 'a wrong prediction' },
         { name: 'nv has no page', impl: 'nv', layout: 'architected', hostEcvTraps: false, guest: 'vhe', property: 'deferred', expect: 'pass', why: '' },
-        { name: 'no detail', impl: 'nodetail', layout: 'architected', hostEcvTraps: false, guest: 'vhe', property: 'vncr-verbatim', expect: 'pass', why: '' },
+        { name: 'no detail', impl: 'nodetail', layout: 'architected', hostEcvTraps: false, hostCpu: NO_ECV.cpu, guest: 'vhe', property: 'vncr-verbatim', expect: 'pass', why: '' },
       ],
     };
     const r = await runSuite(suite, { runs: 50, seed: 42, maxOps: 20, stats: false, registry });
@@ -130,7 +134,7 @@ describe('GitHub annotations', async () => {
       const m = /^::error file=([^,]*),title=([^:]*)::(.*)$/.exec(lines[i]!);
       expect(m, lines[i]).not.toBeNull();
       expect(m![1]).toBe('hosts/my%2Chost.mjs');
-      expect(decodeURIComponent(m![2]!)).toBe(`nvconform: ${p.property} fails (nv2, layout tval-in-vncr, host-ecv-traps off)`);
+      expect(decodeURIComponent(m![2]!)).toBe(`nvconform: ${p.property} fails (nv2, layout tval-in-vncr, host-ecv-traps off, host-cpu vhe,wfxt,nv2p1)`);
       expect(decodeURIComponent(m![3]!)).toBe(renderProperty(p, r).replace(/\n+$/, ''));
     }
   });
@@ -146,8 +150,8 @@ describe('GitHub annotations', async () => {
     const text = '{\n  "format": "nvconform-suite/1",\n  "entries": [\n    {"name": "a", "property": "deferred", "expect": "pass"},\n    {"name": "b", "layout": "tval-in-vncr", "guest": "vhe", "property": "deferred", "expect": "pass"}\n  ]\n}\n';
     expect(suiteEntryLines(text, ['a', 'b'])).toEqual([4, 5]);
     const suite: Suite = { name: 's', entries: [
-      { name: 'a', impl: 'nv2', layout: 'architected', hostEcvTraps: false, guest: 'vhe', property: 'deferred', expect: 'pass', why: '' },
-      { name: 'b', impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, guest: 'vhe', property: 'deferred', expect: 'pass', why: '' },
+      { name: 'a', impl: 'nv2', layout: 'architected', hostEcvTraps: false, hostCpu: NO_ECV.cpu, guest: 'vhe', property: 'deferred', expect: 'pass', why: '' },
+      { name: 'b', impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, hostCpu: NO_ECV.cpu, guest: 'vhe', property: 'deferred', expect: 'pass', why: '' },
     ] };
     const sr = await runSuite(suite, { runs: 30, seed: 42, maxOps: 20, stats: false });
     const out = githubSuite(sr, { file: 'suites/s.json', lines: suiteEntryLines(text, ['a', 'b']) });

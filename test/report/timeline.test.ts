@@ -4,17 +4,22 @@
  * pages of a check, a suite and the layouts table.
  */
 import { describe, expect, it } from 'vitest';
+import type { HostFeature } from '../../models/arch/implementation.js';
 import { loadLayout } from '../../models/layouts/load.js';
 import { check, type CheckResult } from '../../src/check/check.js';
 import { runSuite } from '../../src/check/suite.js';
 import { judgeLayout } from '../../src/layouts/evaluate.js';
-import { checkPage, counterexampleDoc, layoutsPage, opText, suitePage, timelineDoc } from '../../src/report/timeline.js';
+import { opText } from '../../src/engine/runner.js';
+import { checkPage, counterexampleDoc, layoutsPage, suitePage, timelineDoc } from '../../src/report/timeline.js';
 import { decodeToken } from '../../src/trace/token.js';
+
+/** A physical CPU without FEAT_ECV: the built-in host is exact there for a VHE guest hypervisor with the architected layout. */
+const NO_ECV = { cpu: ['vhe', 'wfxt', 'nv2p1'] as HostFeature[] };
 
 const divergentTags = (html: string): string[] => html.match(/<[^>]*\bclass="[^"]*\bdivergent\b[^"]*"[^>]*>/g) ?? [];
 
 async function tvalCheck(properties: CheckResult['options']['properties'] = ['deferred']): Promise<CheckResult> {
-  return check({ impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, guest: 'vhe', runs: 300, seed: 42, maxOps: 40, properties, stats: false });
+  return check({ impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, host: NO_ECV, guest: 'vhe', runs: 300, seed: 42, maxOps: 40, properties, stats: false });
 }
 
 describe('timelineDoc from the TVAL-slot counterexample', async () => {
@@ -55,7 +60,7 @@ describe('timelineDoc from the TVAL-slot counterexample', async () => {
     expect(doc.slots.map((s) => s.offset)).toEqual([...doc.slots.map((s) => s.offset)].sort((a, b) => a - b));
     expect(doc.slots).toContainEqual({ offset: 0x1f0, key: 'CNTV_TVAL_EL0' });
     expect(doc.title).toBe('deferred: FAIL — layout tval-in-vncr, guest vhe');
-    expect(doc.subtitle).toBe('nv2, layout tval-in-vncr, host-ecv-traps off');
+    expect(doc.subtitle).toBe('nv2, layout tval-in-vncr, host-ecv-traps off, host-cpu vhe,wfxt,nv2p1');
   });
 
   it('renders one page that shows the divergence, the explanation and the token', () => {
@@ -87,7 +92,7 @@ describe('pages of several results', () => {
   });
 
   it('a passing check: the table, no timeline', async () => {
-    const r = await check({ impl: 'nv2', layout: 'architected', hostEcvTraps: false, guest: 'vhe', runs: 50, seed: 1, maxOps: 20, properties: ['deferred'], stats: false });
+    const r = await check({ impl: 'nv2', layout: 'architected', hostEcvTraps: false, host: NO_ECV, guest: 'vhe', runs: 50, seed: 1, maxOps: 20, properties: ['deferred'], stats: false });
     expect(r.verdict).toBe('pass');
     const html = checkPage(r);
     expect(html).toContain('PASS');
@@ -97,8 +102,8 @@ describe('pages of several results', () => {
   it('a suite: one row per entry, an expected failure embedded and marked as expected', async () => {
     const suite = {
       name: 'two', entries: [
-        { name: 'tval slot', impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, guest: 'vhe' as const, property: 'deferred' as const, expect: 'fail' as const, why: 'TVAL is a view' },
-        { name: 'architected', impl: 'nv2', layout: 'architected', hostEcvTraps: false, guest: 'vhe' as const, property: 'deferred' as const, expect: 'pass' as const, why: '' },
+        { name: 'tval slot', impl: 'nv2', layout: 'tval-in-vncr', hostEcvTraps: false, hostCpu: NO_ECV.cpu, guest: 'vhe' as const, property: 'deferred' as const, expect: 'fail' as const, why: 'TVAL is a view' },
+        { name: 'architected', impl: 'nv2', layout: 'architected', hostEcvTraps: false, hostCpu: NO_ECV.cpu, guest: 'vhe' as const, property: 'deferred' as const, expect: 'pass' as const, why: '' },
       ],
     };
     const r = await runSuite(suite, { runs: 50, seed: 42, maxOps: 20, stats: false });

@@ -6,13 +6,17 @@
 import { CTL_WRITABLE } from '../../arch/registers.js';
 import { NTIMERS } from '../../arch/timers.js';
 import type { Nv2Machine } from '../machine.js';
-import { guestFacts } from './guest.js';
+import { u64 } from '../../arch/bits.js';
+import { guestFacts, guestOffset } from './guest.js';
 import { timerMap } from './timer-map.js';
 
 /** Hook default — the guest register the hardware CNTKCTL_EL1 holds in this context is read back from it. */
 export function syncHwResident(m: Nv2Machine): void {
   const map = m.state.host.map;
-  if (map) m.state.host.sys[map.cntkctl] = m.state.hw.cntkctl;
+  if (!map) return;
+  // Only the bits the hardware register holds: the rest are the host's (written through a trap) or lost.
+  const keep = m.setup.hwCntkctl, sys = m.state.host.sys;
+  sys[map.cntkctl] = (sys[map.cntkctl]! & ~keep) | (m.state.hw.cntkctl & keep);
 }
 
 /** Hook default — one hardware timer back into the host's copy of guest timer `i`. */
@@ -21,7 +25,7 @@ export function saveTimer(m: Nv2Machine, i: number, h: number): void {
   const from = m.state.hw.timers[h]!;
   const to = m.state.host.timers[i]!;
   to.ctl = from.ctl & CTL_WRITABLE;
-  to.cval = from.cval;
+  to.cval = u64(from.cval - (m.state.host.map?.cvalBias[h] ?? 0n));
 }
 
 /** Hardware timers and registers back into the host's copy of the guest state; nothing is on the hardware afterwards. */
@@ -34,10 +38,11 @@ export function saveContext(m: Nv2Machine): void {
 
 /** Hook default — the hardware CNTHCTL_EL2 and offset registers, as the map says. */
 export function loadHwConfig(m: Nv2Machine): void {
-  const map = m.state.host.map!, hw = m.state.hw, sys = m.state.host.sys, c = m.setup.table.core;
+  const map = m.state.host.map!, hw = m.state.hw, sys = m.state.host.sys, c = m.setup.table.core, vm = m.setup.counterOffset;
   hw.cnthctl = map.cnthctl;
-  hw.cntvoff = map.cntvoff === 'guest' ? sys[c.cntvoff]! : 0n;
-  hw.cntpoff = map.cntpoff === 'guest' ? sys[c.cntpoff]! : 0n;
+  // The hardware count runs the VM's counter offset ahead of the guest's: every offset register carries it too.
+  hw.cntvoff = u64(vm + (map.cntvoff === 'guest' ? sys[c.cntvoff]! : 0n));
+  hw.cntpoff = u64(vm + (map.cntpoff === 'guest' ? guestOffset(m, 'cntpoff') : 0n));
 }
 
 /** Derive the timer map of the current context from the guest's state, and load what it puts on the hardware. */
@@ -51,9 +56,9 @@ export function loadContext(m: Nv2Machine): void {
     const from = host.timers[i]!;
     const to = m.state.hw.timers[h]!;
     to.ctl = from.ctl & CTL_WRITABLE;
-    to.cval = from.cval;
+    to.cval = u64(from.cval + map.cvalBias[h]!);
   }
   m.hooks.loadHwConfig(m);
-  m.state.hw.cntkctl = host.sys[map.cntkctl]!;
+  m.state.hw.cntkctl = host.sys[map.cntkctl]! & m.setup.hwCntkctl;
 }
 

@@ -1,6 +1,7 @@
 /** The guest's state as the host keeps it: effective values, offsets, and where a timer's registers live now. */
 import { e2h1Bit } from '../../arch/cnthctl.js';
 import { resolveOffset, type OffsetRule } from '../../arch/offsets.js';
+import { HCR_TGE } from '../../arch/registers.js';
 import { TIMER_CONDITION } from '../../arch/timers.js';
 import type { Nv2Machine, TimerRegs } from '../machine.js';
 import type { GuestFacts } from './timer-map.js';
@@ -10,9 +11,11 @@ const ECV = e2h1Bit('ECV');
 /** The effective bits of guest storage register `si`. */
 export const guestEffective = (m: Nv2Machine, si: number): bigint => m.state.host.sys[si]! & m.setup.writable[si]!;
 
-/** CNTPOFF_EL2 is in force for the guest: its virtual CPU has FEAT_ECV and its CNTHCTL_EL2.ECV is 1. */
-export const guestPoffInForce = (m: Nv2Machine): boolean =>
-  m.setup.guestEcv && (guestEffective(m, m.setup.table.core.cnthctl) & ECV) !== 0n;
+/** CNTPOFF_EL2 is in force for the guest: its virtual CPU has FEAT_ECV_POFF, its CNTHCTL_EL2.ECV is 1 and its HCR_EL2.TGE is 0. */
+export const guestPoffInForce = (m: Nv2Machine): boolean => {
+  const c = m.setup.table.core;
+  return m.setup.guestHas('ecv-poff') && (guestEffective(m, c.cnthctl) & ECV) !== 0n && (m.state.host.sys[c.hcr]! & HCR_TGE) === 0n;
+};
 
 /** The offset `rule` selects in the guest's view (the architecture's, on the host's copy of the guest state). */
 export function guestOffset(m: Nv2Machine, rule: OffsetRule): bigint {

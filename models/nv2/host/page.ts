@@ -5,7 +5,7 @@
  */
 import { sext32, u64, low32 } from '../../arch/bits.js';
 import { unreachable } from '../../arch/errors.js';
-import { CTL_WRITABLE } from '../../arch/registers.js';
+import { CTL_ISTATUS, CTL_WRITABLE } from '../../arch/registers.js';
 import { HOST_CTL_BITS } from '../hardware.js';
 import type { Nv2Machine, Slot, TimerRegs } from '../machine.js';
 import { guestOffset, guestTimerOffset, hwTimerOf, timerRegs } from './guest.js';
@@ -57,8 +57,8 @@ export function publishedCtl(m: Nv2Machine, t: TimerRegs, condOffset: bigint): b
   return m.hooks.ctlRead(m, t, condOffset);
 }
 
-/** The value a slot should show for the guest's current state. */
-function slotValue(m: Nv2Machine, s: Slot): bigint | undefined {
+/** The value a slot should show for the guest's current state (`which`: the timers the host just evaluated, for a level-publishing host). */
+function slotValue(m: Nv2Machine, s: Slot, slot: number, which: 'all' | number): bigint | undefined {
   const item = s.item;
   switch (item.kind) {
     case 'orphan': return undefined;
@@ -69,7 +69,13 @@ function slotValue(m: Nv2Machine, s: Slot): bigint | undefined {
       const h = hwTimerOf(m, i);
       const cond = h >= 0 ? hwTimerOffset(m, h) : guestTimerOffset(m, i);
       switch (item.view) {
-        case 'ctl': return m.hooks.publishedCtl(m, t, cond);
+        case 'ctl':
+          if (m.setup.policy.istatus === 'level' && h < 0) {
+            // kvm_timer_update_status: ISTATUS := the level, written only when the host evaluates the timer.
+            const ist = which === 'all' || which === i ? (m.state.host.level[i] ? CTL_ISTATUS : 0n) : m.state.hw.page[slot]! & CTL_ISTATUS;
+            return (t.ctl & ~CTL_ISTATUS) | ist;
+          }
+          return m.hooks.publishedCtl(m, t, cond);
         case 'cval': return t.cval;
         case 'tval': return low32(t.cval - (m.state.count - guestOffset(m, item.offset)));
         default:
@@ -82,11 +88,11 @@ function slotValue(m: Nv2Machine, s: Slot): bigint | undefined {
 }
 
 /** Write the guest's current state into every slot (only while the guest hypervisor's page is live). */
-export function publish(m: Nv2Machine): void {
+export function publish(m: Nv2Machine, which: 'all' | number = 'all'): void {
   if (m.state.host.el !== 2) return;
   const slots = m.setup.slots, published = m.state.host.published;
   for (let i = 0; i < slots.length; i++) {
-    const v = slotValue(m, slots[i]!);
+    const v = slotValue(m, slots[i]!, i, which);
     if (v === undefined) continue;
     m.hooks.writeSlot(m, i, v);
     published[i] = v;

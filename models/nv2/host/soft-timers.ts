@@ -4,18 +4,18 @@
  * the vCPU runs, and how long a blocked vCPU sleeps.
  */
 import { MASK64, u64 } from '../../arch/bits.js';
-import { ImplementationError } from '../../arch/errors.js';
-import { CTL_ENABLE } from '../../arch/registers.js';
-import { countsUntilAsserted, countsUntilConditionChanges, lineAsserted } from '../../arch/timer-math.js';
+import { ImplementationError, unreachable } from '../../arch/errors.js';
+import { CTL_ENABLE, CTL_IMASK } from '../../arch/registers.js';
+import { conditionMet, countsUntilAsserted, countsUntilConditionChanges, lineAsserted } from '../../arch/timer-math.js';
 import { NTIMERS, TIMERS } from '../../arch/timers.js';
 import type { Nv2Machine, TimerRegs } from '../machine.js';
-import { guestTimerOffset, hwTimerOf, note } from './guest.js';
+import { guestOffset, guestTimerOffset, hwTimerOf, note } from './guest.js';
 
 /** Software timer firings one tick may cause before the host is judged to be spinning. */
 export const RUN_FIRING_LIMIT = 64;
 
-/** Emulated timers: interrupt level and software timer from the guest's current registers. */
-export function evaluate(m: Nv2Machine): void {
+/** Emulated timers: interrupt level and software timer from the guest's current registers — all of them, or only timer `which` (-1: none). */
+export function evaluate(m: Nv2Machine, which: 'all' | number = 'all'): void {
   const host = m.state.host;
   for (let i = 0; i < NTIMERS; i++) {
     if (hwTimerOf(m, i) >= 0) {
@@ -23,7 +23,7 @@ export function evaluate(m: Nv2Machine): void {
       host.soft[i] = undefined;
       continue;
     }
-    m.hooks.emulateTimer(m, i);
+    if (which === 'all' || which === i) m.hooks.emulateTimer(m, i);
   }
 }
 
@@ -33,7 +33,51 @@ export function emulateTimer(m: Nv2Machine, i: number): void {
   const t = host.timers[i]!;
   const off = guestTimerOffset(m, i);
   host.level[i] = m.hooks.emulatedLevel(m, t, off);
-  host.soft[i] = m.hooks.softDeadline(m, t, off);
+  host.soft[i] = m.setup.policy.evaluation === 'kvm' ? kvmSoftDeadline(m, t, off, host.level[i]!) : m.hooks.softDeadline(m, t, off);
+}
+
+/**
+ * KVM's timer_emulate arms a soft timer only for a timer that can fire (ENABLE and not IMASK) and
+ * does not yet, at its CVAL; a masked or firing timer has none.
+ */
+function kvmSoftDeadline(m: Nv2Machine, t: TimerRegs, off: bigint, firing: boolean): bigint | undefined {
+  if (firing || (t.ctl & (CTL_ENABLE | CTL_IMASK)) !== CTL_ENABLE) return undefined;
+  const delta = countsUntilConditionChanges(m.state.count, off, t.cval);
+  return delta > MASK64 ? undefined : u64(m.state.count + delta);
+}
+
+/**
+ * KVM's kvm_hrtimer_expire: the soft timer of timer `i` fired; if the condition holds now (under
+ * the offset in force now) the level rises, else the soft timer is re-armed. Nothing else is looked at.
+ */
+export function hrtimerExpire(m: Nv2Machine, i: number): void {
+  const host = m.state.host;
+  const t = host.timers[i]!;
+  const off = guestTimerOffset(m, i);
+  if (conditionMet(m.state.count, off, t.cval)) {
+    host.level[i] = true;
+    host.soft[i] = undefined;
+  } else host.soft[i] = kvmSoftDeadline(m, t, off, false);
+}
+
+/** Counts until a WFIT's deadline is reached, by the policy's clock (0 if it has been). */
+export function wfitCounts(m: Nv2Machine, deadline: bigint): bigint {
+  const p = m.setup.policy, el = m.state.host.el;
+  let off: bigint;
+  switch (p.wfit) {
+    case 'architectural': {
+      const row = m.setup.table.byName.get('CNTVCT_EL0')!;
+      const mn = el === 2 ? row.vel2[m.setup.guest] : row.vel1;
+      off = mn.kind === 'counter' ? guestOffset(m, mn.offset) : 0n;
+      break;
+    }
+    // wfit_delay_ns: the EL2 virtual timer's offset in the guest hypervisor's context (the VM's only), the EL1 one's otherwise.
+    case 'kvm': off = el === 2 ? 0n : guestOffset(m, 'cntvoff'); break;
+    default:
+      return unreachable(p.wfit, 'wfit clock');
+  }
+  const now = u64(m.state.count - off);
+  return now >= deadline ? 0n : deadline - now;
 }
 
 /** Hook default — the line of an emulated timer: ENABLE && !IMASK && condition met. */

@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { loadLayout } from '../../../models/layouts/load.js';
 import { route, type Route } from '../../../models/nv2/routing.js';
 import { REGISTER_BY_NAME } from '../../../models/arch/registers.js';
+import type { HostFeature } from '../../../models/arch/implementation.js';
 import { PROBE_TRAP_SETS, standardProbeCells } from '../probe-cells.js';
 import { EXTRA_ENCODINGS } from '../registers.js';
 import { findQemu, probeRouting, type ProbeResult } from '../qemu.js';
@@ -61,12 +62,14 @@ async function main(argv: string[]): Promise<number> {
   const results = await probeRouting(cells);
   const ms = performance.now() - t0;
   const layout = loadLayout('architected');
+  // QEMU's cpu max implements FEAT_ECV; the ECV-off column asks what a CPU without it would do.
+  const ECV_CPU: HostFeature[] = ['ecv', 'ecv-poff', 'wfxt', 'vhe'], NO_ECV_CPU: HostFeature[] = ['wfxt', 'vhe'];
   const rows = results.map((r: ProbeResult) => {
     const c = r.cell;
     const row = REGISTER_BY_NAME.get(c.reg)!;
     const nv2 = c.nv2 ?? true;
-    const m = route(row, c.write, { nv: true, nv2, nv1: c.nv1, cnthctl: c.cnthctl, physEcv: true, layout });
-    const mE = route(row, c.write, { nv: true, nv2, nv1: c.nv1, cnthctl: c.cnthctl, physEcv: c.ecvEn, layout });
+    const m = route(row, c.write, { nv: true, nv2, nv1: c.nv1, cnthctl: c.cnthctl, phys: ECV_CPU, layout });
+    const mE = route(row, c.write, { nv: true, nv2, nv1: c.nv1, cnthctl: c.cnthctl, phys: c.ecvEn ? ECV_CPU : NO_ECV_CPU, layout });
     return {
       reg: c.reg, access: c.write ? 'write' : 'read', nv1: c.nv1, traps: TRAP_NAME.get(c.cnthctl) ?? hex(c.cnthctl), cnthctl: hex(c.cnthctl),
       ecvEn: c.ecvEn, hostE2h: c.hostE2h ?? true, nv2: c.nv2 ?? true, qemu: outcomeText(r.outcome), ...(r.esr !== undefined ? { esr: hex(r.esr) } : {}),

@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
     if (c.first) bad++;
     t.ops.forEach((op, k) => {
       const q = r.ops[k]!, o = c.observed[k]!, e = c.expected[k];
-      const what = op.op === 'msr' ? `msr ${op.reg} ${hex(op.value)}` : op.op === 'mrs' ? `mrs ${op.reg}` : op.op === 'eret' || op.op === 'exit' ? op.op : `${op.op} ${hex(op.op === 'wfi' ? op.limit : op.by)}`;
+      const what = op.op === 'msr' ? `msr ${op.reg} ${hex(op.value)}` : op.op === 'mrs' ? `mrs ${op.reg}` : op.op === 'eret' || op.op === 'exit' ? op.op : `${op.op} ${hex(op.op === 'wfi' ? op.limit : op.op === 'wfit' ? op.deadline : op.by)}`;
       const show = (x: { irq: number; value?: bigint; fault?: string; elapsed?: bigint }): string =>
         `irq=${x.irq} value=${hex(x.value)}${x.elapsed !== undefined ? ` elapsed=${hex(x.elapsed)}` : ''}${x.fault ? ` ${x.fault}` : ''}`;
       const d = e ? disagreement(e, o) : [];
