@@ -201,7 +201,7 @@ export class Nv2Model implements Implementation, Nv2Machine {
         return { irq: this.irqMask() };
       case 'wfi':
         this.log.actions.push({ kind: 'trap', why: 'WFI (HCR_EL2.TWI)' });
-        return this.block(op.limit);
+        return this.block(() => op.limit);
       case 'wfit': {
         if (!this.setup.phys.includes('wfxt')) {
           this.log.actions.push({ kind: 'undefined' });
@@ -214,7 +214,8 @@ export class Nv2Model implements Implementation, Nv2Machine {
           afterHostWork(this, 'trap-read');
           return { irq: this.irqMask(), fault: 'undefined' };
         }
-        return this.block(wfitCounts(this, op.deadline));
+        // The deadline is read against the guest's state once the host has taken in the page.
+        return this.block(() => wfitCounts(this, op.deadline));
       }
       case 'eret':
         this.log.actions.push({ kind: 'trap', why: 'ERET (HCR_EL2.NV)' });
@@ -229,11 +230,12 @@ export class Nv2Model implements Implementation, Nv2Machine {
     }
   }
 
-  /** WFI/WFIT: the vCPU is put, blocks at most `limit` counts (less when a timer can fire first), and is loaded again. */
-  private block(limit: bigint): Observation {
+  /** WFI/WFIT: the vCPU is put, blocks at most `limit()` counts (less when a timer can fire first), and is loaded again. */
+  private block(limit: () => bigint): Observation {
     hostEntry(this);
+    const most = limit();
     saveContext(this);
-    const elapsed = this.hooks.blockUntil(this, limit);
+    const elapsed = this.hooks.blockUntil(this, most);
     this.state.count = u64(this.state.count + elapsed);
     note(this, `vcpu blocked ${elapsed} counts, then loaded`);
     loadContext(this);

@@ -6,7 +6,7 @@
  * from the checker.
  */
 import { VNCR_PAGE_BYTES, type Layout } from '../../models/arch/layout.js';
-import { SLOT_KEYS } from '../../models/arch/registers.js';
+import { REGISTERS, SLOT_KEYS } from '../../models/arch/registers.js';
 import { architectedOffsetOf, architectedRegisterAt } from '../../models/arch/vncr.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { check, DEFAULT_CHECK_OPTIONS, replayInfo, type ExhaustiveSummary, type PropertyResult } from '../check/check.js';
@@ -18,7 +18,15 @@ import { trapCost, type LayoutOptions, type TrapCost } from './evaluate.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 /** Each register's slot: its architected offset if it has one, else the lowest offsets no register owns. */
-export function exploreOffsets(keys: readonly string[] = SLOT_KEYS): Map<string, number> {
+/**
+ * The registers the explorer decides about by default: the slot keys of the timer views and the
+ * offsets (the question the project started from). HCR_EL2, a control register with a slot of
+ * its own, is in no candidate (its accesses trap); `keys` may name it.
+ */
+export const EXPLORE_KEYS: readonly string[] = SLOT_KEYS.filter((k) =>
+  REGISTERS.some((r) => r.slot?.key === k && (r.class === 'timer-view' || r.class === 'offset')));
+
+export function exploreOffsets(keys: readonly string[] = EXPLORE_KEYS): Map<string, number> {
   const out = new Map<string, number>();
   let next = 0;
   for (const k of keys) {
@@ -72,13 +80,13 @@ export const VERIFY_DEPTH = 3;
 export const VERIFY_RUNS = 3000;
 
 export interface ExploreOptions extends LayoutOptions {
-  /** Registers to explore. Default: every register that may take a slot (the register table's slot keys). */
+  /** Registers to explore. Default EXPLORE_KEYS: every timer view and offset that may take a slot. */
   readonly keys?: readonly string[];
 }
 
 export async function explore(guest: GuestMode, o: ExploreOptions): Promise<Exploration> {
   const t0 = performance.now();
-  const keys = o.keys ?? SLOT_KEYS;
+  const keys = o.keys ?? EXPLORE_KEYS;
   const offsets = exploreOffsets(keys);
   const n = keys.length;
   const results = new Map<number, PropertyResult>();

@@ -76,6 +76,8 @@ export function rebuildTrace(trace: Trace, result: RebuildInput, options: Rebuil
         prev = r.countAtAccess + r.elapsed;
         break;
       }
+      case 'wfit':
+        throw new XcheckError(`rebuildTrace: ops[${i}] is a wfit, which the guest image does not run`);
       case 'msr': case 'mrs': case 'eret': case 'exit': {
         const d = advance(r.countAtAccess, `ops[${i}]`);
         if (d > 0n) ops.push(tickOp(d));

@@ -2,7 +2,8 @@
  * Helpers for the NV2 implementation-model tests: model factories and hardware-action tags. The
  * op constructors, the oracle and the side-by-side runner are the shared ones in ../support.
  */
-import type { StepDetail } from '../../models/arch/implementation.js';
+import type { HostFeature, StepDetail } from '../../models/arch/implementation.js';
+import type { HostProfile } from '../../models/nv2/host/policy.js';
 import { loadLayout } from '../../models/layouts/load.js';
 import { Nv2Model } from '../../models/nv2/model.js';
 
@@ -14,6 +15,9 @@ export interface ModelOpts {
   layout?: string;
   nv2?: boolean;
   hostEcvTraps?: boolean;
+  host?: HostProfile;
+  hostCpu?: readonly HostFeature[];
+  counterOffset?: bigint;
 }
 
 export function model(o: ModelOpts = {}): Nv2Model {
@@ -21,8 +25,16 @@ export function model(o: ModelOpts = {}): Nv2Model {
     layout: loadLayout(o.layout ?? 'architected'),
     ...(o.nv2 !== undefined ? { nv2: o.nv2 } : {}),
     ...(o.hostEcvTraps !== undefined ? { hostEcvTraps: o.hostEcvTraps } : {}),
+    ...(o.host !== undefined ? { host: o.host } : {}),
+    ...(o.hostCpu !== undefined ? { hostCpu: o.hostCpu } : {}),
+    ...(o.counterOffset !== undefined ? { counterOffset: o.counterOffset } : {}),
   });
 }
+
+/** A physical CPU without FEAT_ECV (and with FEAT_NV2p1). */
+export const NO_ECV_CPU: readonly HostFeature[] = ['wfxt', 'vhe', 'nv2p1'];
+/** One with FEAT_ECV but without FEAT_NV2p1. */
+export const NO_NV2P1_CPU: readonly HostFeature[] = ['ecv', 'ecv-poff', 'wfxt', 'vhe'];
 
 /** The FEAT_NV-only host with no VNCR slots: the trap-all baseline. */
 export const nvModel = (hostEcvTraps = false): Nv2Model => model({ layout: 'trap-all', nv2: false, hostEcvTraps });

@@ -33,7 +33,7 @@ export function emulateTimer(m: Nv2Machine, i: number): void {
   const t = host.timers[i]!;
   const off = guestTimerOffset(m, i);
   host.level[i] = m.hooks.emulatedLevel(m, t, off);
-  host.soft[i] = m.setup.policy.evaluation === 'kvm' ? kvmSoftDeadline(m, t, off, host.level[i]!) : m.hooks.softDeadline(m, t, off);
+  host.soft[i] = m.setup.policy.evaluation === 'kvm' ? kvmSoftDeadline(m, t, off, host.level[i]) : m.hooks.softDeadline(m, t, off);
 }
 
 /**
