@@ -275,7 +275,7 @@ describe('expectConformant', () => {
     expect(err).toBeInstanceOf(ConformanceError);
     const e = err as ConformanceError;
     const p = e.report.results[0]!;
-    expect(e.message.split('\n')[0]).toBe('nv2 does not conform (layout tval-in-vncr, host-ecv-traps off, seed 42): deferred fails');
+    expect(e.message.split('\n')[0]).toBe('nv2 does not conform (layout tval-in-vncr, host-ecv-traps off, host-cpu vhe,wfxt,nv2p1, seed 42): deferred fails');
     expect(e.message).toContain(p.text);
     expect(e.message).toContain(p.token!);
     expect(Object.keys(e)).not.toContain('report');
