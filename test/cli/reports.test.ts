@@ -1,6 +1,7 @@
 /**
  * The report flags from the built CLI (dist/ must be built): --html on check, replay, run and
- * layouts; --junit read back by a JUnit reader; --reporter github; --quiet-timing making stdout
+ * layouts; --junit read back by two JUnit readers (junit2json, an npm JUnit parser, and the schema
+ * check of test/support/junit.ts); --reporter github; --quiet-timing making stdout
  * byte-identical for a seed; bad output paths and contradictions as one-line usage errors.
  */
 import { spawnSync } from 'node:child_process';
@@ -8,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseJunit, type TestSuites } from 'junit2json';
 import { readJunit } from '../support/junit.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -87,7 +89,30 @@ describe('--junit', () => {
     for (const c of failed) expect(r.stdout).toContain(c.failure!.body);
   });
 
-  it('a suite: a test case per entry, expected failures pass', () => {
+  it('check: junit2json, a JUnit parser of its own, reads the same cases, failures and bodies', async () => {
+    const r = cli(...TVAL, '--junit', 'check2.xml');
+    expect(r.status).toBe(1);
+    const xml = readFileSync(join(TMP, 'check2.xml'), 'utf8');
+    const doc = (await parseJunit(xml)) as TestSuites;
+    expect(doc.testsuite).toHaveLength(1);
+    const s = doc.testsuite![0]!;
+    const cases = s.testcase ?? [];
+    expect(cases.map((c) => c.name)).toEqual(['architectural', 'deferred', 'cval-tval', 'no-tval-in-vncr', 'vncr-verbatim']);
+    expect(s.tests).toBe(cases.length);
+    const failed = cases.filter((c) => c.failure);
+    expect(failed.length).toBeGreaterThanOrEqual(3);
+    expect(s.failures).toBe(failed.length);
+    expect(doc.failures).toBe(failed.length);
+    // The failure bodies: the text report's blocks, tokens and all, as the CLI printed them.
+    expect(failed.flatMap((c) => tokens(c.failure![0]!.inner ?? ''))).toEqual(tokens(r.stdout));
+    for (const c of failed) {
+      expect(c.failure![0]!.type).toBe('counterexample');
+      expect(r.stdout).toContain(c.failure![0]!.inner!);
+    }
+    expect(cases.find((c) => c.name === 'vncr-verbatim')!.failure).toBeUndefined();
+  });
+
+  it('a suite: a test case per entry, expected failures pass', async () => {
     const r = cli('check', '--junit', 'suite.xml');
     expect(r.status, r.stderr).toBe(0);
     const suite = JSON.parse(readFileSync(join(ROOT, 'suites', 'default.json'), 'utf8')) as { entries: { name: string; expect: string }[] };
@@ -96,6 +121,12 @@ describe('--junit', () => {
     expect(s.failures).toBe(0);
     expect(s.cases.map((c) => c.name)).toEqual(suite.entries.map((e, i) => `#${i} ${e.name} (${(e as { property?: string }).property})`));
     for (const [i, e] of suite.entries.entries()) if (e.expect === 'fail') expect(s.cases[i]!.systemOut).toMatch(/^expected failure: /);
+    // junit2json reads the same file the same way.
+    const other = (await parseJunit(readFileSync(join(TMP, 'suite.xml'), 'utf8'))) as TestSuites;
+    const cases = other.testsuite![0]!.testcase!;
+    expect(cases.map((c) => c.name)).toEqual(s.cases.map((c) => c.name));
+    expect(cases.filter((c) => c.failure)).toEqual([]);
+    expect(cases.map((c) => (c['system-out'] ?? []).join(''))).toEqual(s.cases.map((c) => c.systemOut ?? ''));
   });
 });
 
