@@ -39,6 +39,10 @@ describe('docs/api.md', () => {
     const e = (await expectConformant('nv2', { layout: 'tval-in-vncr', guest: 'vhe', property: 'deferred', host }).catch((x: unknown) => x)) as ConformanceError;
     expect(e).toBeInstanceOf(ConformanceError);
     expect(blocks(DOC).filter((b) => b.lang === 'text').map((b) => b.body)).toContain(e.message.split('\n')[0] + '\n');
+    // The README's "As a library" quotes the same headline.
+    const readme = read('README.md');
+    const lib = readme.slice(readme.indexOf('### As a library'));
+    expect(blocks(lib.slice(0, lib.indexOf('\n### ', 1))).map((b) => b.body)).toContain(e.message.split('\n')[0] + '\n');
   });
 
   it('documents exactly the options the types declare', () => {

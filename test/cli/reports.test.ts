@@ -218,4 +218,19 @@ describe('the README quotes what the CLI prints', () => {
     expect(readme).toContain('(`--html: wrote out.html`)');
     expect(r.stdout.split('\n').at(-2)).toBe('--html: wrote readme.html');
   });
+
+  it('In CI: the --junit command, its last line and the head of the file it writes', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const cmd = '`npx nvconform check --layout tval-in-vncr --guest vhe --ecv --property deferred --quiet-timing --junit report.xml`';
+    const at = readme.indexOf(cmd);
+    expect(at).toBeGreaterThan(0);
+    const rest = readme.slice(at + cmd.length);
+    const head = /```xml\n([\s\S]*?)```\n/.exec(rest)![1]!;
+    expect(head.split('\n').length).toBeGreaterThan(3);
+    const r = cli(...cmd.replace(/^`npx nvconform |`$/g, '').split(' '));
+    expect(r.status).toBe(1);
+    expect(r.stdout.split('\n').at(-2)).toBe('--junit: wrote report.xml');
+    expect(rest.split('```xml')[0]).toContain('`--junit: wrote report.xml`');
+    expect(readFileSync(join(TMP, 'report.xml'), 'utf8').startsWith(head)).toBe(true);
+  });
 });
