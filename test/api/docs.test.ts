@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { check } from '../../src/api/index.js';
+import { check, replay } from '../../src/api/index.js';
 import { ConformanceError, expectConformant } from '../../src/vitest.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -60,5 +60,31 @@ describe('docs/api.md', () => {
     expect(table('### `check(').sort()).toEqual(checkOptions.sort());
     const layoutsDocumented = table('### `layouts(');
     for (const k of fields('LayoutsOptions')) expect(layoutsDocumented).toContain(k);
+  });
+});
+
+describe('docs/plugins.md, Loading plug-ins from code', () => {
+  const doc = read('docs/plugins.md');
+  const section = doc.slice(doc.indexOf('## Loading plug-ins from code'));
+
+  it('holds examples/api/load-plugin.mjs verbatim; the example prints what it says, and its token replays on the plug-in only when named', async () => {
+    const file = read('examples/api/load-plugin.mjs');
+    expect(blocks(section).filter((b) => b.lang === 'js').map((b) => b.body)).toEqual([file]);
+    const r = spawnSync(process.execPath, ['examples/api/load-plugin.mjs'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^fail at op #\d+: op #\d+ `\w+ [A-Z0-9_]+/);
+    expect(lines[1]).toMatch(/^replay: nvconform replay nvc1:[A-Za-z0-9_-]+ --impl examples\/plugin\/buggy-host\.mjs$/);
+    const text = blocks(section).filter((b) => b.lang === 'text').map((b) => b.body);
+    expect(text).toEqual([lines.slice(2).join('\n')]);
+
+    // The replay command it prints reproduces the counterexample on the plug-in; without naming
+    // the plug-in, the token's plug-in is not loaded: replay rejects.
+    const token = /nvconform replay (nvc1:[A-Za-z0-9_-]+)/.exec(lines[1]!)![1]!;
+    const again = await replay({ trace: token, impl: 'examples/plugin/buggy-host.mjs' });
+    expect(again.verdict).toBe('fail');
+    const e = (await replay({ trace: token }).catch((x: unknown) => x)) as Error;
+    expect(e.name).toBe('InputError');
+    expect(e.message).toBe('replay: this token was made with the implementation "examples/plugin/buggy-host.mjs"; a token never names what to run: pass it yourself, replay({ trace, impl: "examples/plugin/buggy-host.mjs" }) or the object');
   });
 });
