@@ -308,7 +308,7 @@ class Parser {
     } else if (REGISTER_BY_NAME.has(upper)) {
       why = `${upper} cannot have a VNCR slot in this model`;
     } else if (architectedOffsetOf(upper) !== undefined) {
-      why = `${upper} is in the VNCR page (at ${hex(architectedOffsetOf(upper)!)}) but is not a timer register nvconform models`;
+      why = `${upper} is in the VNCR page (at ${hex(architectedOffsetOf(upper)!)}) but is not a register nvconform models`;
     } else {
       why = `unknown register ${q(reg)}`;
     }

@@ -180,6 +180,9 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, impl:
   const runner = new Runner(impl, { property: p, hosts: true, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
   // Shrinking and the search for shorter traces re-run failures: keep them out of --stats.
   const quiet = coverage ? new Runner(impl, { property: p, hosts: true }) : runner;
+  /** An implementation failure met beside the counterexample, with its own replay token. */
+  const reported = (f: Outcome): NonNullable<PropertyResult['sideFailure']> =>
+    ({ explanation: f.violation!.explanation, token: encodeToken({ config: f.config, ops: f.ops }, replayInfo(o, layout, p.name)), outcome: f });
   // What the implementation can be asked: its trace vocabulary, the features its host offers, less what the user set aside.
   const vocabulary = impl.declaration.vocabulary ?? VOCABULARY;
   const offer = (impl.declaration.host.vcpuFeatures ?? FEATURES).filter((f) => VOCABULARIES[vocabulary].features.includes(f));
@@ -210,7 +213,7 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, impl:
       },
     });
     if (coverage) coverage.phase = 'random';
-    const { counterexample: ce, ms: _ms, reproducible, ...summary } = r;
+    const { counterexample: ce, ms: _ms, reproducible, sideFailure: sf, ...summary } = r;
     exh = summary;
     if (ce) {
       // The shortest trace of the search: a property violation or an implementation failure, as found.
@@ -219,6 +222,7 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, impl:
       return {
         property: p.name, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: r.transitions + ce.ops.length, ms: performance.now() - t0,
         counterexample: ce, explanation, token, exhaustive: exh, phase: 'exhaustive', ...(reproducible === false ? { reproducible: false } : {}),
+        ...(sf ? { sideFailure: reported(sf) } : {}),
       };
     }
   }
@@ -334,6 +338,6 @@ async function checkProperty(p: Property, o: CheckOptions, layout: Layout, impl:
   return {
     ...base, verdict: 'fail', opsExecuted, ms: performance.now() - t0, counterexample: ce, explanation, token, ...withExh, phase,
     ...(minimal.reproducible ? {} : { reproducible: false }),
-    ...(sideFailure ? { sideFailure: { explanation: sideFailure.violation!.explanation, token: encodeToken({ config: sideFailure.config, ops: sideFailure.ops }, replayInfo(o, layout, p.name)), outcome: sideFailure } } : {}),
+    ...(sideFailure ? { sideFailure: reported(sideFailure) } : {}),
   };
 }

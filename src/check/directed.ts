@@ -10,9 +10,9 @@ import { MASK64, u64 } from '../../models/arch/bits.js';
 import { cnthctlField, e2h1Bit, fieldMask } from '../../models/arch/cnthctl.js';
 import { REGISTERS, REGISTER_BY_NAME, meaningOf, type RegisterRow } from '../../models/arch/registers.js';
 import { TIMER_CONDITION } from '../../models/arch/timers.js';
-import { FEATURES, type El, type Feature, type GuestMode, type TraceConfig } from '../../models/arch/vocabulary.js';
+import { FEATURES, type El, type Feature, type GuestMode, type TraceConfig, type Vocabulary } from '../../models/arch/vocabulary.js';
 import type { GenOp } from '../engine/abstract-ops.js';
-import { genOpArb, valueArbFor } from './generate.js';
+import { genOpArb, restrictTrace, valueArbFor } from './generate.js';
 
 interface Cell {
   readonly row: RegisterRow;
@@ -40,6 +40,8 @@ export interface DirectedPins {
   readonly offer?: readonly Feature[];
   /** Registers no trace may touch (CheckOptions.exclude): a skeleton that needs one is left out. */
   readonly exclude?: readonly string[];
+  /** The implementation's trace vocabulary: the random tail stays within it. Default the latest. */
+  readonly vocabulary?: Vocabulary;
 }
 
 const touches = (ops: readonly GenOp[], exclude: readonly string[] | undefined): boolean =>
@@ -95,8 +97,9 @@ export function directedSkeleton(key: string, pins: DirectedPins): { config: Tra
     }
   }
   if (ecvLate) ops.push({ k: 'msr', reg: 'CNTHCTL_EL2', val: abs(cnthctl) });
-  // Near a wrap, let time reach the deadline (the host must have armed its software timer across the wrap).
-  if (timerWrap) ops.push({ k: 'tickTo', rel: 0n });
+  // Near a wrap, wait for the deadline (the host must wake the vCPU, and raise the line, at a deadline
+  // that lies beyond the physical counter's wrap once the offset is added).
+  if (timerWrap) ops.push({ k: 'wfi', limit: 0x100n });
   if (c.el === 1) ops.push({ k: 'eret' });
   const access: GenOp = { k: 'mrs', reg: c.row.name };
   if (touches([...ops, access], pins.exclude)) return undefined;
@@ -126,6 +129,6 @@ export function directedArb(cells: readonly string[], pins: DirectedPins & { rea
     );
     const room = Math.max(0, pins.maxOps - s.ops.length - 1);
     return fc.tuple(access, fc.array(genOpArb, { maxLength: Math.min(room, 8) }))
-      .map(([a, tail]): [TraceConfig, GenOp[]] => [s.config, [...s.ops, a, ...tail]]);
+      .map(([a, tail]): [TraceConfig, GenOp[]] => restrictTrace(pins, [s.config, [...s.ops, a, ...tail]]));
   });
 }

@@ -12,6 +12,7 @@ import type { OpContext, Property } from '../../properties/types.js';
 import { asGenOps } from '../engine/abstract-ops.js';
 import { Runner, runTrace, type Outcome, type RunnerSnapshot } from '../engine/runner.js';
 import { ALPHABET, roots, type Alphabet } from './alphabet.js';
+import { completed } from './shrink.js';
 
 export interface ExhaustiveOptions {
   /** The longest trace explored, in letters (ops). */
@@ -20,7 +21,7 @@ export interface ExhaustiveOptions {
   readonly guest?: TraceConfig['guest'];
   /** Pin FEAT_ECV of the roots. Default: with and without. */
   readonly ecv?: boolean;
-  /** The virtual-CPU features the implementation offers (the roots use only these). Default: all. */
+  /** The virtual-CPU features the roots may use. Default: what the implementation declares it offers (all if it does not say). */
   readonly offer?: readonly Feature[];
   /** The alphabet. Default: ALPHABET. */
   readonly alphabet?: Alphabet;
@@ -52,6 +53,8 @@ export interface ExhaustiveResult {
   readonly counterexample?: Outcome;
   /** False when the counterexample did not fail again on the recording rerun: it is shown as first observed. */
   readonly reproducible?: boolean;
+  /** An implementation failure met while confirming a property violation (reported beside it). */
+  readonly sideFailure?: Outcome;
 }
 
 interface Node {
@@ -82,7 +85,8 @@ const path = (n: Node | undefined): Op[] => {
 export async function exhaustive(impl: Implementation, property: Property, o: ExhaustiveOptions): Promise<ExhaustiveResult> {
   const t0 = performance.now();
   const alphabet = o.alphabet ?? ALPHABET;
-  const rootConfigs = roots(o);
+  const offer = o.offer ?? impl.declaration.host.vcpuFeatures;
+  const rootConfigs = roots({ ...o, ...(offer ? { offer } : {}) });
   const runner = new Runner(impl, { property, ...(o.observe ? { observe: o.observe } : {}) });
   const snapshots = typeof impl.snapshot === 'function' && typeof impl.restore === 'function';
   const merged = snapshots && typeof impl.key === 'function';
@@ -209,12 +213,13 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   }
   return finish(completed);
 
-  function finish(completedDepth: number, found?: { outcome: Outcome; reproducible: boolean }): ExhaustiveResult {
+  function finish(completedDepth: number, found?: { outcome: Outcome; reproducible: boolean; sideFailure?: Outcome }): ExhaustiveResult {
     const counterexample = found?.outcome;
     return {
       alphabet: alphabet.name, unit: alphabet.families.every((f) => f.letters.every((l) => l.ops.length === 1)) ? 'op' : 'letter', depth: o.depth, completedDepth, families: alphabet.families.length, roots: rootConfigs.length,
       traces: countTraces(nodes, completedDepth), states: nodes.length, transitions, merged, ms: performance.now() - t0,
       ...(counterexample ? { counterexample } : {}), ...(found && !found.reproducible ? { reproducible: false } : {}),
+      ...(found?.sideFailure ? { sideFailure: found.sideFailure } : {}),
     };
   }
 }
@@ -247,14 +252,27 @@ function countTraces(nodes: readonly Node[], depth: number): number {
  * fail again on the rerun (a failure that does not recur) is reported as first observed: the
  * violation or failure the search met, on the rerun's records.
  */
-async function record(impl: Implementation, property: Property, config: TraceConfig, ops: readonly Op[], first: Pick<Outcome, 'violation' | 'failure'>): Promise<{ outcome: Outcome; reproducible: boolean }> {
+async function record(
+  impl: Implementation, property: Property, config: TraceConfig, ops: readonly Op[], first: Pick<Outcome, 'violation' | 'failure'>,
+): Promise<{ outcome: Outcome; reproducible: boolean; sideFailure?: Outcome }> {
   const r = new Runner(impl, { property, hosts: true });
   r.record = true;
-  const out = await runTrace(r, config, asGenOps(ops));
-  if (out.violation) return { outcome: out, reproducible: true };
+  let out = await runTrace(r, config, asGenOps(ops));
+  // A crash while a property violation is confirmed is kept beside it, and the rerun tried once more (one crash does not cost the finding).
+  const side = !first.failure && out.failure ? out : undefined;
+  if (side) out = await runTrace(r, config, asGenOps(ops));
+  const also = side ? { sideFailure: completed(side) } : {};
+  if (out.violation && !out.failure === !first.failure) return { outcome: out, reproducible: true, ...also };
   out.violation = first.violation ?? { index: Math.max(0, ops.length - 1), explanation: `the implementation failed: ${first.failure?.message ?? 'unknown failure'}` };
-  if (first.failure) out.failure = first.failure;
-  return { outcome: out, reproducible: false };
+  if (first.failure) {
+    out.failure = first.failure;
+    // As first observed: the op the implementation failed on had no answer (the rerun's is not shown).
+    const failed = Math.max(0, ops.length - 1);
+    out.observed.length = Math.min(out.observed.length, failed);
+    out.details.length = Math.min(out.details.length, failed);
+    out.hosts.length = Math.min(out.hosts.length, failed);
+  }
+  return { outcome: out, reproducible: false, ...also };
 }
 
 /** A product state's key: `n` 64-bit words (reused between calls) and a short text. */

@@ -208,7 +208,8 @@ function cpuArb(o: GenOptions, guest: GuestMode): fc.Arbitrary<Pick<TraceConfig,
   const v = VOCABULARIES[o.vocabulary ?? VOCABULARY];
   const offer = (o.offer ?? FEATURES).filter((f) => v.features.includes(f));
   const ecvChoices: ('none' | 'ecv' | 'ecv-no-poff')[] = !offer.includes('ecv') || o.ecv === false ? ['none']
-    : o.ecv === true ? (offer.includes('ecv-poff') ? ['ecv', 'ecv', 'ecv-no-poff'] : ['ecv-no-poff'])
+    // `--ecv` pins FEAT_ECV as nvconform-trace/1 always meant it, with FEAT_ECV_POFF where the host offers it.
+    : o.ecv === true ? (offer.includes('ecv-poff') ? ['ecv'] : ['ecv-no-poff'])
     : !v.absent ? ['none', 'ecv'] : offer.includes('ecv-poff') ? ['none', 'none', 'ecv', 'ecv', 'ecv-no-poff'] : ['none', 'ecv-no-poff'];
   // A non-VHE guest hypervisor's vCPU sometimes lacks FEAT_VHE, as KVM's E2H=0 vCPUs do.
   const noVhe = guest === 'nvhe' && v.absent ? fc.constantFrom(false, false, false, true) : fc.constant(false);

@@ -63,7 +63,16 @@ export async function minimize(
   };
   const result = (outcome: Outcome, reproducible: boolean): Minimized => ({ outcome: completed(outcome), reproducible, ...(side ? { sideFailure: completed(side) } : {}) });
 
-  let best = await rerun(config, gops);
+  /**
+   * A rerun to confirm the counterexample: when the implementation fails on it in another way (a
+   * crash while a property violation is being confirmed), the crash is kept beside the
+   * counterexample and the rerun is tried once more, so that one crash does not cost the finding.
+   */
+  const confirm = async (c: TraceConfig, ops: readonly GenOp[]): Promise<Outcome> => {
+    const o = await rerun(c, ops);
+    return !same(o) && failureKind(o) === 'failure' && kind === 'violation' ? rerun(c, ops) : o;
+  };
+  let best = await confirm(config, gops);
   if (!same(best)) return result(observed, false);
   let ops: Op[] = best.ops;
   // Simpler configs, each built from the config as simplified so far: no initial registers,
@@ -98,7 +107,7 @@ export async function minimize(
   await simplifyConfig();
   runner.record = true;
   try {
-    const final = await rerun(config, asGenOps(ops));
+    const final = await confirm(config, asGenOps(ops));
     // The last failing run of these ops stands in for a final rerun that did not fail again.
     return same(final) ? result(final, true) : result(best, false);
   } finally {

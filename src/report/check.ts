@@ -1,5 +1,8 @@
 /** Rendering check results: a report a person can read, and the `--json` document. */
 import { hex } from '../../models/arch/bits.js';
+import { HOST_FEATURES } from '../../models/arch/implementation.js';
+import { POLICIES } from '../../models/nv2/host/policy.js';
+import { offerable } from '../../models/nv2/model.js';
 import { propertyByName } from '../../properties/index.js';
 import type { CheckResult, ExhaustiveSummary, PropertyResult } from '../check/check.js';
 import type { Outcome } from '../engine/runner.js';
@@ -12,6 +15,15 @@ import { obsText, opCells, table } from './text.js';
 export function hostText(h: CheckResult['options']['host']): string {
   if (!h) return '';
   return `${h.profile ? `, host ${h.profile}` : ''}${h.cpu ? `, host-cpu ${h.cpu.join(',') || 'none'}` : ''}${h.counterOffset ? `, counter offset ${hex(h.counterOffset)}` : ''}`;
+}
+
+/**
+ * FEAT_ECV of the virtual CPUs judged: as pinned, else with and without — unless the host cannot
+ * offer it (a physical CPU without it, or a profile that hides it), then only without.
+ */
+export function judgedEcv(o: { readonly ecv?: boolean; readonly host?: CheckResult['options']['host'] }): boolean | undefined {
+  if (o.ecv !== undefined) return o.ecv;
+  return offerable(o.host?.cpu ?? HOST_FEATURES, POLICIES[o.host?.profile ?? 'exact']).includes('ecv') ? undefined : false;
 }
 
 export function implLine(r: Pick<CheckResult, 'options' | 'layout'>): string {
@@ -45,6 +57,8 @@ export function traceTable(o: Outcome, indent = '  '): string {
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
 }
 
+const ecvWords = (ecv: boolean | undefined): string => (ecv === undefined ? 'with and without' : ecv ? 'on' : 'off');
+
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
 
 /** The exhaustive phase's claim, in words: `every trace of ≤ 2 ops over nvconform-alphabet/1 (6 families, 4 configs): 37840 traces, 9087 states`. */
@@ -64,7 +78,10 @@ export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options'
   const ce = r.counterexample;
   if (!ce) return s + `\n  why      ${r.explanation}\n`;
   if (r.phase === 'exhaustive' && e) {
-    s += ` in the exhaustive phase: a shortest counterexample, ${plural(ce.ops.length, 'op')} (${e.completedDepth ? `none among ${scopeText(e)}` : 'the first op'})\n`;
+    const ops = plural(ce.ops.length, 'op');
+    s += r.reproducible === false
+      ? ` in the exhaustive phase: trace of ${ops} (not reproducible)\n`
+      : ` in the exhaustive phase: a shortest counterexample, ${ops} (${e.completedDepth ? `none among ${scopeText(e)}` : ce.ops.length ? 'the first op' : 'the reset'})\n`;
   } else {
     const ops = plural(ce.ops.length, 'op');
     s += ` after ${r.runs} trace${r.runs === 1 ? '' : 's'} (${r.shrinks} shrinks): ${r.reproducible === false ? `trace of ${ops} (not reproducible)` : `minimal trace of ${ops}`}\n`;
@@ -118,7 +135,7 @@ export function perfLine(p: Perf, o: ReportOptions = {}): string {
 
 export function renderCheck(r: CheckResult, o: ReportOptions = {}): string {
   const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
-  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${r.options.ecv === undefined ? 'with and without' : r.options.ecv ? 'on' : 'off'}${ex}; ` +
+  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${ecvWords(judgedEcv(r.options))}${ex}; ` +
     `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
   for (const p of r.results) s += renderProperty(p, r) + '\n';
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));

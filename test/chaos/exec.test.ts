@@ -11,9 +11,12 @@ import { cli, execSpec, marker, markedRows, settledLeftovers, tmp, withDefaults 
 const dir = tmp();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** `check --impl SPEC` on one property with few runs and a short timeout. */
+/**
+ * `check --impl SPEC` on one property with few runs and a short timeout, in the random phase only
+ * (`--depth 0`: these tests are about shrinking and replaying; the exhaustive phase has its own).
+ */
 const check = (spec: string, ...more: string[]) =>
-  cli(withDefaults(['check', '--impl', spec, ...more], { '--property': 'architectural', '--runs': '30', '--timeout': '400' }));
+  cli(withDefaults(['check', '--impl', spec, ...more], { '--property': 'architectural', '--runs': '30', '--timeout': '400', '--depth': '0' }));
 
 interface JsonResult {
   verdict: string;
@@ -37,6 +40,16 @@ describe.concurrent('a process that fails once and not again is still reported',
     expect(await settledLeftovers(m)).toEqual([]);
   });
 
+  it('dies on its 4th message in the exhaustive phase: reported as first observed, not as a shortest counterexample', async () => {
+    const m = marker('die4x');
+    const r = await check(execSpec(m, 'die-at 4'), '--depth', '1');
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^x architectural: FAIL in the exhaustive phase: trace of \d+ ops? \(not reproducible\)$/m);
+    expect(r.stdout).not.toContain('shortest');
+    expect(r.stdout).toMatch(/^ {2}why {6}the implementation failed: exec:node .* die-at 4: exited with code 1 before answering/m);
+    expect(await settledLeftovers(m)).toEqual([]);
+  });
+
   it('dies after 200 messages: the op it died on, marked, with the trace that led to it', async () => {
     const m = marker('die200');
     const r = await check(execSpec(m, 'die-at 200'), '--json');
@@ -54,10 +67,10 @@ describe.concurrent('a process that fails once and not again is still reported',
 
   it('dies once ever (at message 30 over every process): the same, and the check goes on to other properties', async () => {
     const m = marker('once');
-    const r = await cli(['check', '--impl', execSpec(m, `die-once-at 30 --state ${join(dir, 'once.json')}`), '--property', 'architectural', '--property', 'cval-tval', '--runs', '20']);
+    const r = await cli(['check', '--impl', execSpec(m, `die-once-at 30 --state ${join(dir, 'once.json')}`), '--property', 'architectural', '--property', 'cval-tval', '--runs', '20', '--depth', '0']);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/^x architectural: FAIL .*\(not reproducible\)$/m);
-    expect(r.stdout).toMatch(/^\+ cval-tval: pass \(20 traces\)$/m);
+    expect(r.stdout).toMatch(/^\+ cval-tval: pass \(\d+ directed traces and 20 random traces\)$/m);
     expect(await settledLeftovers(m)).toEqual([]);
   });
 });
@@ -143,7 +156,7 @@ describe.concurrent('processes that are slow, chatty or fork, but answer correct
     const m = marker('slow');
     const r = await check(execSpec(m, 'slow-start 1500'), '--runs', '5');
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^\+ architectural: pass \(5 traces\)$/m);
+    expect(r.stdout).toMatch(/^\+ architectural: pass \(\d+ directed traces and 5 random traces\)$/m);
   });
 
   it('answers written in pieces (partial lines)', async () => {

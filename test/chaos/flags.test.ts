@@ -9,7 +9,7 @@ import { defaultConfig } from '../../models/arch/vocabulary.js';
 import { cli, oneLine } from './util.js';
 
 const EX = 'examples/vhe-cval-basic.json';
-const SUITE_WHY = 'does not apply with --suite: each suite entry names its own implementation, layout, guest, FEAT_ECV and property';
+const SUITE_WHY = 'does not apply with --suite: each suite entry names its own implementation, layout, host, guest, FEAT_ECV and property';
 const REF_WHY = 'does not apply to the reference model (it is the architecture: no VNCR page, no host); name an implementation with --model';
 
 describe.concurrent('usage errors: exit 2, one line, nothing run', () => {
@@ -24,6 +24,8 @@ describe.concurrent('usage errors: exit 2, one line, nothing run', () => {
     [['check', '--suite', 'suites/default.json', '--guest', 'vhe'], `check: --guest ${SUITE_WHY}`],
     [['check', '--suite', 'suites/default.json', '--no-ecv'], `check: --no-ecv ${SUITE_WHY}`],
     [['check', '--suite', 'suites/default.json', '--host-ecv-traps'], `check: --host-ecv-traps ${SUITE_WHY}`],
+    [['check', '--suite', 'suites/default.json', '--host', 'kvm'], `check: --host ${SUITE_WHY}`],
+    [['check', '--suite', 'suites/default.json', '--host-cpu', 'vhe'], `check: --host-cpu ${SUITE_WHY}`],
     [['check', '--timeout', '100'], 'check: --timeout does not apply to the default suite (run when no implementation option is given): it applies to external implementations (--impl MODULE or exec:COMMAND)'],
     [['check', '--stats'], 'check: --stats does not apply to the default suite (run when no implementation option is given); check one configuration (--impl, --layout, --guest, ...) to see its coverage'],
     [['check', '--impl', 'nv2', '--timeout', '100'], "check: --timeout does not apply to the built-in 'nv2' (it applies to external implementations: a module or exec:COMMAND)"],

@@ -15,7 +15,10 @@ type Config = Partial<CheckOptions> & Pick<CheckOptions, 'impl' | 'properties'>;
 const CONFIGS: readonly [string, Config][] = [
   ['nv, architectural, guest vhe, no ecv', { impl: 'nv', properties: ['architectural'], guest: 'vhe', ecv: false }],
   ['nv, architectural, guest nvhe', { impl: 'nv', properties: ['architectural'], guest: 'nvhe' }],
-  ['nv2 architected, deferred, guest vhe', { impl: 'nv2', layout: 'architected', properties: ['deferred'], guest: 'vhe' }],
+  // On a CPU with ECV a virtual CPU without it reads CNTPOFF_EL2 from the page (suites/default.json):
+  // deferred holds on a CPU without ECV, and with a virtual CPU that has it.
+  ['nv2 architected, deferred, guest vhe, CPU without ECV', { impl: 'nv2', layout: 'architected', properties: ['deferred'], guest: 'vhe', host: { cpu: ['wfxt', 'vhe', 'nv2p1'] } }],
+  ['nv2 architected, deferred, guest vhe, ecv', { impl: 'nv2', layout: 'architected', properties: ['deferred'], guest: 'vhe', ecv: true }],
   ['nv2 timers-only + host ECV traps, no ecv, architectural, guest vhe', { impl: 'nv2', layout: 'timers-only', hostEcvTraps: true, ecv: false, properties: ['architectural'], guest: 'vhe' }],
   ['nv2 timers-only + host ECV traps + ecv, architectural, guest nvhe', { impl: 'nv2', layout: 'timers-only', hostEcvTraps: true, ecv: true, properties: ['architectural'], guest: 'nvhe' }],
   ['nv2 architected, cval-tval, guest vhe', { impl: 'nv2', layout: 'architected', properties: ['cval-tval'], guest: 'vhe' }],

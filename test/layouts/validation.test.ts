@@ -186,12 +186,12 @@ const CASES: readonly Case[] = [
     msg: /"CNTP_CTL_EL02" is an EL02 alias; its slot is the one of "CNTP_CTL_EL0"/,
   },
   {
-    name: 'register in the VNCR page but not a timer',
-    yaml: `${F}\nname: t\nslots:\n  - { reg: HCR_EL2, offset: 0x78 }\n`,
-    json: `{\n  ${JF}\n  "name": "t",\n  "slots": [\n    {"reg": "HCR_EL2", "offset": "0x78"}\n  ]\n}\n`,
+    name: 'register in the VNCR page but not modelled',
+    yaml: `${F}\nname: t\nslots:\n  - { reg: VTTBR_EL2, offset: 0x20 }\n`,
+    json: `{\n  ${JF}\n  "name": "t",\n  "slots": [\n    {"reg": "VTTBR_EL2", "offset": "0x20"}\n  ]\n}\n`,
     path: 'slots[0].reg',
-    at: 'HCR_EL2',
-    msg: /HCR_EL2 is in the VNCR page \(at 0x78\) but is not a timer register/,
+    at: 'VTTBR_EL2',
+    msg: /VTTBR_EL2 is in the VNCR page \(at 0x20\) but is not a register nvconform models/,
   },
   {
     name: 'offset not a number or hex string',

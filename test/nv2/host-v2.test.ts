@@ -6,10 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../models/arch/errors.js';
-import type { Feature, GuestMode, Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import type { Feature, GuestMode, Op } from '../../models/arch/vocabulary.js';
 import { TIMER_INDEX } from '../../models/arch/timers.js';
-import type { Nv2Model } from '../../models/nv2/model.js';
-import { REGISTER_BY_NAME } from '../../models/arch/registers.js';
 import {
   HP, NO_ECV_CPU, NO_NV2P1_CPU, P, V, actionTags, cfg, eret, expectExact, firstDivergence, model, mrs, msr, preempt, runBoth, tick,
 } from './helpers.js';
@@ -19,10 +17,6 @@ const E2H = 1n << 34n;
 const ECV = 1n << 12n;
 const wfit = (deadline: bigint): Op => ({ op: 'wfit', deadline });
 const ECV_VCPU: Feature[] = ['ecv', 'wfxt'];
-const run = (m: Nv2Model, config: TraceConfig, ops: readonly Op[]) => {
-  m.reset(config);
-  return ops.map((op) => m.step(op));
-};
 
 describe('the new registers on the NV2 and NV hosts, every guest mode and EL', () => {
   const hosts = [

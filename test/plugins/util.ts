@@ -7,7 +7,10 @@ import { parseTraceText } from '../../src/trace/parse.js';
 export { firstDivergenceOf as firstDivergence, type Divergence } from '../support/run.js';
 export { agrees } from '../support/oracle.js';
 /** A valid random trace (the tests' own arbitrary, test/support/arbitraries.ts). */
-export { validTraceArb as traceArb } from '../support/arbitraries.js';
+import { validTraceArbOf } from '../support/arbitraries.js';
+
+/** Traces of the first trace vocabulary: what the example implementations (vocabulary 1) understand. */
+export const traceArb = validTraceArbOf(1);
 
 /** Every trace in examples/ and examples/plugin/ (the hand-written ones the plug-ins must pass). */
 export function exampleTraces(): { file: string; trace: Trace }[] {

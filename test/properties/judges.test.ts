@@ -64,7 +64,7 @@ describe('architectural', () => {
 
   it('fails a wrong line, a missing fault and a wrong elapsed', () => {
     expect(verdict('architectural', scripted({ 2: { irq: 0 } }), VHE, [...armV, tick(2n)]).violation?.explanation).toMatch(/vtimer line low where the architecture has it asserted/);
-    expect(verdict('architectural', scripted({ 0: (o) => ({ irq: o.irq }) }), cfg({ guest: 'nvhe' }), [mrs('CNTV_CTL_EL02')]).violation?.explanation).toMatch(/no fault where the architecture gives a fault \(undefined\)/);
+    expect(verdict('architectural', scripted({ 0: (o) => ({ value: 0n, irq: o.irq }) }), cfg({ guest: 'nvhe' }), [mrs('CNTV_CTL_EL02')]).violation?.explanation).toMatch(/no fault where the architecture gives a fault \(undefined\)/);
     expect(verdict('architectural', scripted({ 2: { elapsed: 1n } }), VHE, [...armV, { op: 'wfi', limit: 0x10n }]).violation?.explanation).toMatch(/a wake after 0x1 counts where the architecture gives 0x2/);
   });
 });

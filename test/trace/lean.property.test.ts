@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../models/arch/errors.js';
 import { formatTrace, traceJson } from '../../src/trace/format.js';
 import { parseTraceText, parseTraceValue } from '../../src/trace/parse.js';
-import { traceArb } from '../plugins/util.js';
+import { validTraceArb as traceArb } from '../support/arbitraries.js';
 import { referenceRun } from '../../src/engine/runner.js';
 
 /** The reading by JSON.parse of the whole text, as parseTraceText did before the lean reader. */
