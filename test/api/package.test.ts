@@ -5,6 +5,7 @@
  *   outside the repository;
  * - examples/vitest/ copied to a fresh project that installs the tarball (offline-friendly: the
  *   npm cache serves vitest and the dependencies) and runs its tests with `expectConformant`;
+ * - the package's own command line there: `nvconform check --layout tval-in-vncr --html out.html`;
  * - the same project type-checked against the package's declarations.
  * Skipped, saying so, only where npm cannot install for want of a network, and never in CI.
  */
@@ -97,6 +98,14 @@ describe('a fresh vitest project using the tarball', () => {
     expect(vitest.status, out).toBe(0);
     expect(out).toMatch(/Tests\s+4 passed \(4\)/);
     expect(out).toContain('a TVAL slot in the VNCR page is refuted, with the counterexample and its replay token');
+
+    // The command line from the installed package: the Done-when command of issue 15.
+    const bin = spawnSync(join(proj, 'node_modules', '.bin', 'nvconform'), ['check', '--layout', 'tval-in-vncr', '--html', 'out.html'], { cwd: proj, encoding: 'utf8', timeout: 120_000, env: childEnv() });
+    expect(bin.status, bin.stderr).toBe(1);
+    expect(bin.stdout.split('\n').at(-2)).toBe('--html: wrote out.html');
+    const page = readFileSync(join(proj, 'out.html'), 'utf8');
+    expect(page).toMatch(/class="marker [^"]*\bdivergent\b/);
+    expect(page).toMatch(/nvconform replay nvc1:/);
 
     // The declarations: the options and results are typed (a wrong property name does not compile).
     writeFileSync(join(proj, 'typed.ts'), [
