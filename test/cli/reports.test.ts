@@ -40,6 +40,13 @@ describe('--html', () => {
     for (const t of ts) expect(html).toContain(t);
     expect(html).toContain('store VNCR[0x1f0] (CNTV_TVAL_EL0)');
     expect(html).not.toMatch(/https?:\/\//);
+    // The README's "Seeing a counterexample" names the properties this command fails and passes.
+    const failed = [...r.stdout.matchAll(/^x ([\w-]+): FAIL/gm)].map((m) => `\`${m[1]!}\``);
+    const passed = [...r.stdout.matchAll(/^\+ ([\w-]+): pass/gm)].map((m) => `\`${m[1]!}\``);
+    expect(failed).toHaveLength(4);
+    expect(passed).toHaveLength(1);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`four of the five properties fail (${failed.join(', ')}; ${passed[0]!} passes)`);
   });
 
   it('one failing property: the page is its timeline', () => {
