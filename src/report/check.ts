@@ -50,7 +50,7 @@ const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}
 /** The exhaustive phase's claim, in words: `every trace of ≤ 2 ops over nvconform-alphabet/1 (6 families, 4 configs): 37840 traces, 9087 states`. */
 export function scopeText(e: ExhaustiveSummary): string {
   return `every trace of ≤ ${plural(e.completedDepth, e.unit)} over ${e.alphabet} (${plural(e.families, 'family').replace('familys', 'families')}, ${plural(e.roots, 'config')}): ` +
-    `${e.traces} traces, ${e.states} states${e.merged ? '' : ' (not merged: no state keys)'}`;
+    `${e.traces} traces, ${e.states} states${e.merged ? '' : ` (not merged: no state keys${e.mode === 'replay' ? '; explored by replaying prefixes: no save/restore' : ''})`}`;
 }
 
 export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options' | 'layout'>): string {
@@ -115,7 +115,8 @@ export function perfLine(p: Perf): string {
 export function renderCheck(r: CheckResult): string {
   const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
   let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${r.options.ecv === undefined ? 'with and without' : r.options.ecv ? 'on' : 'off'}${ex}; ` +
-    `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
+    `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n` +
+    (r.notes ?? []).map((n) => `note: ${n}\n`).join('') + '\n';
   for (const p of r.results) s += renderProperty(p, r) + '\n';
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));
   if (r.coverage) s += '\n' + renderCoverage(r.coverage);
@@ -165,6 +166,7 @@ export function checkJson(r: CheckResult): Record<string, unknown> {
     },
     performance: { traces: perf.traces, ops: perf.ops, opsPerSecond: Math.round(perf.ops / (Math.max(perf.ms, 1) / 1000)) },
     ...(r.coverage ? { coverage: r.coverage.toJSON() } : {}),
+    notes: r.notes ?? [],
   };
 }
 
