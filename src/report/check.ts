@@ -50,7 +50,7 @@ const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}
 /** The exhaustive phase's claim, in words: `every trace of ≤ 2 ops over nvconform-alphabet/1 (6 families, 4 configs): 37840 traces, 9087 states`. */
 export function scopeText(e: ExhaustiveSummary): string {
   return `every trace of ≤ ${plural(e.completedDepth, e.unit)} over ${e.alphabet} (${plural(e.families, 'family').replace('familys', 'families')}, ${plural(e.roots, 'config')}): ` +
-    `${e.traces} traces, ${e.states} states${e.merged ? '' : ` (not merged: no state keys${e.mode === 'replay' ? '; explored by replaying prefixes: no save/restore' : ''})`}`;
+    `${e.traces} traces, ${e.states} states${e.merged ? '' : ` (not merged: no state keys; ${e.mode === 'replay' ? 'explored by replaying prefixes: no save/restore' : 'states restored from snapshots'})`}`;
 }
 
 export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options' | 'layout'>): string {
