@@ -148,8 +148,11 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
    * A failure of the implementation between ops (a snapshot or a return to one): a counterexample
    * of the ops that led to the state, failing after the last of them.
    */
-  const between = async (config: TraceConfig, ops: readonly Op[], e: NvcError) =>
-    record(impl, property, config, ops, { violation: { index: ops.length, explanation: `the implementation failed: ${e.message}` }, failure: e });
+  const between = async (config: TraceConfig, ops: readonly Op[], e: NvcError) => {
+    const r = await record(impl, property, config, ops, { violation: { index: ops.length, explanation: `the implementation failed: ${e.message}` }, failure: e });
+    if (!r.reproducible) r.outcome.between = true;
+    return r;
+  };
   const addNode = (parent: Node | undefined, ops: readonly Op[], family: number, config: TraceConfig, depth: number, snap: unknown): Node => {
     const n: Node = { parent, ops, depth, family, config, runner: runner.snapshot(), impl: snap, children: [], id: nodes.length };
     nodes.push(n);

@@ -39,7 +39,7 @@ export function traceTable(o: Outcome, indent = '  '): string {
       o.expected[k] ? obsText(o.expected[k]) : '', o.observed[k] ? obsText(o.observed[k]) : '(no answer)', d ? describeActions(d) : '',
     ];
   });
-  if (bad !== undefined && bad >= first + o.ops.length) rows.push(['>' + String(bad), '', first + o.ops.length === 0 ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
+  if (bad !== undefined && bad >= first + o.ops.length) rows.push(['>' + String(bad), '', first + o.ops.length === 0 && !o.between ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
   const skipped = first > 0 ? `${indent}(ops #0 to #${first - 1} not shown)\n` : '';
   return skipped + table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
