@@ -15,6 +15,7 @@ import { resolveOp } from '../src/engine/abstract-ops.js';
 import { Runner, runTraceSync } from '../src/engine/runner.js';
 import { runSuite, parseSuite } from '../src/check/suite.js';
 import { defaultSuitePath } from '../src/cli/check.js';
+import { benchExhaustive } from './exhaustive.js';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +101,7 @@ const t1 = performance.now();
 const ms = t1 - t0;
 console.log(`\ndefault suite (check, ${suite.entries.length} entries): ${ms.toFixed(0)} ms, ${ops} ops, ${(ops / (ms / 1000) / 1e6).toFixed(3)} M ops/s including generation and shrinking (${await gcIn(t0, t1)})`);
 gcObserver.disconnect();
+await benchExhaustive();
 
 // A trace of a million ops through `run` and `replay`, as a user runs them (a child process each):
 // wall time and peak RSS. Opt-in, it takes a while: `npm run bench -- --big`.

@@ -2,11 +2,13 @@
  * Suites: a data file of configurations, each with the verdict the contract predicts, run like a
  * test suite with expected failures. Format nvconform-suite/1:
  * {"format": "nvconform-suite/1", "name": ..., "entries": [{"name", "impl", "layout", "hostEcvTraps",
- *  "host", "hostCpu", "guest", "ecv", "property", "expect": "pass"|"fail", "why"}]}
- * `host` ("exact" | "kvm") and `hostCpu` (the physical CPU's features) were added compatibly.
+ *  "host", "hostCpu", "guest", "ecv", "exclude", "property", "expect": "pass"|"fail", "why"}]}
+ * `host` ("exact" | "kvm"), `hostCpu` (the physical CPU's features) and `exclude` (registers no
+ * trace of the entry touches, as --exclude) were added compatibly.
  */
 import { InputError } from '../../models/arch/errors.js';
 import { HOST_FEATURE_NAMES, type HostFeature } from '../../models/arch/implementation.js';
+import { REGISTER_BY_NAME } from '../../models/arch/registers.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { HOST_PROFILES, isHostProfile, type HostProfile } from '../../models/nv2/host/policy.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
@@ -26,6 +28,8 @@ export interface SuiteEntry {
   readonly hostCpu?: readonly HostFeature[];
   readonly guest?: GuestMode;
   readonly ecv?: boolean;
+  /** Registers no trace touches (CheckOptions.exclude): to look past a finding another entry shows. Default none. */
+  readonly exclude?: readonly string[];
   readonly property: PropertyName;
   readonly expect: 'pass' | 'fail';
   readonly why: string;
@@ -36,7 +40,7 @@ export interface Suite {
   readonly entries: readonly SuiteEntry[];
 }
 
-const FIELDS = ['name', 'impl', 'layout', 'hostEcvTraps', 'host', 'hostCpu', 'guest', 'ecv', 'property', 'expect', 'why'];
+const FIELDS = ['name', 'impl', 'layout', 'hostEcvTraps', 'host', 'hostCpu', 'guest', 'ecv', 'exclude', 'property', 'expect', 'why'];
 
 export function parseSuite(text: string, source: string, registry: Registry = BUILTINS): Suite {
   const doc = parseJsonText(text, source);
@@ -65,6 +69,12 @@ export function parseSuite(text: string, source: string, registry: Registry = BU
         if (typeof f !== 'string' || !HOST_FEATURE_NAMES.includes(f as HostFeature)) fail(`${w}.hostCpu[${j}]`, `expected one of ${HOST_FEATURE_NAMES.join(', ')}`);
       });
     }
+    if (o.exclude !== undefined) {
+      if (!Array.isArray(o.exclude)) fail(`${w}.exclude`, 'expected a list of register names');
+      (o.exclude as unknown[]).forEach((r, j) => {
+        if (typeof r !== 'string' || !REGISTER_BY_NAME.has(r)) fail(`${w}.exclude[${j}]`, `${JSON.stringify(r)} is not a register nvconform models`);
+      });
+    }
     // A suite is data: it names built-in implementations only, never a program or a module to load.
     if (typeof o.impl === 'string' && !registry.has(o.impl)) {
       fail(`${w}.impl`, `${JSON.stringify(o.impl.slice(0, 80))} is not a built-in implementation (${[...registry.keys()].join(', ')}); a suite names built-ins only: check an external implementation with nvconform check --impl SPEC`);
@@ -76,6 +86,7 @@ export function parseSuite(text: string, source: string, registry: Registry = BU
       ...(o.hostCpu !== undefined ? { hostCpu: o.hostCpu as HostFeature[] } : {}),
       ...(o.guest !== undefined ? { guest: o.guest as GuestMode } : {}),
       ...(o.ecv !== undefined ? { ecv: o.ecv as boolean } : {}),
+      ...(o.exclude !== undefined ? { exclude: o.exclude as string[] } : {}),
       property: o.property as PropertyName, expect: o.expect as 'pass' | 'fail', why: (o.why as string | undefined) ?? '',
     };
   });
@@ -105,7 +116,7 @@ export async function runSuite(suite: Suite, base: Pick<CheckOptions, 'runs' | '
     const r = await check({
       ...base, impl: e.impl, layout: e.layout, hostEcvTraps: e.hostEcvTraps, properties: [e.property],
       ...(e.host || e.hostCpu ? { host: { ...(e.host ? { profile: e.host } : {}), ...(e.hostCpu ? { cpu: e.hostCpu } : {}) } } : {}),
-      ...(e.guest ? { guest: e.guest } : {}), ...(e.ecv !== undefined ? { ecv: e.ecv } : {}),
+      ...(e.guest ? { guest: e.guest } : {}), ...(e.ecv !== undefined ? { ecv: e.ecv } : {}), ...(e.exclude ? { exclude: e.exclude } : {}),
     });
     const result = r.results[0]!;
     const got = result.verdict === 'fail' ? 'fail' : 'pass';

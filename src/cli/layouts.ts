@@ -4,7 +4,7 @@ import type { Layout } from '../../models/arch/layout.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { loadCatalogue, loadLayout } from '../../models/layouts/load.js';
 import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
-import { counterexampleJson, renderProperty, scopeText } from '../report/check.js';
+import { counterexampleJson, hostText, judgedEcv, renderProperty, scopeText } from '../report/check.js';
 import { headline, judgeLayout, trapCost, type LayoutOptions, type LayoutVerdict } from '../layouts/evaluate.js';
 import { explore, type Exploration } from '../layouts/explore.js';
 import { WORKLOADS } from '../layouts/workloads.js';
@@ -43,10 +43,11 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
     };
     return { text: JSON.stringify(doc, null, 2) + '\n', code: 0 };
   }
-  let s = `nvconform layouts: the built-in NV2 host${o.hostEcvTraps ? ' with ECV traps' : ''}; ${o.runs} traces per contract, seed ${o.seed}\n`;
+  const ecv = judgedEcv(o);
+  let s = `nvconform layouts: the built-in NV2 host${o.hostEcvTraps ? ' with ECV traps' : ''}${hostText(o.host)}; ${o.runs} traces per contract, seed ${o.seed}\n`;
   s += `cost: traps per 1000 guest-hypervisor timer register accesses on the workloads ${WORKLOADS.join(', ')}\n`;
-  s += `vCPU: the virtual CPU's features judged (FEAT_VHE always; FEAT_ECV ${o.ecv === undefined ? 'with and without' : o.ecv ? 'only with' : 'only without'})\n\n`;
-  const vcpu = ecvText(o.ecv);
+  s += `vCPU: the virtual CPU's features judged (FEAT_VHE always; FEAT_ECV ${ecv === undefined ? 'with and without' : ecv ? 'only with' : 'only without'})\n\n`;
+  const vcpu = ecvText(ecv);
   const rows = verdicts.map((v, i) => {
     const h = headline(v);
     return [String(i), v.layout.name, v.guest, vcpu, v.architectural.verdict, v.deferred.verdict, h?.counterexample ? `${h.counterexample.ops.length} op${h.counterexample.ops.length === 1 ? "" : "s"}` : '-',
@@ -85,7 +86,7 @@ export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: stri
   }
   let s = '';
   for (const e of found) {
-    s += `explore ${e.guest}: every subset of {${e.keys.join(', ')}} checked under the deferred contract, vCPU ${ecvText(o.ecv)} ` +
+    s += `explore ${e.guest}: every subset of {${e.keys.join(', ')}} checked under the deferred contract, vCPU ${ecvText(judgedEcv(o))} ` +
       `(${e.checked} layouts, ${e.passed} conformant, ${(e.ms / 1000).toFixed(1)} s)\n`;
     if (e.scope) s += `  scope: each verdict covers ${scopeText(e.scope)}, then directed and ${o.runs} random traces; every counterexample found for one layout was tried on all\n`;
     if (e.verified?.scope) {

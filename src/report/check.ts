@@ -1,5 +1,8 @@
 /** Rendering check results: a report a person can read, and the `--json` document. */
 import { hex } from '../../models/arch/bits.js';
+import { HOST_FEATURES } from '../../models/arch/implementation.js';
+import { POLICIES } from '../../models/nv2/host/policy.js';
+import { offerable } from '../../models/nv2/model.js';
 import { propertyByName } from '../../properties/index.js';
 import type { CheckResult, ExhaustiveSummary, PropertyResult } from '../check/check.js';
 import type { Outcome } from '../engine/runner.js';
@@ -12,6 +15,15 @@ import { obsText, opCells, table } from './text.js';
 export function hostText(h: CheckResult['options']['host']): string {
   if (!h) return '';
   return `${h.profile ? `, host ${h.profile}` : ''}${h.cpu ? `, host-cpu ${h.cpu.join(',') || 'none'}` : ''}${h.counterOffset ? `, counter offset ${hex(h.counterOffset)}` : ''}`;
+}
+
+/**
+ * FEAT_ECV of the virtual CPUs judged: as pinned, else with and without — unless the host cannot
+ * offer it (a physical CPU without it, or a profile that hides it), then only without.
+ */
+export function judgedEcv(o: { readonly ecv?: boolean; readonly host?: CheckResult['options']['host'] }): boolean | undefined {
+  if (o.ecv !== undefined) return o.ecv;
+  return offerable(o.host?.cpu ?? HOST_FEATURES, POLICIES[o.host?.profile ?? 'exact']).includes('ecv') ? undefined : false;
 }
 
 export function implLine(r: Pick<CheckResult, 'options' | 'layout'>): string {
@@ -44,6 +56,8 @@ export function traceTable(o: Outcome, indent = '  '): string {
   return skipped + table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
 }
+
+const ecvWords = (ecv: boolean | undefined): string => (ecv === undefined ? 'with and without' : ecv ? 'on' : 'off');
 
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
 
@@ -114,7 +128,7 @@ export function perfLine(p: Perf): string {
 
 export function renderCheck(r: CheckResult): string {
   const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
-  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${r.options.ecv === undefined ? 'with and without' : r.options.ecv ? 'on' : 'off'}${ex}; ` +
+  let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${ecvWords(judgedEcv(r.options))}${ex}; ` +
     `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n` +
     (r.notes ?? []).map((n) => `note: ${n}\n`).join('') + '\n';
   for (const p of r.results) s += renderProperty(p, r) + '\n';
