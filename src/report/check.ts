@@ -61,10 +61,16 @@ const ecvWords = (ecv: boolean | undefined): string => (ecv === undefined ? 'wit
 
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
 
+/** How the exhaustive phase returned to a state, for a search whose states were not merged. */
+const HOW_ENTERED: Readonly<Record<ExhaustiveSummary['mode'], string>> = {
+  snapshots: 'states restored from snapshots',
+  replay: 'explored by replaying prefixes: no save/restore',
+};
+
 /** The exhaustive phase's claim, in words: `every trace of ≤ 2 ops over nvconform-alphabet/1 (6 families, 4 configs): 37840 traces, 9087 states`. */
 export function scopeText(e: ExhaustiveSummary): string {
   return `every trace of ≤ ${plural(e.completedDepth, e.unit)} over ${e.alphabet} (${plural(e.families, 'family').replace('familys', 'families')}, ${plural(e.roots, 'config')}): ` +
-    `${e.traces} traces, ${e.states} states${e.merged ? '' : ` (not merged: no state keys; ${e.mode === 'replay' ? 'explored by replaying prefixes: no save/restore' : 'states restored from snapshots'})`}`;
+    `${e.traces} traces, ${e.states} states${e.merged ? '' : ` (not merged: no state keys; ${HOW_ENTERED[e.mode]})`}`;
 }
 
 export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options' | 'layout'>): string {
