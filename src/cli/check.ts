@@ -119,6 +119,7 @@ function suiteJson(r: SuiteResult): Record<string, unknown> {
       ...(e.entry.host ? { host: e.entry.host } : {}), ...(e.entry.hostCpu ? { hostCpu: e.entry.hostCpu } : {}),
       guest: e.entry.guest ?? null, ecv: e.entry.ecv ?? null, expect: e.entry.expect, asExpected: e.asExpected, ...propertyJson(e.result) })),
     seed: r.entries[0]?.check.options.seed ?? null,
+    ...(r.coverage ? { coverage: r.coverage.toJSON() } : {}),
     ms: Math.round(r.ms),
     performance: { traces: perf.traces, ops: perf.ops, opsPerSecond: Math.round(perf.ops / (Math.max(perf.ms, 1) / 1000)) },
   };

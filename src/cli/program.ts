@@ -186,7 +186,6 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
       const single = o.suite === undefined && configuration.some(([key]) => given(cmd, key));
       if (!single) {
         if (given(cmd, 'timeout')) notHere('check', '--timeout', `to ${o.suite === undefined ? 'the default suite (run when no implementation option is given)' : 'a suite'}: it applies to external implementations (--impl MODULE or exec:COMMAND)`);
-        if (o.stats) notHere('check', '--stats', `to ${o.suite === undefined ? 'the default suite (run when no implementation option is given)' : 'a suite'}; check one configuration (--impl, --layout, --guest, ...) to see its coverage`);
       } else if (given(cmd, 'timeout') && (deps.registry ?? BUILTINS).has(o.impl ?? DEFAULT_CHECK_OPTIONS.impl)) {
         notHere('check', '--timeout', `to the built-in '${o.impl ?? DEFAULT_CHECK_OPTIONS.impl}' (it applies to external implementations: a module or exec:COMMAND)`);
       }

@@ -27,7 +27,6 @@ describe.concurrent('usage errors: exit 2, one line, nothing run', () => {
     [['check', '--suite', 'suites/default.json', '--host', 'kvm'], `check: --host ${SUITE_WHY}`],
     [['check', '--suite', 'suites/default.json', '--host-cpu', 'vhe'], `check: --host-cpu ${SUITE_WHY}`],
     [['check', '--timeout', '100'], 'check: --timeout does not apply to the default suite (run when no implementation option is given): it applies to external implementations (--impl MODULE or exec:COMMAND)'],
-    [['check', '--stats'], 'check: --stats does not apply to the default suite (run when no implementation option is given); check one configuration (--impl, --layout, --guest, ...) to see its coverage'],
     [['check', '--impl', 'nv2', '--timeout', '100'], "check: --timeout does not apply to the built-in 'nv2' (it applies to external implementations: a module or exec:COMMAND)"],
     [['run', EX, '--layout', 'cval-only'], `run: --layout ${REF_WHY}`],
     [['run', EX, '--host-ecv-traps'], `run: --host-ecv-traps ${REF_WHY}`],

@@ -184,6 +184,17 @@ describe('check --stats', () => {
     expect(j.coverage.cells).toMatchObject({ reachable: expect.any(Number), exhaustive: expect.any(Number), random: expect.any(Number) });
     expect(j.coverage.ops!.msr).toBeGreaterThan(0);
   });
+
+  it('the default suite reaches every reachable cell, in text and in --json', () => {
+    const r = cli('check', '--stats');
+    expect(r.status, r.stderr).toBe(0);
+    const m = /^coverage: cells \(register x EL x guest x trap state x offset x near a wrap\): (\d+) reachable; \d+ hit by the exhaustive phase, \d+ by the random phase, 0 missed$/m.exec(r.stdout);
+    expect(m, r.stdout.slice(-2000)).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(300);
+    const j = JSON.parse(cli('check', '--stats', '--json').stdout) as { coverage: { cells: { reachable: number; missed: unknown[] } } };
+    expect(j.coverage.cells.reachable).toBe(Number(m![1]));
+    expect(j.coverage.cells.missed).toEqual([]);
+  }, 300_000);
 });
 
 describe('bad usage: exit 2, one line on stderr, no stack trace', () => {

@@ -14,7 +14,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Run the CLI (asynchronously, so that the two runs of a pair overlap). */
 function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
       resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
   });
@@ -46,7 +46,7 @@ describe.each([
     expect(untimed(a.stdout).length).toBeGreaterThan(1000);
     expect(untimed(b.stdout)).toBe(untimed(a.stdout));
     expect(b.stderr).toBe(a.stderr);
-  });
+  }, 300_000);
 
   it('twice with --json: the same document apart from ms and performance', async () => {
     const [a, b] = await Promise.all([cli(...args, '--json'), cli(...args, '--json')]);
@@ -58,7 +58,7 @@ describe.each([
     // Nothing else in the raw text differs either (the timing fields are the only variable lines).
     const rawLines = (s: string) => s.split('\n').filter((l) => !/^ {2}"ms": |^ {2}"performance": |^ {4}"(traces|ops|opsPerSecond)": |^ {2}\},?$/.test(l));
     expect(rawLines(b.stdout)).toEqual(rawLines(a.stdout));
-  });
+  }, 300_000);
 });
 
 describe('check() in process', () => {

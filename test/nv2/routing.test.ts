@@ -77,10 +77,10 @@ function everyCtx(nvx: Nvx, layout: Layout = ARCH): RouteContext[] {
   return ALL_BITS.flatMap((cnthctl) => [true, false].map((physEcv) => ctx(nvx, { cnthctl, physEcv, layout })));
 }
 
-describe('the architected layout holds the offsets of facts §3', () => {
-  it('CNTVOFF_EL2 0x60, CNTV_CVAL 0x168, CNTV_CTL 0x170, CNTP_CVAL 0x178, CNTP_CTL 0x180, CNTPOFF_EL2 0x1a8, nothing else', () => {
+describe('the architected layout holds the offsets of facts §3 (and HCR_EL2 at 0x78, Arm ARM VNCR page)', () => {
+  it('CNTVOFF_EL2 0x60, HCR_EL2 0x78, CNTV_CVAL 0x168, CNTV_CTL 0x170, CNTP_CVAL 0x178, CNTP_CTL 0x180, CNTPOFF_EL2 0x1a8, nothing else', () => {
     expect(Object.fromEntries(ARCH.slots)).toEqual({
-      CNTVOFF_EL2: 0x60, CNTV_CVAL_EL0: 0x168, CNTV_CTL_EL0: 0x170, CNTP_CVAL_EL0: 0x178, CNTP_CTL_EL0: 0x180, CNTPOFF_EL2: 0x1a8,
+      CNTVOFF_EL2: 0x60, HCR_EL2: 0x78, CNTV_CVAL_EL0: 0x168, CNTV_CTL_EL0: 0x170, CNTP_CVAL_EL0: 0x178, CNTP_CTL_EL0: 0x180, CNTPOFF_EL2: 0x1a8,
     });
   });
 });

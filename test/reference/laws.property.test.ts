@@ -245,6 +245,7 @@ describe('determinism (property)', () => {
         if (op.op === 'mrs' && o.fault === undefined) expect(typeof o.value).toBe('bigint');
         if (op.op !== 'mrs') expect(o.value).toBeUndefined();
         if (op.op === 'wfi') expect(o.elapsed! <= op.limit).toBe(true);
+        else if (op.op === 'wfit') expect(o.fault === 'undefined' ? o.elapsed === undefined : typeof o.elapsed === 'bigint').toBe(true);
         else expect(o.elapsed).toBeUndefined();
         if (o.value !== undefined) expect(o.value >= 0n && o.value <= MASK).toBe(true);
         if (o.unknown !== undefined) expect(o.unknown > 0n && o.unknown <= MASK).toBe(true);
