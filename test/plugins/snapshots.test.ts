@@ -218,6 +218,11 @@ describe('a module plug-in with snapshot()/restore()', () => {
     expect(r.counterexample?.violation?.index).toBe(r.counterexample?.ops.length);
   });
 
+  it('a key() that returns a non-string is an implementation failure naming the call', async () => {
+    const r = await explore('snapshots-badkey.mjs');
+    expect(r.counterexample?.failure?.message).toMatch(/^plug-in .*snapshots-badkey\.mjs: key\(\) after (reset\(\)|step\(ops\[\d+\]\)|restore\(\) to the state after \S+) returned 5, expected a string$/);
+  });
+
   it('through check: the default depth for a plug-in with snapshots, the lower one without', async () => {
     const withSnap = await run(`${PLUGINS}/snapshots-ok.mjs`);
     const without = await run('examples/plugin/trap-all-host.mjs');
