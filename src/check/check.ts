@@ -183,9 +183,11 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
 
 async function checkProperty(p: Property, o: CheckOptions, layout: Layout, impl: Implementation, coverage?: Coverage): Promise<PropertyResult> {
   const t0 = performance.now();
-  const runner = new Runner(impl, { property: p, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
+  // hosts: the host's placement is kept with the counterexample's records (the HTML timeline shows
+  // it); records are made only for the run that is reported.
+  const runner = new Runner(impl, { property: p, hosts: true, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
   // Shrinking and the search for shorter traces re-run failures: keep them out of --stats.
-  const quiet = coverage ? new Runner(impl, { property: p }) : runner;
+  const quiet = coverage ? new Runner(impl, { property: p, hosts: true }) : runner;
   /** An implementation failure met beside the counterexample, with its own replay token. */
   const reported = (f: Outcome): NonNullable<PropertyResult['sideFailure']> =>
     ({ explanation: f.violation!.explanation, token: encodeToken({ config: f.config, ops: f.ops }, replayInfo(o, layout, p.name)), outcome: f });

@@ -292,7 +292,7 @@ function countTraces(nodes: readonly Node[], depth: number): number {
 async function record(
   impl: Implementation, property: Property, config: TraceConfig, ops: readonly Op[], first: Pick<Outcome, 'violation' | 'failure'>,
 ): Promise<{ outcome: Outcome; reproducible: boolean; sideFailure?: Outcome }> {
-  const r = new Runner(impl, { property });
+  const r = new Runner(impl, { property, hosts: true });
   r.record = true;
   let out = await runTrace(r, config, asGenOps(ops));
   // A crash while a property violation is confirmed is kept beside it, and the rerun tried once more (one crash does not cost the finding).

@@ -4,8 +4,8 @@ import type { OpContext } from '../../properties/types.js';
 import { cellOf, reachableCells } from './cells.js';
 
 export type Phase = 'exhaustive' | 'random';
-/** Which phase found a counterexample: `directed` for the random phase's directed traces; `pool` when `layouts --explore` found it for another layout. */
-export type FoundBy = Phase | 'directed' | 'pool';
+/** Which phase found a counterexample: `directed` for the random phase's directed traces; `pool` when `layouts --explore` found it for another layout; `replay` for a given trace run as it is. */
+export type FoundBy = Phase | 'directed' | 'pool' | 'replay';
 
 export class Coverage {
   /** The phase the next ops belong to. */

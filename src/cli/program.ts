@@ -11,6 +11,7 @@ import { BUILTINS } from '../engine/registry.js';
 import { runCommand } from './run.js';
 import { checkCommand, hostFromToken, layoutFromToken, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
+import { reportFlags, withCiReports, withHtml, withQuietTiming } from './reports.js';
 import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH, DEFAULT_REPLAY_DEPTH } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { REGISTER_NAMES } from '../../models/arch/registers.js';
@@ -107,7 +108,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .showSuggestionAfterError(false)
     .configureOutput({ writeOut: (s) => void out(s), writeErr: (s) => process.stderr.write(s) });
 
-  const run = program
+  const run = withHtml(program
     .command('run')
     .description('execute one trace (file or replay token) on a model and print every op with its observation; compare with the trace\'s own observations, if it has any')
     .argument('<trace>', 'trace file (nvconform-trace/1 JSON) or replay token')
@@ -119,10 +120,11 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .addOption(hostOption()).addOption(hostCpuOption()).addOption(counterOffsetOption())
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--verbose', 'show what the hardware did and which VNCR slots changed')
-    .option('--json', 'print the trace document with observations filled in')
+    .option('--json', 'print the trace document with observations filled in'))
     .exitOverride()
     .action(async (file, o, cmd) => {
       noteInputs({ command: 'run', trace: file, options: o });
+      const reports = reportFlags('run', o);
       if (given(cmd, 'model') && given(cmd, 'impl')) throw new InputError('run: --impl is an alias of --model; give one');
       const model = o.model ?? o.impl ?? 'reference';
       if (o.json && o.verbose) notHere('run', '--verbose', 'with --json (the trace document holds the observations only)');
@@ -143,13 +145,13 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
         ...(host ? { host } : {}),
       };
-      const res = await runCommand(trace, { model, impl, verbose: !!o.verbose, json: !!o.json, source: isToken(file) ? 'the token' : file, ...registry }, out);
+      const res = await runCommand(trace, { model, impl, verbose: !!o.verbose, json: !!o.json, source: isToken(file) ? 'the token' : file, reports, ...registry }, out);
       if (res.message) process.stderr.write(`nvconform: ${res.message.split('\n')[0]}\n`);
       process.exitCode = res.code;
     });
   strictOptions(run);
 
-  const check = program
+  const check = withQuietTiming(withCiReports(withHtml(program
     .command('check')
     .description('generate guest behaviour, run the reference and an implementation side by side, shrink failures; with no implementation options, run the default suite')
     .option('--impl <spec>', 'implementation: nv2, nv, a plug-in module path, or exec:COMMAND (default nv2)')
@@ -170,7 +172,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--json', 'print one JSON document')
     .option('--out <file>', 'write each counterexample: the first to FILE (expected observations) and FILE.observed.json (the implementation\'s, .json replaced), the n-th to FILE.n (ce.json: ce.2.json); says what it wrote')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
-    .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
+    .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)'))))
     .exitOverride()
     .action(async (o, cmd) => {
       noteInputs({ command: 'check', seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
@@ -190,7 +192,8 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
         notHere('check', '--timeout', `to the built-in '${o.impl ?? DEFAULT_CHECK_OPTIONS.impl}' (it applies to external implementations: a module or exec:COMMAND)`);
       }
       if (o.out !== undefined) checkOutPath(o.out);
-      const base = {
+      const reports = reportFlags('check', o);
+      const base = { reports,
         runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats, json: !!o.json,
         ...(o.out ? { out: o.out } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}),
       };
@@ -207,7 +210,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     });
   strictOptions(check, ['property', 'exclude']);
 
-  const replay = program
+  const replay = withQuietTiming(withCiReports(withHtml(program
     .command('replay')
     .description('re-run a counterexample from its replay token (or a trace file) and show where it fails')
     .argument('<token|file>', 'replay token (nvc1:...) or trace file')
@@ -218,7 +221,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .addOption(hostOption()).addOption(hostCpuOption()).addOption(counterOffsetOption())
     .option('--property <name>', 'property to judge, repeatable (default: the token\'s, else all)', collectProperty)
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
-    .option('--json', 'print one JSON document')
+    .option('--json', 'print one JSON document'))))
     .exitOverride()
     .action(async (arg, o, cmd) => {
       noteInputs({ command: 'replay', trace: arg, options: o });
@@ -226,7 +229,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
         notHere('replay', '--timeout', `to ${o.impl === undefined ? 'a built-in implementation (replay runs the built-ins unless you name one with --impl)' : `the built-in '${o.impl}'`}; it applies to external implementations (a module or exec:COMMAND)`);
       }
       const res = await replayCommand(arg, {
-        json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
+        json: !!o.json, reports: reportFlags('replay', o), ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
         ...(o.hostEcvTraps !== undefined ? { hostEcvTraps: o.hostEcvTraps } : {}), ...(o.property ? { properties: o.property } : {}),
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...registry, ...(hostOptionsOf(o) ? { host: hostOptionsOf(o) } : {}),
       });
@@ -235,7 +238,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     });
   strictOptions(replay, ['property']);
 
-  const layouts = program
+  const layouts = withQuietTiming(withHtml(program
     .command('layouts')
     .description('judge every catalogue layout and each layout FILE in both guest modes: verdicts, minimal counterexample, trap cost; --explore searches all slot subsets')
     .argument('[files...]', 'layout files (JSON or YAML, nvconform-layout/1)')
@@ -249,11 +252,11 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--ecv', 'judge a virtual CPU with FEAT_ECV only (default: with and without)')
     .option('--no-ecv', 'judge a virtual CPU without FEAT_ECV only')
     .option('--depth <k>', `exhaustive phase depth per layout (default ${DEFAULT_DEPTH})`, natInt('--depth'))
-    .option('--json', 'print one JSON document')
+    .option('--json', 'print one JSON document')))
     .exitOverride()
     .action(async (files, o) => {
       noteInputs({ command: 'layouts', files, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
-      const opts = {
+      const opts = { reports: reportFlags('layouts', o),
         hostEcvTraps: !!o.hostEcvTraps, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed,
         maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, guests: o.guest ? [o.guest] : (['vhe', 'nvhe'] as const), json: !!o.json,
         ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}),

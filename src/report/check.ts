@@ -78,6 +78,7 @@ export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options'
   const e = r.exhaustive;
   if (r.verdict === 'pass') {
     const random = r.directed ? `${plural(r.directed, 'directed trace')} and ${plural(r.runs - r.directed, 'random trace')}` : plural(r.runs, 'random trace');
+    if (r.phase === 'replay') return `+ ${r.property}: pass (the trace, ${plural(r.opsExecuted, 'op')})\n`;
     return e ? `+ ${r.property}: pass: no counterexample among ${scopeText(e)}; then ${random}\n` : `+ ${r.property}: pass (${random})\n`;
   }
   let s = `x ${r.property}: FAIL`;
@@ -126,13 +127,20 @@ export const perfOf = (results: readonly PropertyResult[], ms: number): Perf => 
   ms,
 });
 
-export function perfLine(p: Perf): string {
+/** Options of the text and JSON reports. */
+export interface ReportOptions {
+  /** Print timing figures (ms, traces/s, ops/s); false: none, so that the output is byte-identical for a seed. Default true. */
+  readonly timing?: boolean;
+}
+
+export function perfLine(p: Perf, o: ReportOptions = {}): string {
+  if (o.timing === false) return `performance: ${p.traces} traces, ${p.ops} ops stepped on both models\n`;
   const s = Math.max(p.ms, 1) / 1000;
   return `performance: ${p.traces} traces, ${p.ops} ops stepped on both models in ${p.ms.toFixed(0)} ms: ` +
     `${Math.round(p.traces / s)} traces/s, ${Math.round(p.ops / s)} ops/s\n`;
 }
 
-export function renderCheck(r: CheckResult): string {
+export function renderCheck(r: CheckResult, o: ReportOptions = {}): string {
   const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
   let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${ecvWords(judgedEcv(r.options))}${ex}; ` +
     `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n` +
@@ -141,7 +149,7 @@ export function renderCheck(r: CheckResult): string {
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));
   if (r.coverage) s += '\n' + renderCoverage(r.coverage);
   s += `\nverdict: ${r.verdict}\n`;
-  s += perfLine(perfOf(r.results, r.ms));
+  s += perfLine(perfOf(r.results, r.ms), o);
   return s;
 }
 
@@ -173,20 +181,26 @@ export function propertyJson(p: PropertyResult): Record<string, unknown> {
   };
 }
 
-export function checkJson(r: CheckResult): Record<string, unknown> {
+export function checkJson(r: CheckResult, o: ReportOptions = {}): Record<string, unknown> {
   const perf = perfOf(r.results, r.ms);
+  const timing = o.timing !== false;
   return {
     verdict: r.verdict,
     results: r.results.map(propertyJson),
     seed: r.options.seed,
-    ms: Math.round(r.ms),
+    ...(timing ? { ms: Math.round(r.ms) } : {}),
     options: {
       impl: r.options.impl, layout: r.layout.name, hostEcvTraps: r.options.hostEcvTraps, guest: r.options.guest ?? null,
       ecv: r.options.ecv ?? null, runs: r.options.runs, maxOps: r.options.maxOps, properties: r.options.properties,
     },
-    performance: { traces: perf.traces, ops: perf.ops, opsPerSecond: Math.round(perf.ops / (Math.max(perf.ms, 1) / 1000)) },
+    performance: perfJson(perf, o),
     ...(r.coverage ? { coverage: r.coverage.toJSON() } : {}),
     notes: r.notes ?? [],
   };
 }
 
+
+/** The `performance` member of a JSON report: counts, and with timing the rate. */
+export function perfJson(p: Perf, o: ReportOptions = {}): Record<string, number> {
+  return { traces: p.traces, ops: p.ops, ...(o.timing !== false ? { opsPerSecond: Math.round(p.ops / (Math.max(p.ms, 1) / 1000)) } : {}) };
+}
