@@ -56,7 +56,7 @@ export function propertyReport(r: PropertyResult, c: Pick<CheckResult, 'options'
   return {
     property: r.property, verdict: r.verdict, scope: scopeOf(r), runs: r.runs, directed: r.directed ?? 0, shrinks: r.shrinks,
     opsExecuted: r.opsExecuted, ms: r.ms,
-    exhaustive: e ? { alphabet: e.alphabet, unit: e.unit, depth: e.depth, completedDepth: e.completedDepth, families: e.families, roots: e.roots, traces: e.traces, states: e.states, transitions: e.transitions, merged: e.merged } : null,
+    exhaustive: e ? { alphabet: e.alphabet, unit: e.unit, depth: e.depth, completedDepth: e.completedDepth, families: e.families, roots: e.roots, traces: e.traces, states: e.states, transitions: e.transitions, merged: e.merged, mode: e.mode } : null,
     phase: r.phase ?? null, explanation: r.explanation ?? null, token: r.token ?? null,
     counterexample: ce ? { trace: traceDocument({ config: ce.config, ops: ce.ops }), divergentOp: ce.violation?.index ?? ce.ops.length, steps: stepReports(ce) } : null,
     text: renderProperty(r, c),
@@ -82,7 +82,7 @@ export function checkReport(r: CheckResult, text: string): CheckReport {
       impl: o.impl, layout: r.layout.name, hostEcvTraps: o.hostEcvTraps, host: o.host ? hostData(o.host) : null, guest: o.guest ?? null, ecv: o.ecv ?? null,
       runs: o.runs, maxOps: o.maxOps, seed: o.seed, properties: [...o.properties], exclude: [...(o.exclude ?? [])],
     },
-    layout: layoutData(r.layout), ms: r.ms, text,
+    layout: layoutData(r.layout), ms: r.ms, notes: [...(r.notes ?? [])], text,
   };
 }
 

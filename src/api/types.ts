@@ -111,6 +111,8 @@ export interface ExhaustiveScope {
   readonly states: number;
   readonly transitions: number;
   readonly merged: boolean;
+  /** How the search returned to a state: from the implementation's snapshots (save/restore), or by resetting it and replaying the prefix. */
+  readonly mode: 'snapshots' | 'replay';
 }
 
 /** One property's verdict. */
@@ -164,6 +166,8 @@ export interface CheckReport {
   };
   readonly layout: LayoutData;
   readonly ms: number;
+  /** One-line remarks, as in the report's header: how an implementation asked for save/restore answered, when not plainly (docs/protocol.md). */
+  readonly notes: readonly string[];
   /** The whole report as the command line prints it (`nvconform check` / `nvconform replay`). */
   readonly text: string;
 }

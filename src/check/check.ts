@@ -113,6 +113,8 @@ export interface CheckResult {
   readonly layout: Layout;
   readonly coverage?: Coverage;
   readonly ms: number;
+  /** One-line remarks for the report's header: how an implementation that was asked for save/restore answered, when not plainly. */
+  readonly notes?: readonly string[];
 }
 
 export interface ReplayInfo {
@@ -160,7 +162,13 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
     return { verdict: 'fail', results, options, layout, ms: performance.now() - t0 };
   }
   const results: PropertyResult[] = [];
+  const notes: string[] = [];
   try {
+    // Before an exhaustive phase, an implementation that can be asked says whether it keeps states (else: replayed prefixes, a lower default depth).
+    if (options.depth !== 0 && impl.probeSnapshots) {
+      const support = await impl.probeSnapshots();
+      if (support.note) notes.push(support.note);
+    }
     for (const name of options.properties) {
       results.push(await checkProperty(propertyByName(name), options, layout, impl, coverage));
     }
@@ -169,7 +177,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   }
   return {
     verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass',
-    results, options, layout, ms: performance.now() - t0, ...(coverage ? { coverage } : {}),
+    results, options, layout, ms: performance.now() - t0, ...(coverage ? { coverage } : {}), ...(notes.length ? { notes } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import { runCommand } from './run.js';
 import { checkCommand, hostFromToken, layoutFromToken, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
 import { reportFlags, withCiReports, withHtml, withQuietTiming } from './reports.js';
-import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH } from '../check/check.js';
+import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH, DEFAULT_REPLAY_DEPTH } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { REGISTER_NAMES } from '../../models/arch/registers.js';
 import { counterOffsetOption, hostCpuOption, hostOption, hostOptionsOf, vocabularyOption } from './host-options.js';
@@ -166,7 +166,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
     .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
     .option('--property <name>', `property to check, repeatable: ${PROPERTY_NAMES.join(', ')} (default all)`, collectProperty)
-    .option('--depth <k>', `exhaustive phase: every trace of at most K ops over the alphabet, then the random phase; 0 skips it (default ${DEFAULT_DEPTH})`, natInt('--depth'))
+    .option('--depth <k>', `exhaustive phase: every trace of at most K ops over the alphabet, then the random phase; 0 skips it (default ${DEFAULT_DEPTH}; ${DEFAULT_REPLAY_DEPTH} for an implementation without snapshots or save/restore, explored by replaying prefixes)`, natInt('--depth'))
     .option('--exclude <register>', 'no generated or enumerated trace touches this register (to look past a known divergence), repeatable', collectRegister)
     .addOption(vocabularyOption())
     .option('--stats', 'print what the exhaustive and random phases covered')

@@ -51,7 +51,7 @@ export function traceTable(o: Outcome, indent = '  '): string {
       o.expected[k] ? obsText(o.expected[k]) : '', o.observed[k] ? obsText(o.observed[k]) : '(no answer)', d ? describeActions(d) : '',
     ];
   });
-  if (bad !== undefined && bad >= first + o.ops.length) rows.push(['>' + String(bad), '', first + o.ops.length === 0 ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
+  if (bad !== undefined && bad >= first + o.ops.length) rows.push(['>' + String(bad), '', first + o.ops.length === 0 && !o.between ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
   const skipped = first > 0 ? `${indent}(ops #0 to #${first - 1} not shown)\n` : '';
   return skipped + table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
@@ -61,10 +61,16 @@ const ecvWords = (ecv: boolean | undefined): string => (ecv === undefined ? 'wit
 
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
 
+/** How the exhaustive phase returned to a state, for a search whose states were not merged. */
+const HOW_ENTERED: Readonly<Record<ExhaustiveSummary['mode'], string>> = {
+  snapshots: 'states restored from snapshots',
+  replay: 'explored by replaying prefixes: no save/restore',
+};
+
 /** The exhaustive phase's claim, in words: `every trace of ≤ 2 ops over nvconform-alphabet/1 (6 families, 4 configs): 37840 traces, 9087 states`. */
 export function scopeText(e: ExhaustiveSummary): string {
   return `every trace of ≤ ${plural(e.completedDepth, e.unit)} over ${e.alphabet} (${plural(e.families, 'family').replace('familys', 'families')}, ${plural(e.roots, 'config')}): ` +
-    `${e.traces} traces, ${e.states} states${e.merged ? '' : ' (not merged: no state keys)'}`;
+    `${e.traces} traces, ${e.states} states${e.merged ? '' : ` (not merged: no state keys; ${HOW_ENTERED[e.mode]})`}`;
 }
 
 export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options' | 'layout'>): string {
@@ -137,7 +143,8 @@ export function perfLine(p: Perf, o: ReportOptions = {}): string {
 export function renderCheck(r: CheckResult, o: ReportOptions = {}): string {
   const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
   let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${ecvWords(judgedEcv(r.options))}${ex}; ` +
-    `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
+    `${r.options.runs} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n` +
+    (r.notes ?? []).map((n) => `note: ${n}\n`).join('') + '\n';
   for (const p of r.results) s += renderProperty(p, r) + '\n';
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));
   if (r.coverage) s += '\n' + renderCoverage(r.coverage);
@@ -188,6 +195,7 @@ export function checkJson(r: CheckResult, o: ReportOptions = {}): Record<string,
     },
     performance: perfJson(perf, o),
     ...(r.coverage ? { coverage: r.coverage.toJSON() } : {}),
+    notes: r.notes ?? [],
   };
 }
 
