@@ -1,5 +1,5 @@
 /**
- * `deferred`: the NV2 contract (shared/reference/nv2-contract.md). The same as `architectural`,
+ * `deferred`: the NV2 contract (README, "Properties"). The same as `architectural`,
  * except for a timer whose CTL or CVAL the guest hypervisor reaches through the VNCR page: while
  * vEL2 runs, between two certain host entries (a trapped access, eret, exit, wfi, preempt, or a
  * trap from vEL1), that timer's interrupt line, and the ISTATUS bit read back through the page,

@@ -28,10 +28,12 @@ export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-if ! $SUDO apt-get update >"$log" 2>&1; then
+# An extra apt source that cannot be reached is a warning here (exit 0): only the Debian archive is needed.
+if ! $SUDO apt-get update -o DPkg::Lock::Timeout=120 >"$log" 2>&1; then
   fail "apt-get update failed: $(tail -n 1 "$log")"
 fi
-if ! $SUDO apt-get install -y --no-install-recommends chromium fonts-dejavu-core >"$log" 2>&1; then
+# Wait for another apt (unattended upgrades, a parallel job) rather than fail on its lock.
+if ! $SUDO apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=120 chromium fonts-dejavu-core >"$log" 2>&1; then
   fail "apt-get install chromium failed: $(tail -n 1 "$log")"
 fi
 [ -x "$CHROMIUM" ] || fail "chromium installed but $CHROMIUM is missing"

@@ -11,7 +11,10 @@
 # Idempotent: when a QEMU >= 10 and the toolchain are already on PATH nothing is installed.
 # Options: --no-install  only build and verify (fail if something is missing)
 #          --force-install  run apt even when everything is present
-# On any failure it prints one line `setup-qemu: <what failed and why>` on stderr and exits 2.
+# On failure it prints one line `setup-qemu: <what failed and why>` on stderr and exits
+#   2 when it cannot: something it needs is missing or cannot be installed here (not root, not
+#     bookworm, no mirror, no network, a QEMU older than 10 or without FEAT_NV2);
+#   1 when the project's own part is broken: the guest image does not build or does not boot.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,12 +27,13 @@ for a in "$@"; do
   case "$a" in
     --no-install) NO_INSTALL=1 ;;
     --force-install) FORCE=1 ;;
-    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup-qemu: unknown option '$a' (known: --no-install, --force-install)" >&2; exit 2 ;;
   esac
 done
 
 fail() { echo "setup-qemu: $*" >&2; exit 2; }
+broken() { echo "setup-qemu: $*" >&2; exit 1; }
 say() { echo "  $*"; }
 t0=$(date +%s)
 
@@ -95,8 +99,12 @@ elif [ "$NO_INSTALL" = 1 ]; then
   have_qemu10 || fail "no qemu-system-aarch64 >= 10 on PATH and --no-install was given"
   fail "no aarch64-linux-gnu-gcc/objcopy/make on PATH and --no-install was given"
 else
-  [ "$(id -u)" = 0 ] || fail "installing needs root (run as root, or install qemu-system-arm >= 10 from bookworm-backports and gcc-aarch64-linux-gnu yourself)"
-  command -v apt-get >/dev/null 2>&1 || fail "no apt-get: this script installs with apt on Debian 12 (bookworm)"
+  missing=""
+  have_qemu10 || missing="qemu-system-aarch64 >= 10"
+  have_toolchain || missing="${missing:+$missing, }aarch64-linux-gnu-gcc/objcopy or make"
+  [ -n "$missing" ] || missing="nothing (--force-install)"
+  [ "$(id -u)" = 0 ] || fail "missing $missing; installing needs root (run as root, or install qemu-system-arm >= 10 from bookworm-backports and gcc-aarch64-linux-gnu yourself)"
+  command -v apt-get >/dev/null 2>&1 || fail "missing $missing, and no apt-get to install it: this script installs with apt on Debian 12 (bookworm)"
   codename="$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")"
   [ "$codename" = bookworm ] || fail "this is not Debian 12 bookworm (VERSION_CODENAME='${codename}'): install QEMU >= 10 (FEAT_NV2) and an aarch64-linux-gnu gcc by hand"
   entry="$(debian_uri)"
@@ -138,13 +146,13 @@ have_toolchain || fail "aarch64-linux-gnu-gcc/objcopy or make missing after inst
 say "qemu: $QEMU ($("$QEMU" --version | head -n1))"
 say "gcc:  $(command -v aarch64-linux-gnu-gcc) ($(aarch64-linux-gnu-gcc --version | head -n1))"
 
-make -s -C "$GUEST" >>"$LOG" 2>&1 || fail "building the guest image in $GUEST failed: see $LOG"
+make -s -C "$GUEST" >>"$LOG" 2>&1 || broken "building the guest image in $GUEST failed: see $LOG"
 say "built $GUEST/build/nvx.elf"
 
 # Boot the image with no batch: it prints its ID registers and exits.
 id_line="$(timeout 20 "$QEMU" -M virt,virtualization=on,gic-version=2,secure=on -cpu max -m 256M -nodefaults -display none \
   -monitor none -serial stdio -semihosting -icount shift=0,sleep=off -kernel "$GUEST/build/nvx.elf" 2>>"$LOG" | grep '^nvx-id' | head -n1)"
-[ -n "$id_line" ] || fail "the guest image did not boot under $QEMU (no 'nvx-id' line): see $LOG"
+[ -n "$id_line" ] || broken "the guest image did not boot under $QEMU (no 'nvx-id' line): see $LOG"
 say "$id_line"
 case "$id_line" in
   *" nv=2 "*) ;;

@@ -7,14 +7,19 @@ exactly, as the guest hypervisor (vEL2) and its nested guest (vEL1) see it.
     nvconform run examples/vhe-cval-basic.json --model 'exec:python3 examples/exec/trap_all.py'
 
 With `--bug tval-sign` it has one plausible bug for the checker to find: a TVAL write adds the
-value's low 32 bits zero-extended instead of sign-extended.
+value's low 32 bits zero-extended instead of sign-extended. With `--bug restore-noop` it confirms
+every restore but does nothing (the checker must notice: wrong observations after a restore).
 
 Protocol: one JSON object per line on stdin, one answer per line on stdout.
   {"reset": CONFIG}  ->  {"ready": true}
   OP                 ->  OBSERVATION
+  {"save": ID}       ->  {"saved": ID}      (optional; with --no-save: {"error": "unsupported"})
+  {"restore": ID}    ->  {"restored": ID}
 Diagnostics go to stderr (nvconform quotes the last lines of it when something goes wrong).
+`--transcript FILE` appends every line received (`> `) and answered (`< `) to FILE.
 """
 import argparse
+import copy
 import json
 import re
 import sys
@@ -235,17 +240,38 @@ class Machine:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bug", choices=["tval-sign"], help="introduce one deliberate bug")
+    ap.add_argument("--bug", choices=["tval-sign", "restore-noop"], help="introduce one deliberate bug")
+    ap.add_argument("--no-save", action="store_true", help='answer save with {"error": "unsupported"}')
+    ap.add_argument("--transcript", metavar="FILE", help="append every line received and answered to FILE")
     args = ap.parse_args()
+    transcript = open(args.transcript, "a", encoding="utf-8") if args.transcript else None
     machine = None
+    saved = {}  # ID -> a copy of the machine
     for line in sys.stdin:
         if not line.strip():
             continue
+        if transcript:
+            transcript.write("> " + line.rstrip("\r\n") + "\n")
         msg = json.loads(line)
         try:
             if "reset" in msg:
                 machine = Machine(msg["reset"], args.bug)
                 answer = {"ready": True}
+            elif "save" in msg:
+                if args.no_save:
+                    answer = {"error": "unsupported"}
+                elif machine is None:
+                    answer = {"error": "save before reset"}
+                else:
+                    saved[msg["save"]] = copy.deepcopy(machine)
+                    answer = {"saved": msg["save"]}
+            elif "restore" in msg:
+                if msg["restore"] not in saved:
+                    answer = {"error": f"no state saved under {msg['restore']!r}"}
+                else:
+                    if args.bug != "restore-noop":
+                        machine = copy.deepcopy(saved[msg["restore"]])
+                    answer = {"restored": msg["restore"]}
             elif machine is None:
                 answer = {"error": "op before reset"}
             else:
@@ -253,7 +279,11 @@ def main():
         except (ValueError, KeyError) as e:
             print(f"trap_all.py: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
             answer = {"error": str(e)}
-        sys.stdout.write(json.dumps(answer, separators=(",", ":")) + "\n")
+        text = json.dumps(answer, separators=(",", ":"))
+        if transcript:
+            transcript.write("< " + text + "\n")
+            transcript.flush()
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
 

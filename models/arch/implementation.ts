@@ -72,6 +72,12 @@ export interface Declaration {
   readonly vocabulary?: Vocabulary;
 }
 
+/** What probeSnapshots() found. */
+export interface SnapshotSupport {
+  readonly supported: boolean;
+  readonly note?: string;
+}
+
 export interface Implementation {
   /** A short name for reports ("nv2", "nv", a plug-in's name). */
   readonly name: string;
@@ -88,11 +94,19 @@ export interface Implementation {
    * Optional, for the exhaustive search: a copy of the whole state (`snapshot`), a return to one
    * (`restore`, the snapshot stays valid), and a canonical text of the state (`key`: equal states,
    * equal keys; without it states are never merged). An implementation without snapshot/restore
-   * is explored by replaying prefixes.
+   * is explored by replaying prefixes. An external implementation's snapshot is a promise (the
+   * built-in models' is a plain value: the search awaits only a promise).
    */
   snapshot?(): unknown;
   restore?(s: unknown): void | Promise<void>;
   key?(): string;
+  /**
+   * Optional: find out, once, whether snapshot() and restore() work, before an exhaustive phase (a
+   * process is asked: docs/protocol.md). Until it has said `supported`, they are absent; after it
+   * has said not, they stay absent. `note`: one line for the report, when the answer was not the
+   * plain "unsupported" (what it answered instead). Never rejects.
+   */
+  probeSnapshots?(): Promise<SnapshotSupport>;
   /** Optional: the key as 64-bit words written into `buf` from `at` (faster than key()); returns the next free word. */
   keyInto?(buf: BigUint64Array, at: number): number;
   /** Optional: release resources (a child process). */

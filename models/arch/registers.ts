@@ -13,8 +13,8 @@
  * array indexed by the storage row, so a new storage register is one row here (plus its value
  * class for the generator), not an edit to every model.
  *
- * Sources (shared/reference/arm-timer-nv2-facts.md): §1.1 encodings and fields, §1.2 TVAL
- * offsets, §1.4 counters, §1.5 CNTHCTL_EL2 layouts, §2 E2H redirection, §3 NV/NV2 routing.
+ * Sources: the Arm ARM (Arm DDI 0487) for the encodings and fields, the TVAL offsets, the counters,
+ * the CNTHCTL_EL2 layouts, the E2H redirection and the NV/NV2 routing.
  */
 import { cnthctlField, cnthctlWritable, fieldBit, type CnthctlFieldName } from './cnthctl.js';
 import { unreachable } from './errors.js';

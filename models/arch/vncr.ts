@@ -8,7 +8,7 @@
  * - The register -> offset assignments of the Linux header arch/arm64/include/asm/vncr_mapping.h
  *   (torvalds/linux, looked up for this table), which lists the offsets as byte displacements.
  * - CNTPOFF_EL2 at 0x1A8: the Arm ARM access pseudocode (NVMem[0x1A8]) and QEMU's
- *   `nv2_redirect_offset` for CNTPOFF_EL2 (shared/reference/arm-timer-nv2-facts.md §3). The Linux
+ *   `nv2_redirect_offset` for CNTPOFF_EL2. The Linux
  *   header has no entry for it.
  *
  * An offset missing from this table is "not assigned as far as nvconform knows"; it is not a claim

@@ -1,6 +1,6 @@
 /**
  * The NV2 implementation model: FEAT_NV2 hardware, a VNCR page, and a host hypervisor (L0)
- * modelled on Linux KVM's nested timer design (facts §3-4, nv2-contract.md).
+ * modelled on Linux KVM's nested timer design.
  *
  * The guest hypervisor runs at real EL1 with HCR_EL2.{NV2,NV1,NV} = {1,0,1} (vhe) or {1,1,1}
  * (nvhe); its nested guest at EL1 with NV=0. Every guest access is routed by routing.ts under the

@@ -123,6 +123,8 @@ export interface CheckResult {
   readonly layout: Layout;
   readonly coverage?: Coverage;
   readonly ms: number;
+  /** One-line remarks for the report's header: how an implementation that was asked for save/restore answered, when not plainly. */
+  readonly notes?: readonly string[];
 }
 
 export interface ReplayInfo {
@@ -170,7 +172,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
       impl: options.impl, layout, hostEcvTraps: options.hostEcvTraps, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.host ? { host: options.host } : {}), ...(options.vocabulary !== undefined ? { vocabulary: options.vocabulary } : {}),
     };
-    const probe = await ex.pool.run('probe', { spec, properties: options.properties, ...(options.guest ? { guest: options.guest } : {}), ...(options.ecv !== undefined ? { ecv: options.ecv } : {}) });
+    const probe = await ex.pool.run('probe', { spec, properties: options.properties, snapshots: options.depth !== 0, ...(options.guest ? { guest: options.guest } : {}), ...(options.ecv !== undefined ? { ecv: options.ecv } : {}) });
     if ('failed' in probe) {
       // An implementation that fails while being made (its factory throws) fails every property.
       const results = options.properties.map((property): PropertyResult => ({ property, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: 0, ms: 0, explanation: probe.failed }));
@@ -187,7 +189,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
     const results = parts.map((p) => p.result);
     return {
       verdict: results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass',
-      results, options, layout, ms: performance.now() - t0, ...(coverage ? { coverage } : {}),
+      results, options, layout, ms: performance.now() - t0, ...(coverage ? { coverage } : {}), ...(probe.note ? { notes: [probe.note] } : {}),
     };
   } finally {
     await own?.close();

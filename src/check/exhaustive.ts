@@ -50,6 +50,8 @@ export interface ExhaustiveResult {
   readonly transitions: number;
   /** States were merged (the implementation gives keys). */
   readonly merged: boolean;
+  /** How a state was returned to: from the implementation's snapshots, or by resetting it and replaying the path. */
+  readonly mode: 'snapshots' | 'replay';
   readonly ms: number;
   /** A shortest counterexample, recorded, if there is one within the scope. */
   readonly counterexample?: Outcome;
@@ -114,8 +116,12 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     return { words, halves, n, text: `${binary ? '' : merged ? impl.key!() : ''}|${runner.judgeKey()}` };
   };
 
+  /** The node whose state the runner and the implementation are in, if nothing was stepped since (no need to enter it again). */
+  let at: Node | undefined;
   /** Put the runner and the implementation back into node `n`'s state. */
   const enter = (n: Node): Promise<void> | undefined => {
+    if (at === n) return undefined;
+    at = n;
     if (snapshots) {
       runner.restore(n.runner);
       const r = impl.restore!(n.impl);
@@ -135,8 +141,22 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     runner.restore(n.runner);
   };
 
-  const addNode = (parent: Node | undefined, ops: readonly Op[], family: number, config: TraceConfig, depth: number): Node => {
-    const n: Node = { parent, ops, depth, family, config, runner: runner.snapshot(), impl: snapshots ? impl.snapshot!() : undefined, children: [], id: nodes.length };
+  /**
+   * The implementation's snapshot of the state it is in (awaited only when it is a promise), for a
+   * node that will be entered again: none at the last depth, none without snapshots.
+   */
+  const save = (depth: number): unknown => (snapshots && depth < o.depth ? impl.snapshot!() : undefined);
+  /**
+   * A failure of the implementation between ops (a snapshot or a return to one): a counterexample
+   * of the ops that led to the state, failing after the last of them.
+   */
+  const between = async (config: TraceConfig, ops: readonly Op[], e: NvcError) => {
+    const r = await record(impl, property, config, ops, { violation: { index: ops.length, explanation: `the implementation failed: ${e.message}` }, failure: e });
+    if (!r.reproducible) r.outcome.between = true;
+    return r;
+  };
+  const addNode = (parent: Node | undefined, ops: readonly Op[], family: number, config: TraceConfig, depth: number, snap: unknown): Node => {
+    const n: Node = { parent, ops, depth, family, config, runner: runner.snapshot(), impl: snap, children: [], id: nodes.length };
     nodes.push(n);
     return n;
   };
@@ -153,9 +173,18 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
         if (!(e instanceof NvcError)) throw e;
         return finish(0, await record(impl, property, config, [], { violation: undefined, failure: e }));
       }
+      at = undefined;
       const k = productKey(f, config);
       if (visited[f]!.get(k) !== undefined) continue;
-      const n = addNode(undefined, [], f, config, 0);
+      let snap;
+      try {
+        snap = save(0);
+        if (isPromise(snap)) snap = await snap;
+      } catch (e) {
+        if (!(e instanceof NvcError)) throw e;
+        return finish(0, await between(config, [], e));
+      }
+      const n = addNode(undefined, [], f, config, 0, snap);
       visited[f]!.set(k, n.id);
       frontier.push(n);
     }
@@ -168,8 +197,13 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
       const letters = alphabet.families[n.family]!.letters;
       for (const letter of letters) {
         if (transitions >= limit || o.stop?.()) return finish(completed);
-        const entered = enter(n);
-        if (entered) await entered;
+        try {
+          const entered = enter(n);
+          if (entered) await entered;
+        } catch (e) {
+          if (!(e instanceof NvcError)) throw e;
+          return finish(d - 1, await between(n.config, path(n), e));
+        }
         // A letter of several ops is valid only if each op is valid where it stands.
         const done: Op[] = [];
         let valid = true;
@@ -180,6 +214,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
             break;
           }
           if (done.length === 0) transitions++;
+          at = undefined;
           done.push(op);
           let obs;
           try {
@@ -192,20 +227,22 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
           if (runner.accept(op, obs)) return finish(d - 1, await record(impl, property, n.config, [...path(n), ...done], runner.outcome));
         }
         if (!valid || done.length === 0) continue;
-        if (!merged) {
-          const c = addNode(n, done, n.family, n.config, d);
-          n.children.push(c.id);
-          next.push(c);
-          continue;
-        }
-        const k = productKey(n.family, n.config);
-        const seen = visited[n.family]!.get(k);
+        const k = merged ? productKey(n.family, n.config) : undefined;
+        const seen = k && visited[n.family]!.get(k);
         if (seen !== undefined) {
           n.children.push(seen);
           continue;
         }
-        const c = addNode(n, done, n.family, n.config, d);
-        visited[n.family]!.set(k, c.id);
+        let snap;
+        try {
+          snap = save(d);
+          if (isPromise(snap)) snap = await snap;
+        } catch (e) {
+          if (!(e instanceof NvcError)) throw e;
+          return finish(d - 1, await between(n.config, [...path(n), ...done], e));
+        }
+        const c = addNode(n, done, n.family, n.config, d, snap);
+        if (k) visited[n.family]!.set(k, c.id);
         n.children.push(c.id);
         next.push(c);
       }
@@ -219,7 +256,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     const counterexample = found?.outcome;
     return {
       alphabet: alphabet.name, unit: alphabet.families.every((f) => f.letters.every((l) => l.ops.length === 1)) ? 'op' : 'letter', depth: o.depth, completedDepth, families: alphabet.families.length, roots: rootConfigs.length,
-      traces: countTraces(nodes, completedDepth), states: nodes.length, transitions, merged, ms: performance.now() - t0,
+      traces: countTraces(nodes, completedDepth), states: nodes.length, transitions, merged, mode: snapshots ? 'snapshots' : 'replay', ms: performance.now() - t0,
       ...(counterexample ? { counterexample } : {}), ...(found && !found.reproducible ? { reproducible: false } : {}),
       ...(found?.sideFailure ? { sideFailure: found.sideFailure } : {}),
     };
@@ -257,7 +294,7 @@ function countTraces(nodes: readonly Node[], depth: number): number {
 async function record(
   impl: Implementation, property: Property, config: TraceConfig, ops: readonly Op[], first: Pick<Outcome, 'violation' | 'failure'>,
 ): Promise<{ outcome: Outcome; reproducible: boolean; sideFailure?: Outcome }> {
-  const r = new Runner(impl, { property });
+  const r = new Runner(impl, { property, hosts: true });
   r.record = true;
   let out = await runTrace(r, config, asGenOps(ops));
   // A crash while a property violation is confirmed is kept beside it, and the rerun tried once more (one crash does not cost the finding).
@@ -269,7 +306,8 @@ async function record(
   if (first.failure) {
     out.failure = first.failure;
     // As first observed: the op the implementation failed on had no answer (the rerun's is not shown).
-    const failed = Math.max(0, ops.length - 1);
+    // (A failure between ops, at a snapshot or a return to one, is placed after the last op: every op answered.)
+    const failed = first.violation?.index ?? Math.max(0, ops.length - 1);
     out.observed.length = Math.min(out.observed.length, failed);
     out.details.length = Math.min(out.details.length, failed);
     out.hosts.length = Math.min(out.hosts.length, failed);

@@ -14,7 +14,7 @@
  */
 import fc from 'fast-check';
 import { ImplementationError, InputError, NvcError } from '../../models/arch/errors.js';
-import type { Implementation } from '../../models/arch/implementation.js';
+import type { Implementation, SnapshotSupport } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
 import { FEATURES, VOCABULARIES, VOCABULARY, type Feature, type GuestMode, type TraceConfig, type Vocabulary } from '../../models/arch/vocabulary.js';
 import { propertyByName, type PropertyName } from '../../properties/index.js';
@@ -78,6 +78,23 @@ export class ImplCache {
     return p;
   }
 
+  private readonly probed = new WeakMap<Implementation, Promise<SnapshotSupport>>();
+
+  /**
+   * Ask an implementation that can be asked whether it keeps states (probeSnapshots), once per
+   * instance: every worker's instance is asked before its exhaustive phase, so that each explores
+   * the same way.
+   */
+  snapshots(impl: Implementation): Promise<SnapshotSupport> | undefined {
+    if (!impl.probeSnapshots) return undefined;
+    let p = this.probed.get(impl);
+    if (!p) {
+      p = impl.probeSnapshots();
+      this.probed.set(impl, p);
+    }
+    return p;
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.made.values()];
     this.made.clear();
@@ -124,6 +141,8 @@ export interface ProbeInput {
   readonly properties: readonly PropertyName[];
   readonly guest?: GuestMode;
   readonly ecv?: boolean;
+  /** Before an exhaustive phase: ask an implementation that can be asked whether it keeps states. */
+  readonly snapshots: boolean;
 }
 
 export type ProbeOutput =
@@ -133,6 +152,8 @@ export type ProbeOutput =
     /** The virtual-CPU features its host offers, within its vocabulary. */
     readonly offer: Feature[];
     readonly canSnapshot: boolean;
+    /** How it answered probeSnapshots, when not plainly (the report's header shows it). */
+    readonly note?: string;
     readonly props: { readonly na?: string; readonly staticFault?: string }[];
   };
 
@@ -145,6 +166,7 @@ async function probe(i: ProbeInput, ctx: Ctx): Promise<ProbeOutput> {
     if (!(e instanceof ImplementationError)) throw e;
     return { failed: `the implementation failed before any trace: ${e.message}` };
   }
+  const support = i.snapshots ? await ctx.impls.snapshots(impl) : undefined;
   const vocabulary = impl.declaration.vocabulary ?? VOCABULARY;
   const offer = (impl.declaration.host.vcpuFeatures ?? FEATURES).filter((f) => VOCABULARIES[vocabulary].features.includes(f));
   const dummy: TraceConfig = { guest: i.guest ?? 'vhe', features: i.ecv ? ['ecv'] : [], count: 0n, init: {} };
@@ -156,7 +178,7 @@ async function probe(i: ProbeInput, ctx: Ctx): Promise<ProbeOutput> {
     const staticFault = p.staticCheck?.(rc);
     return staticFault ? { staticFault } : {};
   });
-  return { vocabulary, offer, canSnapshot: typeof impl.snapshot === 'function' && typeof impl.restore === 'function', props };
+  return { vocabulary, offer, canSnapshot: typeof impl.snapshot === 'function' && typeof impl.restore === 'function', props, ...(support?.note ? { note: support.note } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,6 +209,7 @@ export interface ExhaustiveOutput {
 /** The exhaustive phase of one property, whole: one task (its families share nothing with other properties'). */
 async function exhaustiveRun(i: ExhaustiveInput, ctx: Ctx): Promise<ExhaustiveOutput> {
   const impl = await ctx.impls.get(i.spec);
+  await ctx.impls.snapshots(impl);
   const reached = new Set<string>();
   const coverage = i.stats ? new Coverage('none') : undefined;
   if (coverage) coverage.phase = 'exhaustive';
@@ -278,7 +301,7 @@ async function searchRun(i: SearchInput, ctx: Ctx): Promise<SearchOutput> {
   const impl = await ctx.impls.get(i.spec);
   const p = propertyByName(i.property);
   const coverage = i.stats && i.kind === undefined ? new Coverage('none') : undefined;
-  const runner = new Runner(impl, { property: p, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
+  const runner = new Runner(impl, { property: p, hosts: true, ...(coverage ? { observe: (c) => coverage.record(c) } : {}) });
   const { arb, examples } = arbitrary(i.gen);
   let index = i.from - 1;
   let ran = 0, ops = 0, stopped = false;
@@ -373,7 +396,7 @@ export interface ShrinkOutput {
  */
 async function shrinkRun(i: ShrinkInput, ctx: Ctx): Promise<ShrinkOutput> {
   const impl = await ctx.impls.get(i.spec);
-  const quiet = new Runner(impl, { property: propertyByName(i.property) });
+  const quiet = new Runner(impl, { property: propertyByName(i.property), hosts: true });
   const { arb, examples } = arbitrary(i.gen);
   let kind: FailureKind | undefined = i.kind;
   let stop = false;

@@ -24,25 +24,25 @@ export function writeText(path: string, text: string): void {
 }
 
 /**
- * Check, before anything runs, that --out FILE can be written: its directory exists and is
+ * Check, before anything runs, that --out FILE (or `flag` FILE) can be written: its directory exists and is
  * writable, and FILE is not a directory. InputError otherwise.
  */
-export function checkOutPath(path: string): void {
+export function checkOutPath(path: string, flag = '--out'): void {
   const dir = dirname(resolve(path));
   let st;
   try {
     st = statSync(dir);
   } catch {
-    throw new InputError(`--out ${path}: no such directory: ${dirname(path)}`);
+    throw new InputError(`${flag} ${path}: no such directory: ${dirname(path)}`);
   }
-  if (!st.isDirectory()) throw new InputError(`--out ${path}: ${dirname(path)} is not a directory`);
+  if (!st.isDirectory()) throw new InputError(`${flag} ${path}: ${dirname(path)} is not a directory`);
   try {
     accessSync(dir, constants.W_OK);
   } catch {
-    throw new InputError(`--out ${path}: cannot write in ${dirname(path)} (permission denied)`);
+    throw new InputError(`${flag} ${path}: cannot write in ${dirname(path)} (permission denied)`);
   }
   try {
-    if (statSync(path).isDirectory()) throw new InputError(`--out ${path}: is a directory; give a file name`);
+    if (statSync(path).isDirectory()) throw new InputError(`${flag} ${path}: is a directory; give a file name`);
   } catch (e) {
     if (e instanceof InputError) throw e; // else it does not exist yet: fine
   }

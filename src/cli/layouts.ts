@@ -9,11 +9,15 @@ import { headline, judgeLayout, trapCost, type LayoutOptions, type LayoutVerdict
 import { explore, type Exploration } from '../layouts/explore.js';
 import { WORKLOADS } from '../layouts/workloads.js';
 import { table } from '../report/text.js';
+import { explorePage, layoutsPage } from '../report/timeline.js';
+import { emitReports, NO_REPORTS, type ReportFlags } from './reports.js';
 
 export interface LayoutsCliOptions extends LayoutOptions {
   /** Guest modes to judge. Default both. */
   readonly guests: readonly GuestMode[];
   readonly json: boolean;
+  /** --html, --quiet-timing. Default none. */
+  readonly reports?: ReportFlags;
 }
 
 const slotsText = (l: Layout): string =>
@@ -25,6 +29,7 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
   // Every judgement at once (their tasks share the executor's workers), in the catalogue's order.
   verdicts.push(...await Promise.all(layouts.flatMap((l) => o.guests.map((g) => judgeLayout(l, g, o)))));
   const baseline = Object.fromEntries(o.guests.map((g) => [g, trapCost({ name: 'nv', description: '', slots: new Map(), source: 'nv' }, g, { hostEcvTraps: o.hostEcvTraps, nv2: false, ...(o.host ? { host: o.host } : {}) })]));
+  const page = { html: () => layoutsPage(verdicts, { baseline, hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed }) };
   if (o.json) {
     const doc = {
       layouts: verdicts.map((v) => {
@@ -42,7 +47,7 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
       baseline,
       options: { hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed, maxOps: o.maxOps },
     };
-    return { text: JSON.stringify(doc, null, 2) + '\n', code: 0 };
+    return { text: JSON.stringify(doc, null, 2) + '\n' + emitReports(o.reports ?? NO_REPORTS, page, true), code: 0 };
   }
   const ecv = judgedEcv(o);
   let s = `nvconform layouts: the built-in NV2 host${o.hostEcvTraps ? ' with ECV traps' : ''}${hostText(o.host)}; ${o.runs} traces per contract, seed ${o.seed}\n`;
@@ -63,12 +68,14 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
     if (h?.token) s += `      replay ${h.token}\n`;
   });
   s += '\nslots:\n' + [...new Set(layouts)].map((l) => `  ${l.name}: ${slotsText(l)}`).join('\n') + '\n';
-  return { text: s, code: 0 };
+  return { text: s + emitReports(o.reports ?? NO_REPORTS, page, false), code: 0 };
 }
 
 export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: string; code: number }> {
   const found: Exploration[] = [];
   found.push(...await Promise.all(o.guests.map((g) => explore(g, o))));
+  const rep = o.reports ?? NO_REPORTS;
+  const page = { html: () => explorePage(found, o) };
   if (o.json) {
     const doc = {
       explore: found.map((e) => ({
@@ -79,16 +86,16 @@ export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: stri
           counterexample: x.result.counterexample ? counterexampleJson(x.result.counterexample) : null,
           explanation: x.result.explanation ?? null, token: x.result.token ?? null,
         })),
-        checked: e.checked, passed: e.passed, ms: Math.round(e.ms),
+        checked: e.checked, passed: e.passed, ...(rep.timing ? { ms: Math.round(e.ms) } : {}),
       })),
       options: { hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed, maxOps: o.maxOps },
     };
-    return { text: JSON.stringify(doc, null, 2) + '\n', code: 0 };
+    return { text: JSON.stringify(doc, null, 2) + '\n' + emitReports(rep, page, true), code: 0 };
   }
   let s = '';
   for (const e of found) {
     s += `explore ${e.guest}: every subset of {${e.keys.join(', ')}} checked under the deferred contract, vCPU ${ecvText(judgedEcv(o))} ` +
-      `(${e.checked} layouts, ${e.passed} conformant, ${(e.ms / 1000).toFixed(1)} s)\n`;
+      `(${e.checked} layouts, ${e.passed} conformant${rep.timing ? `, ${(e.ms / 1000).toFixed(1)} s` : ''})\n`;
     if (e.scope) s += `  scope: each verdict covers ${scopeText(e.scope)}, then directed and ${o.runs} random traces; every counterexample found for one layout was tried on all\n`;
     if (e.verified?.scope) {
       s += `  verified: each maximal set also passed ${scopeText(e.verified.scope)}, then ${e.verified.runs} random traces ` +
@@ -105,7 +112,7 @@ export async function exploreCommand(o: LayoutsCliOptions): Promise<{ text: stri
     }
     s += '\n';
   }
-  return { text: s, code: 0 };
+  return { text: s + emitReports(rep, page, false), code: 0 };
 }
 
 /** The virtual CPU's features a verdict covers. */

@@ -11,13 +11,15 @@ import { BUILTINS } from '../engine/registry.js';
 import { runCommand } from './run.js';
 import { checkCommand, hostFromToken, layoutFromToken, replayCommand, suiteCommand } from './check.js';
 import { exploreCommand, layoutsCommand } from './layouts.js';
-import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH } from '../check/check.js';
+import { reportFlags, withCiReports, withHtml, withQuietTiming } from './reports.js';
+import { DEFAULT_CHECK_OPTIONS, DEFAULT_DEPTH, DEFAULT_REPLAY_DEPTH } from '../check/check.js';
 import { isPropertyName, PROPERTY_NAMES, type PropertyName } from '../../properties/index.js';
 import { REGISTER_NAMES } from '../../models/arch/registers.js';
 import { counterOffsetOption, hostCpuOption, hostOption, hostOptionsOf, vocabularyOption } from './host-options.js';
 import type { Registry } from '../engine/registry.js';
 import { EXIT_INTERNAL, internalErrorLine, noteArgv, noteInputs, packageVersion } from './crash.js';
 import { executorOf, mergeShards, shardOption, startProgress, timeOption, workersOption } from './scale.js';
+import { xcheckQemuCommand, xcheckRoutingCommand } from '../xcheck/command.js';
 
 /** What a caller (a test) may replace: the built-in implementations. */
 export interface ProgramDeps {
@@ -108,7 +110,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .showSuggestionAfterError(false)
     .configureOutput({ writeOut: (s) => void out(s), writeErr: (s) => process.stderr.write(s) });
 
-  const run = program
+  const run = withHtml(program
     .command('run')
     .description('execute one trace (file or replay token) on a model and print every op with its observation; compare with the trace\'s own observations, if it has any')
     .argument('<trace>', 'trace file (nvconform-trace/1 JSON) or replay token')
@@ -120,10 +122,11 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .addOption(hostOption()).addOption(hostCpuOption()).addOption(counterOffsetOption())
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--verbose', 'show what the hardware did and which VNCR slots changed')
-    .option('--json', 'print the trace document with observations filled in')
+    .option('--json', 'print the trace document with observations filled in'))
     .exitOverride()
     .action(async (file, o, cmd) => {
       noteInputs({ command: 'run', trace: file, options: o });
+      const reports = reportFlags('run', o);
       if (given(cmd, 'model') && given(cmd, 'impl')) throw new InputError('run: --impl is an alias of --model; give one');
       const model = o.model ?? o.impl ?? 'reference';
       if (o.json && o.verbose) notHere('run', '--verbose', 'with --json (the trace document holds the observations only)');
@@ -144,13 +147,13 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
         ...(host ? { host } : {}),
       };
-      const res = await runCommand(trace, { model, impl, verbose: !!o.verbose, json: !!o.json, source: isToken(file) ? 'the token' : file, ...registry }, out);
+      const res = await runCommand(trace, { model, impl, verbose: !!o.verbose, json: !!o.json, source: isToken(file) ? 'the token' : file, reports, ...registry }, out);
       if (res.message) process.stderr.write(`nvconform: ${res.message.split('\n')[0]}\n`);
       process.exitCode = res.code;
     });
   strictOptions(run);
 
-  const check = program
+  const check = withQuietTiming(withCiReports(withHtml(program
     .command('check')
     .description('generate guest behaviour, run the reference and an implementation side by side, shrink failures; with no implementation options, run the default suite')
     .option('--impl <spec>', 'implementation: nv2, nv, a plug-in module path, or exec:COMMAND (default nv2)')
@@ -164,7 +167,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
     .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
     .option('--property <name>', `property to check, repeatable: ${PROPERTY_NAMES.join(', ')} (default all)`, collectProperty)
-    .option('--depth <k>', `exhaustive phase: every trace of at most K ops over the alphabet, then the random phase; 0 skips it (default ${DEFAULT_DEPTH})`, natInt('--depth'))
+    .option('--depth <k>', `exhaustive phase: every trace of at most K ops over the alphabet, then the random phase; 0 skips it (default ${DEFAULT_DEPTH}; ${DEFAULT_REPLAY_DEPTH} for an implementation without snapshots or save/restore, explored by replaying prefixes)`, natInt('--depth'))
     .option('--exclude <register>', 'no generated or enumerated trace touches this register (to look past a known divergence), repeatable', collectRegister)
     .addOption(vocabularyOption())
     .option('--stats', 'print what the exhaustive and random phases covered')
@@ -172,7 +175,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--out <file>', 'write each counterexample: the first to FILE (expected observations) and FILE.observed.json (the implementation\'s, .json replaced), the n-th to FILE.n (ce.json: ce.2.json); says what it wrote')
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
     .option('--suite <file>', 'run a suite file (default: the shipped default suite when no implementation option is given)')
-    .addOption(workersOption()).addOption(shardOption()).addOption(timeOption())
+    .addOption(workersOption()).addOption(shardOption()).addOption(timeOption()))))
     .exitOverride()
     .action(async (o, cmd) => {
       noteInputs({ command: 'check', seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
@@ -192,10 +195,11 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
         notHere('check', '--timeout', `to the built-in '${o.impl ?? DEFAULT_CHECK_OPTIONS.impl}' (it applies to external implementations: a module or exec:COMMAND)`);
       }
       if (o.out !== undefined) checkOutPath(o.out);
+      const reports = reportFlags('check', o);
       // A time budget searches until it runs out (and counts coverage, to say what it covered), or until --runs if given.
       const timed = o.time !== undefined;
       const executor = executorOf(o, deps.registry);
-      const base = {
+      const base = { reports,
         runs: o.runs ?? (timed ? Infinity : DEFAULT_CHECK_OPTIONS.runs), seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, stats: !!o.stats || timed, json: !!o.json,
         ...(o.out ? { out: o.out } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}),
         executor, ...(o.shard ? { shard: o.shard } : {}), ...(timed ? { budgetMs: o.time } : {}),
@@ -217,7 +221,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     });
   strictOptions(check, ['property', 'exclude']);
 
-  const replay = program
+  const replay = withQuietTiming(withCiReports(withHtml(program
     .command('replay')
     .description('re-run a counterexample from its replay token (or a trace file) and show where it fails')
     .argument('<token|file>', 'replay token (nvc1:...) or trace file')
@@ -228,7 +232,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .addOption(hostOption()).addOption(hostCpuOption()).addOption(counterOffsetOption())
     .option('--property <name>', 'property to judge, repeatable (default: the token\'s, else all)', collectProperty)
     .option('--timeout <ms>', 'external implementations: per-op answer timeout (default 5000)', positiveInt('--timeout'))
-    .option('--json', 'print one JSON document')
+    .option('--json', 'print one JSON document'))))
     .exitOverride()
     .action(async (arg, o, cmd) => {
       noteInputs({ command: 'replay', trace: arg, options: o });
@@ -236,7 +240,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
         notHere('replay', '--timeout', `to ${o.impl === undefined ? 'a built-in implementation (replay runs the built-ins unless you name one with --impl)' : `the built-in '${o.impl}'`}; it applies to external implementations (a module or exec:COMMAND)`);
       }
       const res = await replayCommand(arg, {
-        json: !!o.json, ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
+        json: !!o.json, reports: reportFlags('replay', o), ...(o.impl ? { impl: o.impl } : {}), ...(o.layout ? { layout: o.layout } : {}),
         ...(o.hostEcvTraps !== undefined ? { hostEcvTraps: o.hostEcvTraps } : {}), ...(o.property ? { properties: o.property } : {}),
         ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}), ...registry, ...(hostOptionsOf(o) ? { host: hostOptionsOf(o) } : {}),
       });
@@ -245,7 +249,7 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     });
   strictOptions(replay, ['property']);
 
-  const layouts = program
+  const layouts = withQuietTiming(withHtml(program
     .command('layouts')
     .description('judge every catalogue layout and each layout FILE in both guest modes: verdicts, minimal counterexample, trap cost; --explore searches all slot subsets')
     .argument('[files...]', 'layout files (JSON or YAML, nvconform-layout/1)')
@@ -260,11 +264,11 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--no-ecv', 'judge a virtual CPU without FEAT_ECV only')
     .option('--depth <k>', `exhaustive phase depth per layout (default ${DEFAULT_DEPTH})`, natInt('--depth'))
     .option('--json', 'print one JSON document')
-    .addOption(workersOption()).addOption(timeOption())
+    .addOption(workersOption()).addOption(timeOption())))
     .exitOverride()
     .action(async (files, o) => {
       noteInputs({ command: 'layouts', files, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
-      const opts = {
+      const opts = { reports: reportFlags('layouts', o),
         hostEcvTraps: !!o.hostEcvTraps, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed,
         maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, guests: o.guest ? [o.guest] : (['vhe', 'nvhe'] as const), json: !!o.json,
         ...(o.ecv !== undefined ? { ecv: o.ecv } : {}), ...(o.depth !== undefined ? { depth: o.depth } : {}),
@@ -294,6 +298,57 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
       process.exitCode = r.code;
     });
   strictOptions(merge);
+
+  const xcheck = program
+    .command('xcheck')
+    .description('cross-check against QEMU 10 (scripts/setup-qemu.sh installs it): generated traces run at real EL2/EL1, and the NV2 routing table (docs/qemu-crosscheck.md)')
+    .exitOverride();
+  const xqemu = xcheck
+    .command('qemu')
+    .description('run generated traces in QEMU under -icount, compare op by op with the reference on the rebuilt traces, explain or shrink every disagreement')
+    .option('--runs <n>', 'generated traces (default 1000)', positiveInt('--runs'))
+    .option('--seed <n>', `fast-check seed (default ${DEFAULT_CHECK_OPTIONS.seed})`, seedInt)
+    .addOption(new Option('--guest <mode>', 'pin the guest hypervisor mode (default: both)').choices(['vhe', 'nvhe'] as const))
+    .option('--ecv', 'the virtual CPU has FEAT_ECV (default: with and without)')
+    .option('--no-ecv', 'the virtual CPU has no FEAT_ECV')
+    .option('--max-ops <n>', `longest generated trace (default ${DEFAULT_CHECK_OPTIONS.maxOps})`, positiveInt('--max-ops'))
+    .option('--qemu <path>', 'the qemu-system-aarch64 to run (default: the first QEMU 10 on PATH)')
+    .option('--routing', 'also print the NV2 routing table (as `xcheck routing`)')
+    .option('--shrink-known', 'also shrink one example of each known QEMU behaviour')
+    .option('--replay <token|file>', 'run one trace (an xcheck replay token or a trace file) in QEMU and print it op by op')
+    .option('--json', 'print one JSON document')
+    .exitOverride()
+    .action(async (o, cmd) => {
+      noteInputs({ command: 'xcheck qemu', seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
+      if (o.replay !== undefined) {
+        for (const [key, flag] of [['runs', '--runs'], ['seed', '--seed'], ['guest', '--guest'], ['ecv', o.ecv === false ? '--no-ecv' : '--ecv'], ['maxOps', '--max-ops'], ['routing', '--routing'], ['shrinkKnown', '--shrink-known']] as const) {
+          if (given(cmd, key)) notHere('xcheck qemu', flag, 'with --replay (it runs the one trace it is given)');
+        }
+      }
+      const res = await xcheckQemuCommand({
+        json: !!o.json, ...(o.runs !== undefined ? { runs: o.runs } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        ...(o.maxOps !== undefined ? { maxOps: o.maxOps } : {}), ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
+        ...(o.qemu ? { qemu: o.qemu } : {}), ...(o.routing ? { routing: true } : {}), ...(o.shrinkKnown ? { shrinkKnown: true } : {}),
+        ...(o.replay !== undefined ? { replay: o.replay } : {}),
+      });
+      await out(res.text);
+      process.exitCode = res.code;
+    });
+  strictOptions(xqemu);
+  const xrouting = xcheck
+    .command('routing')
+    .description('the NV2 routing of every timer register name in QEMU (page slot, hardware register, or trap) next to models/nv2/routing.ts, one row per cell')
+    .option('--qemu <path>', 'the qemu-system-aarch64 to run (default: the first QEMU 10 on PATH)')
+    .option('--nv-only', 'also every cell with HCR_EL2.NV2 = 0 (FEAT_NV alone, no page)')
+    .option('--json', 'print one JSON document')
+    .exitOverride()
+    .action(async (o) => {
+      noteInputs({ command: 'xcheck routing', options: o });
+      const res = await xcheckRoutingCommand({ json: !!o.json, ...(o.qemu ? { qemu: o.qemu } : {}), ...(o.nvOnly ? { nvOnly: true } : {}) });
+      await out(res.text);
+      process.exitCode = res.code;
+    });
+  strictOptions(xrouting);
 
   return program;
 }

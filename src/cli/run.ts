@@ -15,6 +15,10 @@ import { describeActions } from '../report/describe.js';
 import { obsText, opCells, table } from '../report/text.js';
 import { agrees } from '../trace/compare.js';
 import { formatTraceChunks, observationJson } from '../trace/format.js';
+import { loadLayout } from '../../models/layouts/load.js';
+import { renderTimeline } from '../report/html/index.js';
+import { timelineDoc } from '../report/timeline.js';
+import { emitReports, NO_REPORTS, type ReportFlags } from './reports.js';
 
 export interface RunOptions {
   /** Which model executes the trace: `reference` (default), or an implementation name/spec. */
@@ -28,7 +32,12 @@ export interface RunOptions {
   readonly registry?: Registry;
   /** Where the trace came from ("FILE" or "the token"), for messages. */
   readonly source?: string;
+  /** --html: write the run's timeline. Default none. */
+  readonly reports?: ReportFlags;
 }
+
+/** The longest trace --html draws: a page is for reading, one column per op. */
+export const MAX_HTML_OPS = 2000;
 
 /** Writes output; a promise when the consumer wants the writer to wait (backpressure). */
 export type Write = (s: string) => void | Promise<void>;
@@ -135,6 +144,13 @@ async function execute(
 export async function runCommand(trace: Trace, opts: RunOptions, write: Write): Promise<RunResult> {
   // Invalid as written (eret at vEL1, exit at vEL2): exit 2 before anything is printed.
   validateTrace(trace);
+  const reports = opts.reports ?? NO_REPORTS;
+  if (reports.html !== undefined && trace.ops.length > MAX_HTML_OPS) {
+    throw new InputError(`--html: the trace has ${trace.ops.length} ops; the page draws at most ${MAX_HTML_OPS} (one column per op)`);
+  }
+  // With --html, every executed op is kept for the page (the run itself keeps only a few).
+  const recorded: ExecutedOp[] | undefined = reports.html !== undefined ? [] : undefined;
+  const keep = (e: ExecutedOp): void => void recorded?.push(e);
   const out = new Chunks(write);
   let impl: Implementation | undefined;
   try {
@@ -159,8 +175,9 @@ export async function runCommand(trace: Trace, opts: RunOptions, write: Write): 
     if (opts.json) {
       // The observations (as their JSON lines) are kept; the ops are written from the trace.
       const lines: string[] = [];
-      failure = await execute(trace, impl, opts.verbose, (e) => {
+      failure = await execute(trace, impl, opts.verbose || !!recorded, (e) => {
         compare(e);
+        keep(e);
         if (e.observation) lines.push(JSON.stringify(observationJson(e.observation)));
       });
       // After a failure: the trace up to the op it failed on, with what was observed.
@@ -174,8 +191,9 @@ export async function runCommand(trace: Trace, opts: RunOptions, write: Write): 
       const t = new RunTable(trace, opts, out);
       const head = t.head();
       if (head) await head;
-      failure = await execute(trace, impl, opts.verbose, (e) => {
+      failure = await execute(trace, impl, opts.verbose || !!recorded, (e) => {
         compare(e);
+        keep(e);
         return t.row(e);
       });
       const end = t.end();
@@ -188,6 +206,8 @@ export async function runCommand(trace: Trace, opts: RunOptions, write: Write): 
         await out.add(`\nthe observations differ from the trace's at op #${mismatch.index} (${opText(mismatch.op)}): the trace has ${obsText(mismatch.want)}, ${opts.model === 'reference' ? 'the reference' : opts.model} gave ${obsText(mismatch.got)}\n`);
       }
     }
+    const notes = emitReports(reports, { html: () => runPage(trace, recorded ?? [], opts) }, opts.json);
+    if (notes) await out.add(notes);
     const f = out.flush();
     if (f) await f;
   } finally {
@@ -289,4 +309,19 @@ class RunTable {
 
 export function assertModelName(name: string): void {
   if (name.length === 0) throw new InputError(`--model: expected a model name`);
+}
+
+/** The run as one HTML timeline: the reference's expectations beside the model's observations, not judged. */
+function runPage(trace: Trace, executed: readonly ExecutedOp[], opts: RunOptions): string {
+  const impl = opts.model !== 'reference';
+  const layout = impl ? (typeof opts.impl.layout === 'string' ? loadLayout(opts.impl.layout) : opts.impl.layout) : undefined;
+  const answered = executed.filter((e) => e.observation !== undefined);
+  return renderTimeline(timelineDoc({
+    config: trace.config, ops: executed.map((e) => e.op),
+    ...(impl ? { observed: answered.map((e) => e.observation as Observation), details: executed.map((e) => e.detail), hosts: executed.map((e) => e.host) } : {}),
+  }, {
+    title: `run: ${opts.model}${layout ? `, layout ${layout.name}` : ''}, guest ${trace.config.guest}`,
+    subtitle: impl ? `${opts.model} next to the architecture (not judged by a property)` : 'the architecture (the reference model)',
+    ...(layout ? { layout } : {}),
+  }));
 }

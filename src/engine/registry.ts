@@ -3,7 +3,7 @@
  * The built-ins are an explicit table; a caller (a test with its mutants) may pass its own.
  * Nothing is registered by importing a module.
  */
-import { InputError } from '../../models/arch/errors.js';
+import { ImplementationError, InputError, NvcError } from '../../models/arch/errors.js';
 import type { Implementation } from '../../models/arch/implementation.js';
 import type { Layout } from '../../models/arch/layout.js';
 import { loadLayout } from '../../models/layouts/load.js';
@@ -74,4 +74,67 @@ export async function createImplementation(spec: string, opts: ImplOptions, regi
     });
   }
   throw new InputError(`--impl: unknown implementation '${spec}' (built in: ${[...registry.keys()].join(', ')}; or a module path, or exec:COMMAND)`);
+}
+
+/** The registry name of an implementation instance handed in by a library caller (`instance:NAME`). */
+export const instanceName = (impl: Implementation): string => `instance:${impl.name}`;
+
+const isPromise = <T>(x: T | Promise<T>): x is Promise<T> => typeof (x as { then?: unknown } | null)?.then === 'function';
+const firstLine = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n')[0]!;
+
+/**
+ * What is wrong with the JavaScript types of an observation an instance returned, if anything:
+ * what the runner's shape check (observationProblem in runner.ts) takes for granted, since a
+ * module plug-in's answers are converted from JSON and an instance's are not.
+ */
+function observationTypeProblem(o: unknown): string | undefined {
+  if (typeof o !== 'object' || o === null) return 'not an observation object';
+  const x = o as Record<string, unknown>;
+  if (typeof x.irq !== 'number') return 'irq is not a number (a mask over the four timers)';
+  if (x.value !== undefined && typeof x.value !== 'bigint') return 'value is not a bigint';
+  if (x.elapsed !== undefined && typeof x.elapsed !== 'bigint') return 'elapsed is not a bigint';
+  if (x.fault !== undefined && typeof x.fault !== 'string') return 'fault is not a string';
+  return undefined;
+}
+
+/**
+ * An implementation instance as a registry entry, so that it runs wherever a name does (check,
+ * replay, suites) without a second code path. The entry hands out a view of the instance
+ * without `close` (the caller made it, owns it and may use it again) in which an exception
+ * from `reset` or `step`, or an observation of the wrong JavaScript types, is an
+ * ImplementationError: a failure of the implementation under test, reported at its op like a
+ * module plug-in's.
+ */
+export function instanceEntry(impl: Implementation): readonly [string, BuiltinFactory] {
+  const label = instanceName(impl);
+  const fail = (what: string, e: unknown): never => {
+    if (e instanceof NvcError) throw e;
+    throw new ImplementationError(`${label}: ${what} threw: ${firstLine(e)}`);
+  };
+  const guard = <T>(what: string, f: () => T | Promise<T>, check?: (v: T) => string | undefined): T | Promise<T> => {
+    const ok = (v: T): T => {
+      const problem = check?.(v);
+      if (problem) throw new ImplementationError(`${label}: ${what} returned ${problem}`);
+      return v;
+    };
+    let v: T | Promise<T>;
+    try {
+      v = f();
+    } catch (e) {
+      return fail(what, e);
+    }
+    return isPromise(v) ? v.then(ok, (e: unknown) => fail(what, e)) : ok(v);
+  };
+  const view: Implementation = {
+    name: impl.name,
+    declaration: impl.declaration,
+    reset: (c) => guard('reset()', () => impl.reset(c)),
+    step: (op) => guard(`step(${op.op})`, () => impl.step(op), observationTypeProblem),
+    ...(impl.detail ? { detail: () => impl.detail!() } : {}),
+    ...(impl.describeHost ? { describeHost: () => impl.describeHost!() } : {}),
+    ...(impl.snapshot && impl.restore ? { snapshot: () => impl.snapshot!(), restore: (s: unknown) => impl.restore!(s) } : {}),
+    ...(impl.key ? { key: () => impl.key!() } : {}),
+    ...(impl.keyInto ? { keyInto: (buf: BigUint64Array, at: number) => impl.keyInto!(buf, at) } : {}),
+  };
+  return [label, () => view];
 }

@@ -35,6 +35,8 @@ export interface Outcome {
   violation: Violation | undefined;
   /** The implementation failed (threw an NvcError) on op `crashedAt` (ops.length-1) or at reset. */
   failure?: NvcError;
+  /** ...or after the last op, between ops: at a save or a return to a saved state (the exhaustive phase). */
+  between?: boolean;
   /**
    * With a recording window (RunnerOptions.window): the index in the trace of ops[0]; the ops and
    * records before it were dropped. Undefined or 0: the outcome holds the whole run.

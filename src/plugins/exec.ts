@@ -12,8 +12,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { ImplementationError, InputError } from '../../models/arch/errors.js';
-import type { Declaration, Implementation } from '../../models/arch/implementation.js';
-import type { Observation, Op, TraceConfig } from '../../models/arch/vocabulary.js';
+import type { Declaration, Implementation, SnapshotSupport } from '../../models/arch/implementation.js';
+import { defaultConfig, type Observation, type Op, type TraceConfig } from '../../models/arch/vocabulary.js';
 import { layoutSpec } from '../../models/layouts/load.js';
 import { configJson, opJson } from '../trace/format.js';
 import { splitCommand } from './argv.js';
@@ -320,12 +320,30 @@ function keep(lines: string[], line: string): void {
   if (lines.length > KEEP_LINES) lines.shift();
 }
 
+/**
+ * A state the process confirmed it saved: under `id`, by the process `child` (a process started
+ * afresh has none of its predecessor's), after `index` ops of the trace begun by the last reset.
+ */
+class SavedState {
+  constructor(readonly id: number, readonly child: Child, readonly index: number) {}
+}
+
+/** `the state after ops[2]`, `the state after reset`: what a save or restore is about, for messages. */
+const stateAfter = (index: number): string => `the state after ${index === 0 ? 'reset' : `ops[${index - 1}]`}`;
+
 class ExecImplementation implements Implementation {
   readonly name: string;
   readonly declaration: Declaration;
   private child: Child | undefined;
   private index = 0;
   private readonly env: NodeJS.ProcessEnv;
+  /** The answer of probeSnapshots(), asked once. */
+  private probed: Promise<SnapshotSupport> | undefined;
+  /** The next save's ID: never reused while nvconform runs. */
+  private nextSave = 0;
+  /** Present once the process has confirmed a save (probeSnapshots()); absent otherwise. */
+  snapshot?: () => Promise<SavedState>;
+  restore?: (s: unknown) => Promise<void>;
 
   constructor(
     private readonly label: string,
@@ -379,6 +397,75 @@ class ExecImplementation implements Implementation {
     throw new ImplementationError(`${this.label}: answered ${what} with ${showValue(answer)}: ${r.problem} ${c.lastOutput()}`);
   }
 
+  /**
+   * Ask the process, once, whether it keeps states: a reset (a state to save), then `{"save": 0}`.
+   * `{"saved": 0}`: it does, and snapshot()/restore() appear. `{"error": "unsupported"}`: it does
+   * not. Anything else (another error, another answer, no answer, an exit) also means it does not,
+   * with a note quoting what happened; the process is then killed and started afresh at the next
+   * reset, so that nothing it did with the message can affect a trace.
+   */
+  probeSnapshots(): Promise<SnapshotSupport> {
+    this.probed ??= this.probe();
+    return this.probed;
+  }
+
+  private async probe(): Promise<SnapshotSupport> {
+    const note = (why: string): SnapshotSupport => ({ supported: false, note: `${this.label}: no save/restore (${why}); explored by replaying prefixes` });
+    try {
+      await this.reset(defaultConfig({ features: [] }));
+    } catch (e) {
+      if (!(e instanceof ImplementationError)) throw e;
+      return note(`the reset before the first save failed: ${clip(e.message, 160)}`);
+    }
+    const c = this.child!;
+    const id = this.nextSave++;
+    let answer: unknown;
+    try {
+      answer = await this.request(c, { save: id }, `save ${id}`, this.timeoutMs, false);
+    } catch (e) {
+      if (!(e instanceof ImplementationError)) throw e;
+      c.kill();
+      return note(`the first save failed: ${clip(e.message, 160)}`);
+    }
+    if (isObj(answer) && answer.saved === id && Object.keys(answer).length === 1) {
+      this.snapshot = () => this.save();
+      this.restore = (s) => this.restoreTo(s);
+      return { supported: true };
+    }
+    if (isObj(answer) && answer.error === 'unsupported' && Object.keys(answer).length === 1) return { supported: false };
+    c.kill();
+    return note(`answered the first save with ${showValue(answer)}`);
+  }
+
+  /** `{"save": ID}`, answered `{"saved": ID}`; anything else is an implementation failure. */
+  private async save(): Promise<SavedState> {
+    const c = this.child;
+    const id = this.nextSave++;
+    const what = `save ${id} (${stateAfter(this.index)})`;
+    if (!c) throw new ImplementationError(`${this.label}: ${what} asked before reset`);
+    const answer = await this.request(c, { save: id }, what);
+    if (isObj(answer) && answer.saved === id && Object.keys(answer).length === 1) return new SavedState(id, c, this.index);
+    c.kill();
+    throw new ImplementationError(`${this.label}: answered ${what} with ${showValue(answer)}, expected {"saved":${id}} ${c.lastOutput()}`);
+  }
+
+  /** `{"restore": ID}`, answered `{"restored": ID}`; only a state this process confirmed it saved is asked for. */
+  private async restoreTo(s: unknown): Promise<void> {
+    if (!(s instanceof SavedState)) throw new Error(`${this.label}: restore() of something that is not a saved state`);
+    const what = `restore ${s.id} (${stateAfter(s.index)})`;
+    const c = this.child;
+    if (c !== s.child || !c.alive) {
+      throw new ImplementationError(`${this.label}: cannot ${what}: the process that saved it has ended ${s.child.lastOutput()}`);
+    }
+    const answer = await this.request(c, { restore: s.id }, what);
+    if (isObj(answer) && answer.restored === s.id && Object.keys(answer).length === 1) {
+      this.index = s.index;
+      return;
+    }
+    c.kill();
+    throw new ImplementationError(`${this.label}: answered ${what} with ${showValue(answer)}, expected {"restored":${s.id}} ${c.lastOutput()}`);
+  }
+
   async close(): Promise<void> {
     const c = this.child;
     this.child = undefined;
@@ -386,7 +473,7 @@ class ExecImplementation implements Implementation {
   }
 
   /** Send a request and return the answer decoded from JSON; every failure is an ImplementationError. */
-  private async request(c: Child, message: unknown, what: string, timeoutMs = this.timeoutMs): Promise<unknown> {
+  private async request(c: Child, message: unknown, what: string, timeoutMs = this.timeoutMs, errorFails = true): Promise<unknown> {
     if (!c.alive) {
       const e = c.exited;
       const how = e?.signal ? `was killed by ${e.signal}` : e ? `exited with code ${e.code}` : 'is not running';
@@ -401,7 +488,7 @@ class ExecImplementation implements Implementation {
       c.kill();
       throw new ImplementationError(`${this.label}: answered ${what} with a line that is not JSON: ${JSON.stringify(clip(oneLine(a.line), 60))} ${c.lastOutput()}`);
     }
-    if (isObj(v) && 'error' in v && Object.keys(v).length === 1) {
+    if (errorFails && isObj(v) && 'error' in v && Object.keys(v).length === 1) {
       c.kill();
       throw new ImplementationError(`${this.label}: reported an error at ${what}: ${clip(oneLine(String(v.error)), 160)}`);
     }

@@ -89,7 +89,7 @@ async function transpiledUrl(file: string, label: string): Promise<string> {
 
 /** What a call's answer from the worker is. */
 type Reply =
-  | { readonly ok: unknown; readonly detail?: unknown; readonly detailThrew?: string }
+  | { readonly ok: unknown; readonly detail?: unknown; readonly detailThrew?: string; readonly key?: string; readonly keyProblem?: string }
   | { readonly threw: string }
   | { readonly uncloneable: { readonly path: string; readonly kind: string } }
   | { readonly ended: string };
@@ -115,6 +115,22 @@ class Tail {
   }
 }
 
+/** What the worker found the plug-in offers, once loaded. */
+interface Loaded {
+  readonly name?: string;
+  readonly detail: boolean;
+  readonly vocabulary?: 1 | 2;
+  /** It has snapshot() and restore(). */
+  readonly snapshots: boolean;
+  /** ...and key(). */
+  readonly key: boolean;
+}
+
+/** A snapshot of the plug-in: its number in the worker that keeps it, taken after `index` ops. */
+class PluginState {
+  constructor(readonly id: number, readonly worker: PluginWorker, readonly index: number) {}
+}
+
 /** One worker running the plug-in. */
 class PluginWorker {
   readonly worker: Worker;
@@ -125,7 +141,7 @@ class PluginWorker {
   /** Why the worker ended (process.exit, an uncaught error, terminated), once it has. */
   ended: string | undefined;
   private uncaught: string | undefined;
-  readonly loaded: Promise<{ name?: string; detail: boolean; vocabulary?: 1 | 2 } | { stage: string; message: string }>;
+  readonly loaded: Promise<Loaded | { stage: string; message: string }>;
 
   constructor(init: { url: string; options: PluginOptions }) {
     this.worker = new Worker(WORKER_SOURCE, {
@@ -135,12 +151,12 @@ class PluginWorker {
     });
     this.worker.stdout.setEncoding('utf8').on('data', (s: string) => this.out.add(s));
     this.worker.stderr.setEncoding('utf8').on('data', (s: string) => this.err.add(s));
-    let loadedWith: (l: { name?: string; detail: boolean; vocabulary?: 1 | 2 } | { stage: string; message: string }) => void = () => {};
+    let loadedWith: (l: Loaded | { stage: string; message: string }) => void = () => {};
     this.loaded = new Promise((res) => {
       loadedWith = res;
       this.worker.once('message', (m: Rec) => {
         if (isObj(m.loadError)) res(m.loadError as { stage: string; message: string });
-        else res(m.loaded as { name?: string; detail: boolean; vocabulary?: 1 | 2 });
+        else res(m.loaded as Loaded);
         this.worker.on('message', (r: Rec) => this.onReply(r));
       });
     });
@@ -227,6 +243,12 @@ class ModulePlugin implements Implementation {
   private index = 0;
   private w: PluginWorker | undefined;
   private lastDetail: { value: unknown; what: string } | undefined;
+  /** The plug-in's key after the last reset, step or restore (with key()). */
+  private lastKey = '';
+  /** Present when the plug-in has snapshot() and restore() (and key()): the worker keeps the snapshots. */
+  snapshot?: () => Promise<PluginState>;
+  restore?: (s: unknown) => Promise<void>;
+  key?: () => string;
 
   constructor(
     private readonly spec: string,
@@ -264,6 +286,11 @@ class ModulePlugin implements Implementation {
     if (first) {
       if (loaded.name) this.name = loaded.name;
       this.declaration = externalDeclaration('module', this.opts, loaded.detail, loaded.vocabulary);
+      if (loaded.snapshots) {
+        this.snapshot = () => this.takeSnapshot();
+        this.restore = (s) => this.restoreTo(s);
+      }
+      if (loaded.key) this.key = () => this.lastKey;
     }
   }
 
@@ -271,7 +298,30 @@ class ModulePlugin implements Implementation {
     this.index = 0;
     this.lastDetail = undefined;
     if (!this.w || !this.w.alive) await this.start(false);
-    await this.call('reset()', 'reset', configJson(config));
+    this.keyed('reset()', await this.call('reset()', 'reset', configJson(config)));
+  }
+
+  /** snapshot(): the worker keeps what the plug-in's snapshot() returns and answers its number. */
+  private async takeSnapshot(): Promise<PluginState> {
+    const w = this.w!;
+    const r = await this.call(`snapshot() after ${this.index === 0 ? 'reset' : `ops[${this.index - 1}]`}`, 'snapshot', undefined);
+    return new PluginState(r.ok as number, w, this.index);
+  }
+
+  /** restore(s): the worker hands the kept snapshot to the plug-in's restore(). */
+  private async restoreTo(s: unknown): Promise<void> {
+    if (!(s instanceof PluginState)) throw new Error(`${this.label}: restore() of something that is not a snapshot`);
+    const what = `restore() to the state after ${s.index === 0 ? 'reset' : `ops[${s.index - 1}]`}`;
+    if (this.w !== s.worker || !s.worker.alive) throw new ImplementationError(`${this.label}: cannot ${what}: the plug-in's thread that took the snapshot has ended${s.worker.lastOutput()}`);
+    this.keyed(what, await this.call(what, 'restore', s.id));
+    this.index = s.index;
+    this.lastDetail = undefined;
+  }
+
+  /** Keep the key that came with an answer; a key() that threw or returned a non-string fails the call. */
+  private keyed(what: string, r: Extract<Reply, { ok: unknown }>): void {
+    if (r.keyProblem !== undefined) throw new ImplementationError(`${this.label}: key() after ${what} ${firstLine(r.keyProblem)}${this.w!.lastOutput()}`);
+    if (r.key !== undefined) this.lastKey = r.key;
   }
 
   async step(op: Op): Promise<Observation> {
@@ -279,6 +329,7 @@ class ModulePlugin implements Implementation {
     const what = `step(ops[${i}])`;
     this.lastDetail = undefined;
     const r = await this.call(what, 'step', opJson(op));
+    this.keyed(what, r);
     if ('detailThrew' in r && r.detailThrew !== undefined) {
       throw new ImplementationError(`${this.label}: detail() after ops[${i}] threw: ${firstLine(r.detailThrew)}${this.w!.lastOutput()}`);
     }

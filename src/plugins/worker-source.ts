@@ -7,8 +7,14 @@
  * to the worker's own stdout and stderr, which the main thread captures: it can neither end nor
  * corrupt nvconform's output (process.exit ends only this thread).
  *
- * Messages in: {id, call: 'reset'|'step'|'close', arg}. Out: {id: 0, loaded: {name, detail}} or
- * {id: 0, loadError: {stage, message}} once; then {id, ok, detail?} | {id, threw} | {id, uncloneable}.
+ * Messages in: {id, call: 'reset'|'step'|'snapshot'|'restore'|'close', arg}. Out: {id: 0, loaded:
+ * {name, detail, vocabulary, snapshots, key}} or {id: 0, loadError: {stage, message}} once; then
+ * {id, ok, detail?, key?} | {id, threw} | {id, uncloneable}.
+ *
+ * Snapshots stay in the worker: `snapshot` keeps what the plug-in's snapshot() returned in a Map
+ * and answers its number; `restore` (arg: a number) hands the kept value to the plug-in's
+ * restore(). A plug-in with key() has its key taken after every reset, step and restore, and sent
+ * with the answer (`key`, or `keyProblem`), so that the main thread can read it without a call.
  */
 export const WORKER_SOURCE = String.raw`
 'use strict';
@@ -72,8 +78,11 @@ async function load() {
   if (!isObj(obj) || typeof obj.reset !== 'function' || typeof obj.step !== 'function') {
     return { stage: 'shape', message: 'createImplementation() returned ' + shown(obj) + ', expected an object with reset(config) and step(op) methods' };
   }
-  for (const m of ['detail', 'close']) {
+  for (const m of ['detail', 'close', 'snapshot', 'restore', 'key']) {
     if (obj[m] !== undefined && typeof obj[m] !== 'function') return { stage: 'shape', message: "createImplementation() returned an object whose '" + m + "' is not a function" };
+  }
+  if ((typeof obj.snapshot === 'function') !== (typeof obj.restore === 'function')) {
+    return { stage: 'shape', message: 'createImplementation() returned an object with ' + (obj.snapshot ? 'snapshot() but no restore()' : 'restore() but no snapshot()') + ': give both, or neither' };
   }
   if (obj.vocabulary !== undefined && obj.vocabulary !== 1 && obj.vocabulary !== 2) {
     return { stage: 'shape', message: "createImplementation() returned an object whose 'vocabulary' is " + shown(obj.vocabulary) + ', expected 1 or 2' };
@@ -81,11 +90,35 @@ async function load() {
   return undefined;
 }
 
+const snapshots = new Map();
+let lastSnapshot = 0;
+/** The plug-in's key after a call that changed its state, as fields of the answer. */
+function keyOf(call) {
+  if (!keys || (call !== 'reset' && call !== 'step' && call !== 'restore')) return {};
+  try {
+    const k = obj.key();
+    return typeof k === 'string' ? { key: k } : { keyProblem: 'returned ' + shown(k) + ', expected a string' };
+  } catch (e) {
+    return { keyProblem: 'threw: ' + message(e) };
+  }
+}
+let keys = false;
+
 async function call(m) {
   try {
-    let r = m.call === 'reset' ? obj.reset(m.arg) : m.call === 'step' ? obj.step(m.arg) : obj.close ? obj.close() : undefined;
+    let r;
+    if (m.call === 'snapshot') {
+      r = obj.snapshot();
+      if (isThenable(r)) r = await r;
+      snapshots.set(++lastSnapshot, r);
+      return post({ id: m.id, ok: lastSnapshot });
+    }
+    if (m.call === 'restore') {
+      if (!snapshots.has(m.arg)) throw new Error('no snapshot ' + m.arg + ' in this worker');
+      r = obj.restore(snapshots.get(m.arg));
+    } else r = m.call === 'reset' ? obj.reset(m.arg) : m.call === 'step' ? obj.step(m.arg) : obj.close ? obj.close() : undefined;
     if (isThenable(r)) r = await r;
-    if (m.call !== 'step') return post({ id: m.id, ok: null });
+    if (m.call !== 'step') return post({ id: m.id, ok: null, ...keyOf(m.call) });
     let detail;
     if (typeof obj.detail === 'function') {
       try {
@@ -94,7 +127,7 @@ async function call(m) {
         return post({ id: m.id, ok: r, detailThrew: message(e) });
       }
     }
-    post({ id: m.id, ok: r, ...(detail === undefined ? {} : { detail }) });
+    post({ id: m.id, ok: r, ...(detail === undefined ? {} : { detail }), ...keyOf(m.call) });
   } catch (e) {
     post({ id: m.id, threw: message(e) });
   }
@@ -102,7 +135,9 @@ async function call(m) {
 
 load().then((error) => {
   if (error) return parentPort.postMessage({ id: 0, loadError: error });
-  parentPort.postMessage({ id: 0, loaded: { name: typeof obj.name === 'string' ? obj.name : undefined, detail: typeof obj.detail === 'function', vocabulary: obj.vocabulary } });
+  const snap = typeof obj.snapshot === 'function' && typeof obj.restore === 'function';
+  keys = snap && typeof obj.key === 'function';
+  parentPort.postMessage({ id: 0, loaded: { name: typeof obj.name === 'string' ? obj.name : undefined, detail: typeof obj.detail === 'function', vocabulary: obj.vocabulary, snapshots: snap, key: keys } });
   // One call at a time, in order: the main thread waits for each answer.
   let chain = Promise.resolve();
   parentPort.on('message', (m) => {

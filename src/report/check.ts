@@ -51,7 +51,7 @@ export function traceTable(o: Outcome, indent = '  '): string {
       o.expected[k] ? obsText(o.expected[k]) : '', o.observed[k] ? obsText(o.observed[k]) : '(no answer)', d ? describeActions(d) : '',
     ];
   });
-  if (bad !== undefined && bad >= first + o.ops.length) rows.push(['>' + String(bad), '', first + o.ops.length === 0 ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
+  if (bad !== undefined && bad >= first + o.ops.length) rows.push(['>' + String(bad), '', first + o.ops.length === 0 && !o.between ? '(reset failed)' : '(implementation failed)', '', '', '', '', '']);
   const skipped = first > 0 ? `${indent}(ops #0 to #${first - 1} not shown)\n` : '';
   return skipped + table([' #', 'EL', 'op', 'reg', 'value', 'expected', 'observed', 'hardware'], rows)
     .split('\n').map((l) => (l ? indent + l : l)).join('\n');
@@ -61,10 +61,16 @@ const ecvWords = (ecv: boolean | undefined): string => (ecv === undefined ? 'wit
 
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
 
+/** How the exhaustive phase returned to a state, for a search whose states were not merged. */
+const HOW_ENTERED: Readonly<Record<ExhaustiveSummary['mode'], string>> = {
+  snapshots: 'states restored from snapshots',
+  replay: 'explored by replaying prefixes: no save/restore',
+};
+
 /** The exhaustive phase's claim, in words: `every trace of ≤ 2 ops over nvconform-alphabet/1 (6 families, 4 configs): 37840 traces, 9087 states`. */
 export function scopeText(e: ExhaustiveSummary): string {
   return `every trace of ≤ ${plural(e.completedDepth, e.unit)} over ${e.alphabet} (${plural(e.families, 'family').replace('familys', 'families')}, ${plural(e.roots, 'config')}): ` +
-    `${e.traces} traces, ${e.states} states${e.merged ? '' : ' (not merged: no state keys)'}`;
+    `${e.traces} traces, ${e.states} states${e.merged ? '' : ` (not merged: no state keys; ${HOW_ENTERED[e.mode]})`}`;
 }
 
 export function renderProperty(r: PropertyResult, c: Pick<CheckResult, 'options' | 'layout'>): string {
@@ -121,21 +127,29 @@ export const perfOf = (results: readonly PropertyResult[], ms: number): Perf => 
   ms,
 });
 
-export function perfLine(p: Perf): string {
+/** Options of the text and JSON reports. */
+export interface ReportOptions {
+  /** Print timing figures (ms, traces/s, ops/s); false: none, so that the output is byte-identical for a seed. Default true. */
+  readonly timing?: boolean;
+}
+
+export function perfLine(p: Perf, o: ReportOptions = {}): string {
+  if (o.timing === false) return `performance: ${p.traces} traces, ${p.ops} ops stepped on both models\n`;
   const s = Math.max(p.ms, 1) / 1000;
   return `performance: ${p.traces} traces, ${p.ops} ops stepped on both models in ${p.ms.toFixed(0)} ms: ` +
     `${Math.round(p.traces / s)} traces/s, ${Math.round(p.ops / s)} ops/s\n`;
 }
 
-export function renderCheck(r: CheckResult): string {
+export function renderCheck(r: CheckResult, o: ReportOptions = {}): string {
   const ex = r.options.exclude?.length ? `; excluding ${r.options.exclude.join(', ')}` : '';
   let s = `nvconform check: ${implLine(r)}; guest ${r.options.guest ?? 'vhe+nvhe'}; ecv ${ecvWords(judgedEcv(r.options))}${ex}; ` +
-    `${Number.isFinite(r.options.runs) ? r.options.runs : 'as many as the time budget allows:'} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n\n`;
+    `${Number.isFinite(r.options.runs) ? r.options.runs : 'as many as the time budget allows:'} traces of up to ${r.options.maxOps} ops per property; seed ${r.options.seed}\n` +
+    (r.notes ?? []).map((n) => `note: ${n}\n`).join('') + '\n';
   for (const p of r.results) s += renderProperty(p, r) + '\n';
   s += table(['property', 'verdict', 'traces', 'shrinks', 'ops'], r.results.map((p) => [p.property, p.verdict, String(p.runs), String(p.shrinks), String(p.opsExecuted)]));
   if (r.coverage) s += '\n' + renderCoverage(r.coverage);
   s += `\nverdict: ${r.verdict}\n`;
-  s += perfLine(perfOf(r.results, r.ms));
+  s += perfLine(perfOf(r.results, r.ms), o);
   return s;
 }
 
@@ -169,19 +183,26 @@ export function propertyJson(p: PropertyResult): Record<string, unknown> {
   };
 }
 
-export function checkJson(r: CheckResult): Record<string, unknown> {
+export function checkJson(r: CheckResult, o: ReportOptions = {}): Record<string, unknown> {
   const perf = perfOf(r.results, r.ms);
+  const timing = o.timing !== false;
   return {
     verdict: r.verdict,
     results: r.results.map(propertyJson),
     seed: r.options.seed,
-    ms: Math.round(r.ms),
+    ...(timing ? { ms: Math.round(r.ms) } : {}),
     options: {
       impl: r.options.impl, layout: r.layout.name, hostEcvTraps: r.options.hostEcvTraps, guest: r.options.guest ?? null,
       ecv: r.options.ecv ?? null, runs: r.options.runs, maxOps: r.options.maxOps, properties: r.options.properties,
     },
-    performance: { traces: perf.traces, ops: perf.ops, opsPerSecond: Math.round(perf.ops / (Math.max(perf.ms, 1) / 1000)) },
+    performance: perfJson(perf, o),
     ...(r.coverage ? { coverage: r.coverage.toJSON() } : {}),
+    notes: r.notes ?? [],
   };
 }
 
+
+/** The `performance` member of a JSON report: counts, and with timing the rate. */
+export function perfJson(p: Perf, o: ReportOptions = {}): Record<string, number> {
+  return { traces: p.traces, ops: p.ops, ...(o.timing !== false ? { opsPerSecond: Math.round(p.ops / (Math.max(p.ms, 1) / 1000)) } : {}) };
+}

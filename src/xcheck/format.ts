@@ -4,7 +4,7 @@
  * word. Pure: no I/O.
  */
 import type { FaultKind, Op, Trace } from '../../models/arch/vocabulary.js';
-import { enc16, encodingOf, guestCanExecute } from './registers.js';
+import { enc16, encodingOf, guestCanExecute, probeCanExecute } from './registers.js';
 
 export const BATCH_ADDR = 0x44000000;
 export const BATCH_MAX = 0x04000000;
@@ -23,9 +23,7 @@ export const CELL_WORDS = 8;
 const PROBE_RESULT_WORDS = 8;
 
 const OPCODE: Readonly<Record<Op['op'], number | undefined>> = {
-  msr: 1, mrs: 2, tick: 3, preempt: 4, eret: 5, exit: 6, wfi: 7,
-  // Not in the guest image yet: traces with WFIT are reported as unsupported.
-  wfit: undefined,
+  msr: 1, mrs: 2, tick: 3, preempt: 4, eret: 5, exit: 6, wfi: 7, wfit: 8,
 };
 
 /** The timers in the order the guest samples them (and the trace format's TIMERS order). */
@@ -64,6 +62,7 @@ export function unsupportedReason(trace: Trace, maxTick: bigint = DEFAULT_MAX_TI
   if (trace.config.absent?.length) return `config.absent: QEMU's cpu max has ${trace.config.absent.join(', ')}; the guest cannot take it away`;
   for (const name of Object.keys(trace.config.init)) {
     const e = encodingOf(name);
+    if (e && probeCanExecute(e) && !guestCanExecute(e)) return `config.init.${name}: the harness owns the real ${name} in a trace`;
     if (!e || !guestCanExecute(e)) return `config.init.${name}: no encoding the guest can execute`;
   }
   for (let i = 0; i < trace.ops.length; i++) {
@@ -77,11 +76,12 @@ export function unsupportedReason(trace: Trace, maxTick: bigint = DEFAULT_MAX_TI
         break;
       case 'msr': case 'mrs': {
         const e = encodingOf(op.reg);
+        if (e && probeCanExecute(e) && !guestCanExecute(e)) return `ops[${i}]: the harness owns the real ${op.reg} in a trace`;
         if (!e || !guestCanExecute(e)) return `ops[${i}]: register '${op.reg}' has no encoding the guest can execute`;
         break;
       }
       case 'wfit':
-        return `ops[${i}]: wfit is not in the guest image yet`;
+        break;
       case 'eret': case 'exit':
         break;
     }
@@ -138,9 +138,9 @@ function finish(w: Words): Uint8Array {
   return w.bytes();
 }
 
-function encOf(name: string, where: string): bigint {
+function encOf(name: string, where: string, probe = false): bigint {
   const e = encodingOf(name);
-  if (!e || !guestCanExecute(e)) throw new XcheckError(`${where}: register '${name}' has no encoding the guest can execute`);
+  if (!e || !(probe ? probeCanExecute(e) : guestCanExecute(e))) throw new XcheckError(`${where}: register '${name}' has no encoding the guest can execute${probe ? '' : ' in a trace'}`);
   return BigInt(enc16(e));
 }
 
@@ -174,7 +174,7 @@ export function encodeBatch(traces: readonly Trace[], options: EncodeOptions): U
         case 'tick': case 'preempt': w.push(code, op.by); break;
         case 'wfi': w.push(code, op.limit); break;
         case 'eret': case 'exit': w.push(code, 0n); break;
-        case 'wfit': throw new XcheckError(`traces[${ti}].ops[${i}]: wfit is not in the guest image yet`);
+        case 'wfit': w.push(code, op.deadline); break;
       }
     });
     w.set(start, BigInt((w.length - start) * 8));
@@ -208,6 +208,9 @@ export interface ResultHeader {
   readonly warpC0: bigint;
   /** wake - WFI count of a wait with limit 0. */
   readonly warpCimm: bigint;
+  /** Count read back at EL2 after a WFIT woken by its deadline, less the deadline's count: at EL2, and at EL1 (after the HVC back). */
+  readonly wfitKEl2: bigint;
+  readonly wfitKEl1: bigint;
   /** Ticks longer than this were waits (WFI), not burnt. */
   readonly burnMax: bigint;
 }
@@ -233,8 +236,8 @@ export interface QemuOpResult {
   readonly waited?: boolean;
   /** wfi: counts from the WFI to the wake-up, less the calibrated wake latency (header.warpC0); never negative. */
   readonly elapsed?: bigint;
-  /** wfi: what ended it. */
-  readonly wake?: 'line' | 'limit';
+  /** wfi/wfit: what ended it (wfit: a line, CNTVCT_EL0 reaching the deadline, or the guest's safety limit of 2^44 counts). */
+  readonly wake?: 'line' | 'limit' | 'deadline';
   /** mrs that completed: the value read. */
   readonly value?: bigint;
   readonly fault?: FaultKind;
@@ -308,7 +311,7 @@ function decodeHeader(word: (i: number) => bigint, bytes: Uint8Array, mode: numb
   return {
     mode, items: Number(word(3)), deltaEl2: word(5), deltaEl1: word(6), burn0: word(7), cntfrq: word(8),
     idAa64mmfr2: word(9), idAa64mmfr0: word(10), haveEl3: word(11) === 1n, calibrationOk: word(14) === 1n,
-    count0: word(12), count1: word(13), warpKp: word(15), warpC0: word(16), warpCimm: word(17), burnMax: word(18),
+    count0: word(12), count1: word(13), warpKp: word(15), warpC0: word(16), warpCimm: word(17), burnMax: word(18), wfitKEl2: word(19), wfitKEl1: word(20),
   };
 }
 
@@ -351,6 +354,15 @@ export function decodeResults(bytes: Uint8Array, traces?: readonly Trace[]): Dec
         const e = word(p + 1) - word(p) - header.warpC0;
         r.elapsed = e < 0n ? 0n : e;
         r.wake = ((info >> 10) & 3) === 1 ? 'line' : 'limit';
+      }
+      if (kind === 'wfit') {
+        if (info & 0x200) throw new XcheckError(`trace ${t} op ${k}: wfit needs the EL3 shim (secure=on)`);
+        // The guest reports the wake count itself (its read-back latency removed).
+        r.countAfter = word(p + 1);
+        const e = word(p + 1) - word(p);
+        r.elapsed = e < 0n ? 0n : e;
+        const why = (info >> 10) & 3;
+        r.wake = why === 1 ? 'line' : why === 2 ? 'deadline' : 'limit';
       }
       if (f !== 0n) {
         const faultEl = Number(f >> 60n) as 1 | 2 | 3;
@@ -406,7 +418,7 @@ export function encodeProbe(cells: readonly ProbeCellInput[], options: { readonl
   const w = new Words();
   header(w, MODE_PROBE, cells.length, options.resultPath);
   cells.forEach((c, i) => {
-    const e = encOf(c.reg, `cells[${i}]`);
+    const e = encOf(c.reg, `cells[${i}]`, true);
     const hostE2h = c.hostE2h ?? true;
     const flags = (c.nv1 ? 1n : 0n) | (hostE2h ? 2n : 0n) | (c.ecvEn ? 4n : 0n) | (c.nv2 === false ? 8n : 0n);
     w.push(e | (c.write ? 1n << 16n : 0n), flags, hostE2h ? c.cnthctl : cnthctlForE2h0(c.cnthctl), c.value ?? 0n, 0n, 0n, 0n, 0n);

@@ -26,6 +26,8 @@ export interface QemuInfo {
 export interface FindQemuResult {
   /** A qemu-system-aarch64 >= 10, if one was found. */
   readonly qemu?: QemuInfo;
+  /** Without one: the first older qemu-system-aarch64 found. */
+  readonly older?: QemuInfo;
   /** The guest image path, whether it is built, and whether a source beside it is newer (stale). */
   readonly image: { readonly path: string; readonly built: boolean; readonly stale: boolean };
   /** Ready to run: QEMU >= 10 found and the image built. */
@@ -112,7 +114,7 @@ export function findQemu(options: FindQemuOptions = {}): FindQemuResult {
         : 'no qemu-system-aarch64 on PATH (run scripts/setup-qemu.sh as root: QEMU 10 from bookworm-backports)';
   } else if (!image.built) reason = `the guest image ${imagePath} is not built (make -C xcheck/guest, or scripts/setup-qemu.sh)`;
   else if (image.stale) reason = `the guest image ${imagePath} is older than its sources (make -C xcheck/guest)`;
-  return { ...(found ? { qemu: found } : {}), image, ok: !reason, ...(reason ? { reason } : {}) };
+  return { ...(found ? { qemu: found } : {}), ...(!found && older ? { older } : {}), image, ok: !reason, ...(reason ? { reason } : {}) };
 }
 
 // ---- processes ----

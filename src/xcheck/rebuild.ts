@@ -67,17 +67,15 @@ export function rebuildTrace(trace: Trace, result: RebuildInput, options: Rebuil
         ops.push({ op: op.op, by: by & U64 });
         break;
       }
-      case 'wfi': {
-        // The wfi at the count its WFI executed; then QEMU's elapsed (wake latency removed) passes.
-        if (r.elapsed === undefined) throw new XcheckError(`rebuildTrace: ops[${i}] (wfi) has no elapsed count`);
+      case 'wfi': case 'wfit': {
+        // The wait at the count its WFI (WFIT) executed; then QEMU's elapsed (wake latency removed) passes.
+        if (r.elapsed === undefined) throw new XcheckError(`rebuildTrace: ops[${i}] (${op.op}) has no elapsed count`);
         const d = advance(r.countAtAccess, `ops[${i}]`);
         if (d > 0n) ops.push(tickOp(d));
         ops.push(op);
         prev = r.countAtAccess + r.elapsed;
         break;
       }
-      case 'wfit':
-        throw new XcheckError(`rebuildTrace: ops[${i}] is a wfit, which the guest image does not run`);
       case 'msr': case 'mrs': case 'eret': case 'exit': {
         const d = advance(r.countAtAccess, `ops[${i}]`);
         if (d > 0n) ops.push(tickOp(d));

@@ -5,7 +5,8 @@
  * Kept independent of models/registers.ts on purpose (the cross-check is a second opinion);
  * test/xcheck/registers.test.ts checks that both tables agree.
  *
- * Encodings: Arm ARM generic timer registers (op0, op1, CRn, CRm, op2), all op0 = 3, CRn = 14.
+ * Encodings (op0, op1, CRn, CRm, op2): the Arm ARM's; the generic timer registers have op0 = 3,
+ * CRn = 14; HCR_EL2 is (3, 4, 1, 1, 0).
  */
 export type Encoding = readonly [op0: number, op1: number, crn: number, crm: number, op2: number];
 
@@ -27,6 +28,11 @@ function build(): Map<string, Encoding> {
   m.set('CNTKCTL_EL1', [3, 0, 14, 1, 0]);
   m.set('CNTPCT_EL0', [3, 3, 14, 0, 1]);
   m.set('CNTVCT_EL0', [3, 3, 14, 0, 2]);
+  // Vocabulary 2 (docs/trace-format.md).
+  m.set('CNTKCTL_EL12', [3, 5, 14, 1, 0]);
+  m.set('CNTPCTSS_EL0', [3, 3, 14, 0, 5]);
+  m.set('CNTVCTSS_EL0', [3, 3, 14, 0, 6]);
+  m.set('HCR_EL2', [3, 4, 1, 1, 0]);
   return m;
 }
 
@@ -34,11 +40,7 @@ function build(): Map<string, Encoding> {
 export const TRACE_ENCODINGS: ReadonlyMap<string, Encoding> = build();
 
 /** Extra names the routing probe may use (not trace-format names). */
-export const EXTRA_ENCODINGS: ReadonlyMap<string, Encoding> = new Map<string, Encoding>([
-  ['CNTKCTL_EL12', [3, 5, 14, 1, 0]],
-  ['CNTPCTSS_EL0', [3, 3, 14, 0, 5]],
-  ['CNTVCTSS_EL0', [3, 3, 14, 0, 6]],
-]);
+export const EXTRA_ENCODINGS: ReadonlyMap<string, Encoding> = new Map<string, Encoding>();
 
 export function encodingOf(name: string): Encoding | undefined {
   return TRACE_ENCODINGS.get(name) ?? EXTRA_ENCODINGS.get(name);
@@ -50,7 +52,21 @@ export function enc16(e: Encoding): number {
   return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
 }
 
-/** The guest's stub table covers op0 = 3, CRn = 14 only. */
+/** HCR_EL2's encoding: the one name outside the generic timer's op0 = 3, CRn = 14. */
+export const HCR_EL2_ENCODING: Encoding = [3, 4, 1, 1, 0];
+
+const isHcr = (e: Encoding): boolean => e.every((x, i) => x === HCR_EL2_ENCODING[i]);
+
+/**
+ * What the guest image runs in a trace: the stub table, op0 = 3, CRn = 14. Not HCR_EL2: in a
+ * trace the harness owns the real HCR_EL2 at EL2 (E2H from the guest mode, the trace's vEL2 at
+ * real EL2), so a guest hypervisor's write of its HCR_EL2 has no real instruction to become.
+ */
 export function guestCanExecute(e: Encoding): boolean {
   return e[0] === 3 && e[2] === 14 && e.every((x) => Number.isInteger(x) && x >= 0) && e[1] < 8 && e[3] < 16 && e[4] < 8;
+}
+
+/** What the routing probe runs at EL1 under NV/NV2: the stub table and HCR_EL2's own stubs. */
+export function probeCanExecute(e: Encoding): boolean {
+  return guestCanExecute(e) || isHcr(e);
 }

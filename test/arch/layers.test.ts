@@ -23,6 +23,9 @@ describe('the layer check (dependency-cruiser)', () => {
     ['properties', 'src/report', 'layer-properties'],
     ['src/check', 'src/report', 'layer-src/check'],
     ['models/reference', 'models/layouts', 'peer-models/reference-models/layouts'],
+    ['src/report', 'src/api', 'layer-src/report'],
+    ['src/api', 'src/cli', 'peer-src/api-src/cli'],
+    ['src/cli', 'src/api', 'peer-src/cli-src/api'],
   ])('fails on a planted import from %s up to %s (%s)', (from, to, rule) => {
     const dir = mkdtempSync(join(tmpdir(), 'nvconform-layers-'));
     try {
@@ -35,6 +38,27 @@ describe('the layer check (dependency-cruiser)', () => {
       const r = spawnSync(depcruise, [from.split('/')[0]!, to.split('/')[0]!, '--config', CONFIG], { cwd: dir, encoding: 'utf8' });
       expect(r.status).not.toBe(0);
       expect(r.stdout).toContain(`error ${rule}: ${from}/low.ts → ${to}/top.ts`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['src/cli/top.ts', 'vitest-not-cli'],
+    ['src/report/top.ts', 'allowed'],
+  ])('src/vitest.ts importing %s: %s', (target, rule) => {
+    const dir = mkdtempSync(join(tmpdir(), 'nvconform-layers-'));
+    try {
+      mkdirSync(join(dir, 'src', target.split('/')[1]!), { recursive: true });
+      writeFileSync(join(dir, target), 'export const x = 1;\n');
+      writeFileSync(join(dir, 'src', 'vitest.ts'), `import { x } from './${target.slice('src/'.length).replace(/\.ts$/, '.js')}';\nexport const y = x;\n`);
+      writeFileSync(join(dir, 'tsconfig.json'), '{"compilerOptions":{"module":"NodeNext","moduleResolution":"NodeNext"}}\n');
+      const r = spawnSync(depcruise, ['src', '--config', CONFIG], { cwd: dir, encoding: 'utf8' });
+      if (rule === 'allowed') expect(r.status, r.stdout).toBe(0);
+      else {
+        expect(r.status).not.toBe(0);
+        expect(r.stdout).toContain(`error ${rule}: src/vitest.ts → ${target}`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

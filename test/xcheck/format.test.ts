@@ -116,6 +116,21 @@ describe('decodeResults', () => {
     expect(t0).toMatchObject({ op: 'tick', countAfter: 100601n, waited: true });
   });
 
+  it('encodes wfit as opcode 8 with its deadline, and decodes the wake count the guest reports (elapsed = wake - WFIT count)', () => {
+    const t = trace([{ op: 'wfit', deadline: 0xabcdn }, { op: 'wfit', deadline: 0n }, { op: 'wfit', deadline: 7n }], { features: ['wfxt'] });
+    const w = words(encodeBatch([t], { resultPath: '/r' }));
+    const item = Number(w[7]! / 8n);
+    expect(w.slice(item + 8, item + 14)).toEqual([8n, 0xabcdn, 8n, 0n, 8n, 7n]);
+    expect(unsupportedReason(t)).toBeUndefined();
+    const b = fakeResult([{ count0: 1n, ops: [
+      { count: 100n, value: 0xabcdn, info: 2n << 10n }, { count: 200n, value: 199n, info: 2n << 10n }, { count: 300n, value: 400n, info: 1n << 10n },
+    ] }]);
+    const [a, z, l] = decodeResults(b, [t]).traces[0]!.ops;
+    expect(a).toMatchObject({ op: 'wfit', countAtAccess: 100n, countAfter: 0xabcdn, elapsed: 0xabcdn - 100n, wake: 'deadline' });
+    expect(z).toMatchObject({ elapsed: 0n, wake: 'deadline' });
+    expect(l).toMatchObject({ elapsed: 100n, wake: 'line' });
+  });
+
   it('reports an init write that faulted', () => {
     const b = fakeResult([{ count0: 1n, ops: [], initFault: { index: 0, word: (2n << 60n) | 0x2000000n } }]);
     expect(decodeResults(b).traces[0]!.initFault).toEqual({ index: 0, faultEl: 2, esr: 0x2000000n });

@@ -1,4 +1,4 @@
-/** scripts/setup-qemu.sh: its failures are one line `setup-qemu: …` on stderr and exit code 2. */
+/** scripts/setup-qemu.sh: when it cannot, one line `setup-qemu: …` on stderr naming what is missing, and exit code 2. */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync, existsSync, rmSync } from 'node:fs';
@@ -33,6 +33,19 @@ describe('scripts/setup-qemu.sh', () => {
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^setup-qemu: no qemu-system-aarch64 >= 10 on PATH and --no-install was given$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without QEMU, compiler and apt-get, names what is missing in one line and exits 2 (CI reports this as skipped)', () => {
+    const dir = barePath();
+    try {
+      const r = spawnSync(join(dir, 'bash'), [SCRIPT], { encoding: 'utf8', env: { PATH: dir } });
+      expect(r.status).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^setup-qemu: missing qemu-system-aarch64 >= 10, aarch64-linux-gnu-gcc\/objcopy or make(; installing needs root|, and no apt-get to install it)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -33,7 +33,7 @@ typedef unsigned char u8;
 /* Longest burn: 2^26 iterations (about 2^27 counts); the Node side limits ticks well below. */
 #define BURN_MAX_ITERS (1UL << 26)
 
-extern char stubs_start[], el1_back[], __vncr_page[];
+extern char stubs_start[], hcr_stubs[], wfit_stub[], el1_back[], __vncr_page[];
 u64 el2_call(u64 entry, u64 value, u64 *before, u64 *fault);
 u64 el1_call(u64 entry, u64 value, u64 *before, u64 *fault);
 void sample_lines(u64 *out, u64 e2h);
@@ -48,6 +48,7 @@ void nvx_unexpected(u64 el, u64 esr, u64 elr);
 static u64 have_el3;
 static u64 delta_el2, delta_el1, burn0, calib_ok;
 static u64 warp_kp, warp_c0, warp_cimm;
+static u64 wfit_k[3]; /* [EL]: read after a WFIT woken by its deadline - the deadline count */
 
 #define GICD ((volatile u32 *)0x08000000UL)
 #define GICC ((volatile u32 *)0x08010000UL)
@@ -139,17 +140,26 @@ void nvx_unexpected(u64 el, u64 esr, u64 elr)
 }
 
 /* ---- encodings and the stub table ---- */
+#define ENC(op1, crn, crm, op2) ((3UL << 14) | ((u64)(op1) << 11) | ((u64)(crn) << 7) | ((u64)(crm) << 3) | (u64)(op2))
+#define ENC_CNTPCT ENC(3, 14, 0, 1)
+#define ENC_HCR ENC(4, 1, 1, 0)
+/* What a trace may access: the timer registers (the harness owns HCR_EL2 at EL2). */
 static int enc_ok(u64 enc)
 {
 	return ((enc >> 14) & 3) == 3 && ((enc >> 7) & 15) == 14;
 }
+/* What the routing probe may access at EL1: the timer registers and HCR_EL2. */
+static int probe_enc_ok(u64 enc)
+{
+	return enc_ok(enc) || enc == ENC_HCR;
+}
 static u64 stub(u64 enc, u64 write)
 {
+	if (enc == ENC_HCR)
+		return (u64)hcr_stubs + write * 16;
 	u64 op1 = (enc >> 11) & 7, crm = (enc >> 3) & 15, op2 = enc & 7;
 	return (u64)stubs_start + ((((op1 << 7) | (crm << 3) | op2) * 2 + write) * 16);
 }
-#define ENC(op1, crn, crm, op2) ((3UL << 14) | ((u64)(op1) << 11) | ((u64)(crn) << 7) | ((u64)(crm) << 3) | (u64)(op2))
-#define ENC_CNTPCT ENC(3, 14, 0, 1)
 
 static void set_hcr(u64 v)
 {
@@ -260,6 +270,73 @@ static void wait_for(u64 limit, u64 lines, u64 e2h, struct wait_result *r)
 		r->wake = wfi_once(&b);
 	}
 	smc_call(3, 0, 0);
+}
+
+/*
+ * WFIT with `deadline` at `el` (the real EL2, or EL1 by an excursion), until one of the trace's
+ * timer lines is asserted or CNTVCT_EL0 as seen at that EL reaches the deadline; a wake with
+ * neither goes back to WFIT. The limit timer (EL3, PPI 29) is armed WFIT_LIMIT (2^40) counts
+ * after the first WFIT as a safety net (the cross-check cuts longer waits to 2^40). r->start: the count the first WFIT executed at; r->wake: the count it woke at, estimated
+ * as the count read back at EL2 less the calibrated latency wfit_k[el].
+ */
+#define WFIT_LIMIT (1UL << 40)
+static u64 wfit_kp[3]; /* [EL]: the first WFIT's count - the count read before arming its limit */
+static void wfit_for(u64 deadline, u64 el, u64 e2h, struct wait_result *r)
+{
+	u64 b, f, raw;
+	r->pre = MRS(cntpct_el0);
+	/* The safety limit, exactly WFIT_LIMIT after the first WFIT (wfit_kp is calibrated). */
+	u64 limit = r->pre + wfit_kp[el] + WFIT_LIMIT;
+	smc_call(2, limit, PPI_TIMERS);
+	r->start = 0;
+	for (;;) {
+		if (el == 2) {
+			el2_call((u64)wfit_stub, deadline, &b, &f);
+			raw = MRS(cntpct_el0);
+			if (!r->start)
+				r->start = b + delta_el2;
+		} else {
+			el1_call((u64)wfit_stub + 4, deadline, &b, &f);
+			raw = MRS(cntpct_el0);
+			if (!r->start)
+				r->start = b + delta_el1;
+		}
+		r->wake = raw - wfit_k[el];
+		/* CNTVCT_EL0 as the WFIT saw it: the physical count at EL2 with E2H = 1, else count - CNTVOFF_EL2. */
+		u64 vct = r->wake - ((el == 2 && e2h) ? 0 : MRS(cntvoff_el2));
+		if (lines_asserted(e2h)) {
+			r->why = 1;
+			break;
+		}
+		if (r->wake >= limit) {
+			r->why = 3;
+			break;
+		}
+		if (vct >= deadline) {
+			r->why = 2;
+			break;
+		}
+	}
+	smc_call(3, 0, 0);
+}
+
+static void calibrate_wfit(void)
+{
+	struct wait_result r;
+	if (!have_el3)
+		return;
+	/* With E2H = 0 and CNTVOFF_EL2 = 0 the deadline is a physical count. */
+	set_hcr(HCR_RW);
+	MSR(cntvoff_el2, 0);
+	ISB();
+	for (u64 el = 1; el <= 2; el++) {
+		wfit_k[el] = 0;
+		wfit_kp[el] = 0;
+		u64 d = MRS(cntpct_el0) + 1000;
+		wfit_for(d, el, 0, &r);
+		wfit_k[el] = r.wake - d;
+		wfit_kp[el] = r.start - r.pre;
+	}
 }
 
 static void calibrate_wait(void)
@@ -381,6 +458,19 @@ static u64 *run_trace(const u64 *item, u64 *out, u64 bflags)
 			info |= r.why << 10;
 			break;
 		}
+		case OP_WFIT: {
+			struct wait_result r;
+			if (!have_el3) {
+				info |= 1 << 9;
+				count = MRS(cntpct_el0);
+				break;
+			}
+			wfit_for(arg, el, e2h, &r);
+			v = r.wake;
+			count = r.start;
+			info |= r.why << 10;
+			break;
+		}
 		case OP_ERET:
 			if (el != 2)
 				info |= 1 << 8;
@@ -433,7 +523,7 @@ static void run_cell(const u64 *c, u64 *r, u64 idx)
 		r[i] = 0;
 	r[PR_CHANGED] = ~0UL;
 	r[PR_SENTINEL] = ~0UL;
-	if (!enc_ok(enc)) {
+	if (!probe_enc_ok(enc)) {
 		r[PR_FAULT] = ~0UL;
 		return;
 	}
@@ -509,6 +599,7 @@ void nvx_main(u64 el3)
 	}
 	calibrate();
 	calibrate_wait();
+	calibrate_wfit();
 	for (int i = 0; i < RH_WORDS; i++)
 		rh[i] = 0;
 	rh[RH_MAGIC] = NVX_RESULT_MAGIC;
@@ -526,6 +617,8 @@ void nvx_main(u64 el3)
 	rh[RH_WARP_KP] = warp_kp;
 	rh[RH_WARP_C0] = warp_c0;
 	rh[RH_WARP_CIMM] = warp_cimm;
+	rh[RH_WFIT_K_EL2] = wfit_k[2];
+	rh[RH_WFIT_K_EL1] = wfit_k[1];
 	rh[RH_BURN_MAX] = BURN_MAX;
 	rh[RH_COUNT0] = MRS(cntpct_el0);
 

@@ -46,6 +46,7 @@
 #define OP_ERET       5
 #define OP_EXIT       6
 #define OP_WFI        7   /* arg: limit */
+#define OP_WFIT       8   /* arg: deadline (a CNTVCT_EL0 value at the current vEL); FEAT_WFxT */
 /* opword bits [31:16]: the access's encoding (op0<<14 | op1<<11 | CRn<<7 | CRm<<3 | op2). */
 
 /* Probe cell: 8 words. */
@@ -80,6 +81,8 @@
 #define RH_WARP_C0    16  /* wake count - WFI count - limit, for a wait ended by the limit */
 #define RH_WARP_CIMM  17  /* wake count - WFI count for a wait of limit 0 */
 #define RH_BURN_MAX   18  /* ticks longer than this are waits */
+#define RH_WFIT_K_EL2 19  /* count read at EL2 after a WFIT at EL2 woken by its deadline - the deadline count */
+#define RH_WFIT_K_EL1 20  /* the same for a WFIT at EL1 (read after the HVC back) */
 #define RH_WORDS      24
 
 /* Trace result: 8 words, then n_ops x 12 words. */

@@ -426,4 +426,29 @@ stubs_start:
 	.irp op1, 0, 1, 2, 3, 4, 5, 6, 7
 	stubblock \op1
 	.endr
+/*
+ * HCR_EL2 (op0 3, op1 4, CRn 1, CRm 1, op2 0), for the routing probe only (at EL1 under NV/NV2
+ * it reaches the page or traps); the trace runner never calls it: the harness owns the real
+ * HCR_EL2 at EL2. Read stub, then write stub, laid out as in the table.
+ */
+	.global hcr_stubs
+hcr_stubs:
+	mrs	x9, cntpct_el0
+	mrs	x0, hcr_el2
+	ret
+	nop
+	mrs	x9, cntpct_el0
+	msr	hcr_el2, x1
+	ret
+	nop
+/*
+ * WFIT x1 (FEAT_WFxT; x1 = the deadline, a CNTVCT_EL0 value), laid out as a stub: +0 at EL2,
+ * +4 at EL1. The count after the wake is read by the caller at EL2.
+ */
+	.global wfit_stub
+wfit_stub:
+	mrs	x9, cntpct_el0
+	.inst	0xd5031021		/* wfit x1 */
+	ret
+	nop
 stubs_end:
