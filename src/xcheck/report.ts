@@ -2,12 +2,11 @@
  * Reports of the QEMU cross-check: text for people (in the style of `check`'s reports) and the
  * `--json` documents. The same results give the same text; timings appear only on the
  * `performance:` line (and under `performance` in JSON).
- *
- * (src/report is a layer above this one, so the small table helper is repeated here.)
  */
-import { hex, maskedHex } from '../../models/arch/bits.js';
-import { irqList, type Expectation, type Observation, type Op, type Trace } from '../../models/arch/vocabulary.js';
+import { hex } from '../../models/arch/bits.js';
+import type { Observation, Trace } from '../../models/arch/vocabulary.js';
 import { observationJson, traceJson } from '../trace/format.js';
+import { obsText, opCells, table } from '../trace/text.js';
 import { encodeToken } from '../trace/token.js';
 import { KNOWN_BEHAVIOURS, type TraceVerdict } from './classify.js';
 import type { CrossCheckResult, RunOutcome, Shrunk, TraceOutcome } from './crosscheck.js';
@@ -15,37 +14,8 @@ import type { QemuOpResult } from './format.js';
 import type { QemuInfo } from './qemu.js';
 import { outcomeKey, routeKey, type RoutingResult, type RoutingRow } from './routing.js';
 
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
-}
-
 const indent = (s: string, by = '  '): string => s.split('\n').map((l) => (l ? by + l : l)).join('\n');
 const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
-
-function opCells(op: Op): [string, string, string] {
-  switch (op.op) {
-    case 'msr': return ['msr', op.reg, hex(op.value)];
-    case 'mrs': return ['mrs', op.reg, ''];
-    case 'tick': case 'preempt': return [op.op, '', hex(op.by)];
-    case 'wfi': return ['wfi', '', hex(op.limit)];
-    case 'wfit': return ['wfit', '', hex(op.deadline)];
-    case 'eret': case 'exit': return [op.op, '', ''];
-  }
-}
-
-export function obsText(o: Observation | Expectation): string {
-  const parts: string[] = [];
-  if (o.fault) parts.push(`fault=${o.fault}`);
-  if (o.value !== undefined) {
-    const unk = 'unknown' in o ? (o.unknown ?? 0n) : 0n;
-    parts.push(`value=${unk === 0n ? hex(o.value) : maskedHex(o.value, unk)}`);
-  }
-  if (o.elapsed !== undefined) parts.push(`elapsed=${hex(o.elapsed)}`);
-  parts.push(`irq=[${irqList(o.irq).join(',')}]`);
-  return parts.join(' ');
-}
 
 /** QEMU's observation, with where a fault was taken and its ESR. */
 function qemuText(o: Observation, q: QemuOpResult): string {
