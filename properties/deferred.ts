@@ -32,7 +32,9 @@ interface Version {
 const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
 const snapshot = (ref: ReferenceModel, i: number): Version =>
   ({ ctl: ref.state.ctl[i]! & ENABLE_IMASK, cval: ref.state.cval[i]!, off: ref.timerOffset(i) });
-const same = (a: Version, b: Version): boolean => a.ctl === b.ctl && a.cval === b.cval && a.off === b.off;
+/** Is `v` timer i's version in the reference now? (snapshot's fields, compared without making one) */
+const isCurrent = (v: Version, ref: ReferenceModel, i: number): boolean =>
+  v.ctl === (ref.state.ctl[i]! & ENABLE_IMASK) && v.cval === ref.state.cval[i]! && v.off === ref.timerOffset(i);
 
 
 /** Is this op a host entry the guest can be certain of? */
@@ -91,12 +93,16 @@ class DeferredJudge implements Judge {
     return k;
   }
 
-  /** One version per timer, the reference's current one; no ISTATUS written. */
+  /** One version per page-held timer, the reference's current one; no ISTATUS written (the other timers need none: they are always exact). */
   private restart(ref: ReferenceModel): void {
     for (let i = 0; i < TIMERS.length; i++) {
+      if (!this.held[i]) continue;
       const vs = this.versions[i]!;
-      vs.length = 0;
-      vs.push(snapshot(ref, i));
+      // The common case, nothing written since the last entry, allocates nothing.
+      if (vs.length !== 1 || !isCurrent(vs[0]!, ref, i)) {
+        if (vs.length === 1) vs[0] = snapshot(ref, i);
+        else this.versions[i] = [snapshot(ref, i)];
+      }
       const w = this.wroteIstatus[i]!;
       if (w.size) w.clear();
     }
@@ -111,9 +117,8 @@ class DeferredJudge implements Judge {
     }
     for (let i = 0; i < TIMERS.length; i++) {
       if (!this.held[i]) continue;
-      const v = snapshot(c.ref, i);
       const vs = this.versions[i]!;
-      if (!same(vs[vs.length - 1]!, v)) vs.push(v);
+      if (!isCurrent(vs[vs.length - 1]!, c.ref, i)) vs.push(snapshot(c.ref, i));
     }
     const m = c.meaning;
     if (c.op.op === 'msr' && m?.kind === 'timer' && m.view === 'ctl' && this.held[m.ti]) {

@@ -103,13 +103,25 @@ export function defaultConfig(over: Partial<TraceConfig> = {}): TraceConfig {
  * `ecv-poff` (the first version modelled FEAT_ECV with CNTPOFF_EL2); `ecv-poff` implies `ecv`.
  */
 export function cpuFeatures(c: Pick<TraceConfig, 'features' | 'absent'>): Feature[] {
-  const absent = c.absent ?? [];
-  const out = new Set<Feature>(c.features);
-  if (!absent.includes('vhe')) out.add('vhe');
-  if (out.has('ecv-poff')) out.add('ecv');
-  if (out.has('ecv') && !absent.includes('ecv-poff')) out.add('ecv-poff');
-  return FEATURES.filter((f) => out.has(f));
+  const bits = cpuFeatureBits(c);
+  return FEATURES.filter((_, i) => (bits & (1 << i)) !== 0);
 }
+
+const FEATURE_BIT = Object.fromEntries(FEATURES.map((f, i) => [f, 1 << i])) as Record<Feature, number>;
+
+/** cpuFeatures as a bit set (bit i: FEATURES[i]), without allocating: the per-trace caches key on it. */
+export function cpuFeatureBits(c: Pick<TraceConfig, 'features' | 'absent'>): number {
+  let bits = 0, absent = 0;
+  for (const f of c.features) bits |= FEATURE_BIT[f];
+  if (c.absent) for (const f of c.absent) absent |= FEATURE_BIT[f];
+  if (!(absent & FEATURE_BIT.vhe)) bits |= FEATURE_BIT.vhe;
+  if (bits & FEATURE_BIT['ecv-poff']) bits |= FEATURE_BIT.ecv;
+  if (bits & FEATURE_BIT.ecv && !(absent & FEATURE_BIT['ecv-poff'])) bits |= FEATURE_BIT['ecv-poff'];
+  return bits;
+}
+
+/** A trace's guest mode and virtual-CPU features as one small number: equal keys, equal setups (a cache key). */
+export const setupKey = (c: Pick<TraceConfig, 'guest' | 'features' | 'absent'>): number => cpuFeatureBits(c) * 2 + (c.guest === 'vhe' ? 1 : 0);
 
 export const hasFeature = (c: TraceConfig, f: Feature): boolean => cpuFeatures(c).includes(f);
 

@@ -6,18 +6,18 @@
  */
 import { HOST_FEATURES, type Declaration } from '../arch/implementation.js';
 import { REGISTER_TABLE, featureTest } from '../arch/registers.js';
-import { cpuFeatures, type TraceConfig } from '../arch/vocabulary.js';
+import { cpuFeatures, setupKey, type TraceConfig } from '../arch/vocabulary.js';
 import type { RouteTable } from './routing.js';
 import { hostPolicy } from './host/policy.js';
 import { timerMap, type HostSetup, type TimerMap } from './host/timer-map.js';
 
-const SETUPS = new WeakMap<Declaration, Map<string, HostSetup>>();
+const SETUPS = new WeakMap<Declaration, Map<number, HostSetup>>();
 
 /** The host setup a declaration implies for a guest mode and feature set (stable objects, so maps are cached). */
 export function declaredSetup(d: Declaration, config: Pick<TraceConfig, 'guest' | 'features' | 'absent'>): HostSetup {
   let byKey = SETUPS.get(d);
-  if (!byKey) SETUPS.set(d, (byKey = new Map<string, HostSetup>()));
-  const k = `${config.guest} ${cpuFeatures(config).join(',')}`;
+  if (!byKey) SETUPS.set(d, (byKey = new Map<number, HostSetup>()));
+  const k = setupKey(config);
   const hit = byKey.get(k);
   if (hit) return hit;
   const s: HostSetup = {

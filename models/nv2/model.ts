@@ -18,7 +18,7 @@ import type { Layout } from '../arch/layout.js';
 import { MASK32, u64 } from '../arch/bits.js';
 import { CTL_ISTATUS, REGISTER_TABLE, featureTest, res1Bits, writableBits, type RegisterTable } from '../arch/registers.js';
 import { NTIMERS } from '../arch/timers.js';
-import { FEATURES, cpuFeatures, type Feature, type Observation, type Op, type TraceConfig } from '../arch/vocabulary.js';
+import { FEATURES, cpuFeatures, setupKey, type Feature, type Observation, type Op, type TraceConfig } from '../arch/vocabulary.js';
 import { hwAccess, hwCntkctlBits, hwLine } from './hardware.js';
 import { DEFAULT_HOOKS, type Nv2Hooks } from './hooks.js';
 import { loadContext, saveContext } from './host/context.js';
@@ -119,7 +119,7 @@ export class Nv2Model implements Implementation, Nv2Machine {
   private readonly counterOffset: bigint;
   private readonly table: RegisterTable;
   /** Setups by guest mode and features: the timer maps and routes derived for one are reused by every trace of it. */
-  private readonly setups = new Map<string, Nv2Setup>();
+  private readonly setups = new Map<number, Nv2Setup>();
   private readonly irq = (m: Nv2Machine): number => (m as Nv2Model).irqMask();
 
   constructor(opts: Nv2Options) {
@@ -375,10 +375,10 @@ export class Nv2Model implements Implementation, Nv2Machine {
   // =====================================================================================
 
   private setupFor(config: TraceConfig): Nv2Setup {
-    const features = cpuFeatures(config);
-    const k = `${config.guest} ${features.join(',')}`;
+    const k = setupKey(config);
     const hit = this.setups.get(k);
     if (hit) return hit;
+    const features = cpuFeatures(config);
     const offer = this.declaration.host.vcpuFeatures ?? [];
     const missing = features.filter((f) => !offer.includes(f));
     if (missing.length) {

@@ -18,7 +18,7 @@ import {
 } from '../arch/registers.js';
 import { conditionMet, countsUntilAsserted, lineAsserted, tvalRead, tvalWrite } from '../arch/timer-math.js';
 import { NTIMERS, TIMER_CONDITION, TIMER_INDEX, type TimerId } from '../arch/timers.js';
-import { cpuFeatures, type El, type Expectation, type Feature, type Op, type TraceConfig } from '../arch/vocabulary.js';
+import { cpuFeatures, setupKey, type El, type Expectation, type Feature, type Op, type TraceConfig } from '../arch/vocabulary.js';
 
 /** The bits of CTL a read returns as stored (ISTATUS is computed). */
 const CTL_READ_BITS = CTL_WRITABLE | CTL_RES0;
@@ -41,6 +41,27 @@ export interface ReferenceOptions {
   readonly table?: RegisterTable;
 }
 
+/** What a register table and a trace's guest mode and features imply, computed once per pair (a model is made per trace). */
+interface Derived {
+  readonly has: (f: Feature) => boolean;
+  readonly writable: readonly bigint[];
+  readonly res1: readonly bigint[];
+}
+const DERIVED = new WeakMap<RegisterTable, Map<number, Derived>>();
+
+function derived(table: RegisterTable, config: TraceConfig): Derived {
+  let byKey = DERIVED.get(table);
+  if (!byKey) DERIVED.set(table, (byKey = new Map<number, Derived>()));
+  const k = setupKey(config);
+  let d = byKey.get(k);
+  if (!d) {
+    const has = featureTest(cpuFeatures(config));
+    d = { has, writable: table.storage.map((s) => writableBits(s, config.guest, has)), res1: table.storage.map((s) => res1Bits(s, config.guest, has)) };
+    byKey.set(k, d);
+  }
+  return d;
+}
+
 export class ReferenceModel {
   readonly config: TraceConfig;
   readonly table: RegisterTable;
@@ -58,11 +79,12 @@ export class ReferenceModel {
   constructor(config: TraceConfig, opts: ReferenceOptions = {}) {
     this.config = config;
     this.table = opts.table ?? REGISTER_TABLE;
-    this.has = featureTest(cpuFeatures(config));
+    const d = derived(this.table, config);
+    this.has = d.has;
     this.ecv = this.has('ecv');
     this.e2h = config.guest === 'vhe';
-    this.writable = this.table.storage.map((s) => writableBits(s, config.guest, this.has));
-    this.res1 = this.table.storage.map((s) => res1Bits(s, config.guest, this.has));
+    this.writable = d.writable;
+    this.res1 = d.res1;
     this.state = {
       count: config.count, el: 2,
       ctl: new Array<bigint>(NTIMERS).fill(0n), cval: new Array<bigint>(NTIMERS).fill(0n),

@@ -316,7 +316,7 @@ async function record(
 }
 
 /** A product state's key: `n` 64-bit words (reused between calls) and a short text. */
-interface StateKey {
+export interface StateKey {
   readonly words: BigUint64Array;
   /** The same words as 32-bit halves (a view over the same memory). */
   readonly halves: Uint32Array;
@@ -324,36 +324,94 @@ interface StateKey {
   readonly text: string;
 }
 
-/** A set of keys, each with a node id: hashed over the words' 32-bit halves, compared in full. */
-class StateSet {
-  private readonly buckets = new Map<number, { words: Uint32Array; text: string; id: number }[]>();
+/**
+ * A set of keys, each with a node id: an open-addressing hash table over the words' 32-bit halves,
+ * every key compared in full. The keys' words live end to end in one growing arena, so adding a
+ * state allocates nothing but, now and then, a bigger arena or table (the search adds one per state).
+ */
+export class StateSet {
+  /** Per table slot: 0 empty, else 1 + the index of the entry. */
+  private table = new Int32Array(1024);
+  /** Per entry: where its words start in the arena, how many halves, its text and its id. */
+  private starts = new Int32Array(256);
+  private lengths = new Int32Array(256);
+  private hashes = new Int32Array(256);
+  private texts: string[] = [];
+  private ids: number[] = [];
+  private arena = new Uint32Array(1 << 14);
+  private used = 0;
+  private count = 0;
 
   private static hash(k: StateKey): number {
     const u = k.halves, len = k.n * 2;
     let h = 0x811c9dc5 ^ k.n;
     for (let i = 0; i < len; i++) h = Math.imul(h ^ u[i]!, 0x01000193);
-    for (let i = 0; i < k.text.length; i++) h = Math.imul(h ^ k.text.charCodeAt(i), 0x01000193);
-    return h >>> 0;
+    const t = k.text;
+    for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193);
+    return h | 0;
   }
 
-  private static same(e: { words: Uint32Array; text: string }, k: StateKey): boolean {
-    if (e.text !== k.text || e.words.length !== k.n * 2) return false;
-    const u = k.halves, w = e.words;
-    for (let i = 0; i < w.length; i++) if (w[i] !== u[i]) return false;
+  private same(e: number, k: StateKey): boolean {
+    const len = this.lengths[e]!;
+    if (len !== k.n * 2 || this.texts[e] !== k.text) return false;
+    const u = k.halves, a = this.arena, at = this.starts[e]!;
+    for (let i = 0; i < len; i++) if (a[at + i] !== u[i]) return false;
     return true;
   }
 
-  get(k: StateKey): number | undefined {
-    const b = this.buckets.get(StateSet.hash(k));
-    if (b) for (const e of b) if (StateSet.same(e, k)) return e.id;
-    return undefined;
+  /** The table slot of key `k` (hash `h`): its entry's, or the empty one where it would go. */
+  private slotOf(k: StateKey, h: number): number {
+    const t = this.table, mask = t.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = t[i]!;
+      if (e === 0 || (this.hashes[e - 1] === h && this.same(e - 1, k))) return i;
+    }
   }
 
-  set(k: StateKey, id: number): void {
-    const h = StateSet.hash(k);
-    const e = { words: k.halves.slice(0, k.n * 2), text: k.text, id };
-    const b = this.buckets.get(h);
-    if (b) b.push(e);
-    else this.buckets.set(h, [e]);
+  get(k: StateKey): number | undefined {
+    const e = this.table[this.slotOf(k, StateSet.hash(k))]!;
+    return e === 0 ? undefined : this.ids[e - 1];
   }
+
+  /** Add `k` (not in the set) with node id `id`. */
+  set(k: StateKey, id: number): void {
+    const h = StateSet.hash(k), len = k.n * 2;
+    const e = this.count++;
+    if (e === this.starts.length) {
+      this.starts = grow(this.starts, 2 * e);
+      this.lengths = grow(this.lengths, 2 * e);
+      this.hashes = grow(this.hashes, 2 * e);
+    }
+    if (this.used + len > this.arena.length) {
+      const a = new Uint32Array(Math.max(2 * this.arena.length, this.used + len));
+      a.set(this.arena.subarray(0, this.used));
+      this.arena = a;
+    }
+    this.arena.set(k.halves.subarray(0, len), this.used);
+    this.starts[e] = this.used;
+    this.lengths[e] = len;
+    this.hashes[e] = h;
+    this.texts.push(k.text);
+    this.ids.push(id);
+    this.used += len;
+    // At most half full: rehash into a table twice the size first.
+    if (2 * this.count > this.table.length) this.rehash();
+    this.table[this.slotOf(k, h)] = e + 1;
+  }
+
+  private rehash(): void {
+    const t = new Int32Array(2 * this.table.length), mask = t.length - 1;
+    for (let e = 0; e < this.count - 1; e++) {
+      let i = this.hashes[e]! & mask;
+      while (t[i] !== 0) i = (i + 1) & mask;
+      t[i] = e + 1;
+    }
+    this.table = t;
+  }
+}
+
+function grow(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
 }

@@ -108,16 +108,24 @@ function usable(s: HostSetup, rule: TrapRule, nv1: 0 | 1): boolean {
 /** A symbolic value a use of a hardware offset register needs: a guest offset by rule. */
 type Want = OffsetRule;
 
-const MAPS = new WeakMap<HostSetup, Map<string, TimerMap>>();
+/** Maps derived so far, per setup: for vEL2 by which guest offsets are zero or equal (8 cases), for vEL1 by the guest's trap bits. */
+interface MapCache {
+  readonly vel2: (TimerMap | undefined)[];
+  readonly vel1: Map<bigint, TimerMap>;
+}
+const MAPS = new WeakMap<HostSetup, MapCache>();
 
 /** The timer map of context `el` for the guest state `g`. */
 export function timerMap(s: HostSetup, el: El, g: GuestFacts): TimerMap {
-  let byKey = MAPS.get(s);
-  if (!byKey) MAPS.set(s, (byKey = new Map<string, TimerMap>()));
+  let c = MAPS.get(s);
+  if (!c) MAPS.set(s, (c = { vel2: [], vel1: new Map<bigint, TimerMap>() }));
   // The facts the derivation looks at: which guest offsets are zero or equal (vEL2), the trap bits (vEL1).
-  const key = el === 2 ? `2 ${g.cntvoff === 0n} ${g.poff === 0n} ${g.cntvoff === g.poff}` : `1 ${g.cnthctl.toString(16)}`;
-  let m = byKey.get(key);
-  if (!m) byKey.set(key, (m = deriveTimerMap(s, el, g)));
+  if (el === 2) {
+    const k = (g.cntvoff === 0n ? 1 : 0) | (g.poff === 0n ? 2 : 0) | (g.cntvoff === g.poff ? 4 : 0);
+    return c.vel2[k] ??= deriveTimerMap(s, el, g);
+  }
+  let m = c.vel1.get(g.cnthctl);
+  if (!m) c.vel1.set(g.cnthctl, (m = deriveTimerMap(s, el, g)));
   return m;
 }
 
