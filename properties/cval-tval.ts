@@ -10,7 +10,7 @@
 import { hex, low32, sext32, u64 } from '../models/arch/bits.js';
 import { TIMERS } from '../models/arch/vocabulary.js';
 import { opPhrase, servedPhrase } from './why.js';
-import type { Judge, OpContext, Property } from './types.js';
+import { wordsKey, type Judge, type OpContext, type Property } from './types.js';
 
 interface Anchor {
   /** The comparator, fully known (64 bits), or only its low 32 bits (from a TVAL read). */
@@ -32,8 +32,16 @@ class CvalTvalJudge implements Judge {
   }
 
   /** The anchored comparators (where they came from only shapes the explanation). */
+  keyInto(buf: BigUint64Array, at: number): number {
+    for (const a of this.anchor) {
+      buf[at++] = a ? (a.low32Only ? 2n : 1n) : 0n;
+      buf[at++] = a ? a.cval : 0n;
+    }
+    return at;
+  }
+
   key(): string {
-    return this.anchor.map((a) => (a ? `${a.cval.toString(16)}${a.low32Only ? 'l' : ''}` : '-')).join(',');
+    return wordsKey(this);
   }
 
   step(c: OpContext) {

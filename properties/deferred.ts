@@ -21,7 +21,7 @@ import type { ReferenceModel } from '../models/reference/reference.js';
 import { agrees } from './compare.js';
 import { divergence } from './architectural.js';
 import { opPhrase, servedPhrase } from './why.js';
-import type { Judge, OpContext, Property, RunContext } from './types.js';
+import { wordsKey, type Judge, type OpContext, type Property, type RunContext } from './types.js';
 
 interface Version {
   readonly ctl: bigint;
@@ -30,6 +30,9 @@ interface Version {
 }
 
 const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
+/** ISTATUS values as a set of two: ISTATUS=0, ISTATUS=1. */
+const ISTATUS_0 = 1, ISTATUS_1 = 2;
+const istatusBit = (ctl: bigint): number => ((ctl & CTL_ISTATUS) !== 0n ? ISTATUS_1 : ISTATUS_0);
 const snapshot = (ref: ReferenceModel, i: number): Version =>
   ({ ctl: ref.state.ctl[i]! & ENABLE_IMASK, cval: ref.state.cval[i]!, off: ref.timerOffset(i) });
 /** Is `v` timer i's version in the reference now? (snapshot's fields, compared without making one) */
@@ -53,9 +56,11 @@ function certainEntry(c: OpContext): boolean {
 class DeferredJudge implements Judge {
   private readonly held: readonly boolean[];
   private readonly versions: Version[][] = TIMERS.map(() => []);
-  /** ISTATUS values the guest stored into each timer's CTL since the last certain entry. */
-  private readonly wroteIstatus: Set<bigint>[] = TIMERS.map(() => new Set());
+  /** ISTATUS values the guest stored into each timer's CTL since the last certain entry, as a set of ISTATUS_0 and ISTATUS_1. */
+  private readonly wroteIstatus: number[] = TIMERS.map(() => 0);
   private lastEntry = -1;
+  /** The version lists are a snapshot's (since restore), not this judge's own. */
+  private shared = false;
 
   constructor(rc: RunContext) {
     this.held = pageHeldTimers(rc.declaration, rc.config);
@@ -66,31 +71,37 @@ class DeferredJudge implements Judge {
   }
 
   snapshot(): unknown {
-    return { versions: this.versions.map((vs) => vs.slice()), wrote: this.wroteIstatus.map((w) => [...w]), lastEntry: this.lastEntry };
+    return { versions: this.versions.map((vs) => vs.slice()), wrote: this.wroteIstatus.slice(), lastEntry: this.lastEntry };
   }
 
   restore(s: unknown): void {
-    const x = s as { versions: Version[][]; wrote: bigint[][]; lastEntry: number };
+    const x = s as { versions: Version[][]; wrote: number[]; lastEntry: number };
+    // Versions are immutable and a snapshot is never changed: its lists are taken as they are, copied only when they grow.
     for (let i = 0; i < TIMERS.length; i++) {
-      const vs = this.versions[i]!;
-      vs.length = 0;
-      vs.push(...x.versions[i]!);
-      const w = this.wroteIstatus[i]!;
-      w.clear();
-      for (const b of x.wrote[i]!) w.add(b);
+      this.versions[i] = x.versions[i]!;
+      this.wroteIstatus[i] = x.wrote[i]!;
     }
+    this.shared = true;
     this.lastEntry = x.lastEntry;
   }
 
   /** The versions and written ISTATUS values of the page-held timers (the others are always the reference's current state). */
-  key(): string {
-    let k = '';
+  keyInto(buf: BigUint64Array, at: number): number {
     for (let i = 0; i < TIMERS.length; i++) {
       if (!this.held[i]) continue;
-      for (const v of this.versions[i]!) k += `${v.ctl.toString(16)}/${v.cval.toString(16)}/${v.off.toString(16)},`;
-      k += [...this.wroteIstatus[i]!].sort().join('.') + ';';
+      const vs = this.versions[i]!;
+      buf[at++] = BigInt(vs.length * 4 + this.wroteIstatus[i]!);
+      for (const v of vs) {
+        buf[at++] = v.ctl;
+        buf[at++] = v.cval;
+        buf[at++] = v.off;
+      }
     }
-    return k;
+    return at;
+  }
+
+  key(): string {
+    return wordsKey(this);
   }
 
   /** One version per page-held timer, the reference's current one; no ISTATUS written (the other timers need none: they are always exact). */
@@ -99,13 +110,10 @@ class DeferredJudge implements Judge {
       if (!this.held[i]) continue;
       const vs = this.versions[i]!;
       // The common case, nothing written since the last entry, allocates nothing.
-      if (vs.length !== 1 || !isCurrent(vs[0]!, ref, i)) {
-        if (vs.length === 1) vs[0] = snapshot(ref, i);
-        else this.versions[i] = [snapshot(ref, i)];
-      }
-      const w = this.wroteIstatus[i]!;
-      if (w.size) w.clear();
+      if (this.shared || vs.length !== 1 || !isCurrent(vs[0]!, ref, i)) this.versions[i] = [snapshot(ref, i)];
+      this.wroteIstatus[i] = 0;
     }
+    this.shared = false;
   }
 
   step(c: OpContext) {
@@ -118,11 +126,14 @@ class DeferredJudge implements Judge {
     for (let i = 0; i < TIMERS.length; i++) {
       if (!this.held[i]) continue;
       const vs = this.versions[i]!;
-      if (!isCurrent(vs[vs.length - 1]!, c.ref, i)) vs.push(snapshot(c.ref, i));
+      if (isCurrent(vs[vs.length - 1]!, c.ref, i)) continue;
+      // Lists restored from a snapshot are the snapshot's: copy before the first push.
+      if (this.shared) this.versions[i] = [...vs, snapshot(c.ref, i)];
+      else vs.push(snapshot(c.ref, i));
     }
     const m = c.meaning;
     if (c.op.op === 'msr' && m?.kind === 'timer' && m.view === 'ctl' && this.held[m.ti]) {
-      this.wroteIstatus[m.ti]!.add(c.op.value & CTL_ISTATUS);
+      this.wroteIstatus[m.ti]! |= istatusBit(c.op.value);
     }
 
     if (c.exp.fault !== c.obs.fault || c.exp.elapsed !== c.obs.elapsed) return divergence(c);
@@ -135,15 +146,12 @@ class DeferredJudge implements Judge {
       const istatusUnknown = ((c.exp.unknown ?? 0n) & CTL_ISTATUS) !== 0n;
       if (c.obs.value !== undefined && !istatusUnknown) {
         const got = c.obs.value & CTL_ISTATUS;
-        const allowed = new Set<bigint>(this.wroteIstatus[i]);
+        let allowed = this.wroteIstatus[i]!;
         for (const v of this.versions[i]!) {
-          if ((v.ctl & CTL_ENABLE) === 0n) {
-            allowed.add(0n);
-            allowed.add(CTL_ISTATUS);
-          } else if (conditionMet(c.ref.count, v.off, v.cval)) allowed.add(CTL_ISTATUS);
-          else allowed.add(0n);
+          if ((v.ctl & CTL_ENABLE) === 0n) allowed |= ISTATUS_0 | ISTATUS_1;
+          else allowed |= conditionMet(c.ref.count, v.off, v.cval) ? ISTATUS_1 : ISTATUS_0;
         }
-        if (!allowed.has(got)) {
+        if ((allowed & istatusBit(got)) === 0) {
           istatusViolation = `ISTATUS=${got ? 1 : 0} read from the page, but no version of ${m.timer} written since the last certain host entry${this.entryNote()} has ISTATUS=${got ? 1 : 0} at count ${hex(c.ref.count)}`;
         }
       }

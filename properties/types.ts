@@ -57,6 +57,23 @@ export interface Judge {
   snapshot?(): unknown;
   restore?(s: unknown): void;
   key?(): string;
+  /**
+   * The same as `key`, as 64-bit words written into `buf` from word `at` (returns the next free
+   * word; equal keys, equal words): what the exhaustive search merges states by. Optional; a
+   * judge with only `key` is merged by its text. It may write past the end of `buf` (the writes
+   * are lost): the caller then grows `buf` and asks again.
+   */
+  keyInto?(buf: BigUint64Array, at: number): number;
+}
+
+/** A judge's `key` text from its `keyInto` words (one definition of its history, two forms). */
+export function wordsKey(j: Required<Pick<Judge, 'keyInto'>>): string {
+  let buf = new BigUint64Array(64);
+  let n = j.keyInto(buf, 0);
+  if (n > buf.length) n = j.keyInto((buf = new BigUint64Array(n)), 0);
+  let k = '';
+  for (let i = 0; i < n; i++) k += `${buf[i]!.toString(16)},`;
+  return k;
 }
 
 export interface Property {

@@ -6,7 +6,10 @@
 import { hex } from '../models/arch/bits.js';
 import { irqText } from './compare.js';
 import { opPhrase } from './why.js';
-import type { Judge, OpContext, Property, Violation } from './types.js';
+import { wordsKey, type Judge, type OpContext, type Property, type Violation } from './types.js';
+
+/** The previous line state before the first op (a real one is 0 to 15). */
+const NO_IRQ = 0x10000;
 
 class VerbatimJudge implements Judge {
   /** What the page holds, as far as the implementation has reported it. */
@@ -23,8 +26,19 @@ class VerbatimJudge implements Judge {
     this.prevIrq = x.prevIrq;
   }
 
+  /** The shadow page in offset order, then the previous line state (NO_IRQ before the first op). */
+  keyInto(buf: BigUint64Array, at: number): number {
+    buf[at++] = BigInt(this.prevIrq ?? NO_IRQ);
+    buf[at++] = BigInt(this.shadow.size);
+    for (const o of [...this.shadow.keys()].sort((a, b) => a - b)) {
+      buf[at++] = BigInt(o);
+      buf[at++] = this.shadow.get(o)!;
+    }
+    return at;
+  }
+
   key(): string {
-    return `${[...this.shadow].sort((a, b) => a[0] - b[0]).map(([o, v]) => `${o}:${v.toString(16)}`).join(',')}|${this.prevIrq ?? '-'}`;
+    return wordsKey(this);
   }
 
   step(c: OpContext): Violation | undefined {

@@ -283,7 +283,8 @@ export class Nv2Model implements Implementation, Nv2Machine {
   keyInto(buf: BigUint64Array, at: number): number {
     const { count, hw, host } = this.state;
     buf[at++] = count;
-    let flags = BigInt(host.el);
+    // The el (bit 0), which soft timers are armed and which lines are high (a bit per timer each), made a word once.
+    let flags = host.el - 1;
     for (let i = 0; i < hw.timers.length; i++) {
       buf[at++] = hw.timers[i]!.ctl;
       buf[at++] = hw.timers[i]!.cval;
@@ -291,21 +292,28 @@ export class Nv2Model implements Implementation, Nv2Machine {
       buf[at++] = host.timers[i]!.cval;
       const soft = host.soft[i];
       buf[at++] = soft ?? 0n;
-      if (soft !== undefined) flags |= 1n << BigInt(8 + i);
-      if (host.level[i]) flags |= 1n << BigInt(16 + i);
+      if (soft !== undefined) flags |= 1 << (1 + i);
+      if (host.level[i]) flags |= 1 << (1 + NTIMERS + i);
     }
+    buf[at++] = BigInt(flags);
     buf[at++] = hw.cntvoff;
     buf[at++] = hw.cntpoff;
     buf[at++] = hw.cnthctl;
     buf[at++] = hw.cntkctl;
-    for (let i = 0; i < hw.page.length; i++) {
+    // Each slot, what was last published into it, and after every 32 slots which of them were published at all.
+    let published = 0;
+    const slots = hw.page.length;
+    for (let i = 0; i < slots; i++) {
       buf[at++] = hw.page[i]!;
       const p = host.published[i];
       buf[at++] = p ?? 0n;
-      if (p !== undefined) flags |= 1n << BigInt(24 + i);
+      if (p !== undefined) published |= 1 << (i & 31);
+      if ((i & 31) === 31 || i === slots - 1) {
+        buf[at++] = BigInt(published >>> 0);
+        published = 0;
+      }
     }
     for (let i = 0; i < host.sys.length; i++) buf[at++] = host.sys[i]!;
-    buf[at++] = flags;
     return at;
   }
 

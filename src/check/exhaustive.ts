@@ -102,18 +102,24 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   // The product key: the config's guest mode and features, the reference's and the implementation's
   // states as 64-bit words, and the judge's history (and the implementation's key text if it gives
   // no words). Looked up by a hash of the words; equality is checked on the whole key.
-  const words = new BigUint64Array(512);
-  const halves = new Uint32Array(words.buffer);
+  let words = new BigUint64Array(256);
+  let halves = new Uint32Array(words.buffer);
   const binary = typeof impl.keyInto === 'function';
   // Roots that differ only in their count share an index: the count is in the reference's state.
   const kindOf = (c: TraceConfig): string => `${c.guest} ${c.features.join(',')} -${(c.absent ?? []).join(',')}`;
   const kinds = [...new Set(rootConfigs.map(kindOf))];
   const configIndex = new Map(rootConfigs.map((c) => [c, kinds.indexOf(kindOf(c))]));
   const productKey = (_family: number, config: TraceConfig): StateKey => {
-    words[0] = BigInt(configIndex.get(config) ?? 0);
-    let n = runner.refKeyInto(words, 1);
-    if (binary) n = impl.keyInto!(words, n);
-    return { words, halves, n, text: `${binary ? '' : merged ? impl.key!() : ''}|${runner.judgeKey()}` };
+    for (;;) {
+      words[0] = BigInt(configIndex.get(config) ?? 0);
+      let n = runner.refKeyInto(words, 1);
+      if (binary) n = impl.keyInto!(words, n);
+      n = runner.judgeKeyInto(words, n);
+      // Words written past the end are lost: grow and write them again.
+      if (n <= words.length) return { words, halves, n, text: `${binary ? '' : merged ? impl.key!() : ''}|${runner.judgeKey()}` };
+      words = new BigUint64Array(2 * n);
+      halves = new Uint32Array(words.buffer);
+    }
   };
 
   /** The node whose state the runner and the implementation are in, if nothing was stepped since (no need to enter it again). */

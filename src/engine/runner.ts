@@ -132,7 +132,10 @@ export class Runner {
     if (s.judge !== undefined) this.judge?.restore?.(s.judge);
     this.n = s.index;
     this.current = undefined;
-    this.outcome = { config: this.ref.config, ops: [], els: [], expected: [], observed: [], details: [], hosts: [], violation: undefined };
+    const o = this.outcome;
+    // Not recording (the exhaustive search returns to a state per letter): the outcome is emptied in place, not made again.
+    if (!this.recording && o.config === this.ref.config && !o.violation && !o.failure && o.between === undefined && o.first === undefined) o.ops.length = 0;
+    else this.outcome = { config: this.ref.config, ops: [], els: [], expected: [], observed: [], details: [], hosts: [], violation: undefined };
     this.crashedAt = undefined;
   }
 
@@ -141,9 +144,15 @@ export class Runner {
     return this.ref.keyInto(buf, at);
   }
 
-  /** The judge's verdict-relevant history as text ('' for a judge without history). */
+  /** The judge's verdict-relevant history as text ('' for a judge without history, or one that gives words: see judgeKeyInto). */
   judgeKey(): string {
-    return this.judge?.key?.() ?? '';
+    const j = this.judge;
+    return !j || j.keyInto ? '' : j.key?.() ?? '';
+  }
+
+  /** The judge's verdict-relevant history as words (Judge.keyInto), from word `at`; returns the next free word (`at` when it gives none). */
+  judgeKeyInto(buf: BigUint64Array, at: number): number {
+    return this.judge?.keyInto ? this.judge.keyInto(buf, at) : at;
   }
 
   /** A canonical text of the reference's state and the judge's verdict-relevant history. */
