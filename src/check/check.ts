@@ -16,11 +16,11 @@ import { encodeToken } from '../trace/token.js';
 import { fromWireError } from '../engine/pool.js';
 import { ALPHABET, restrictAlphabet, type Alphabet } from './alphabet.js';
 import { reachableCells } from './cells.js';
-import type { ExhaustiveResult } from './exhaustive.js';
+import { mergeByFamily, type ExhaustiveResult } from './exhaustive.js';
 import { Executor } from './executor.js';
 import { completed, type Minimized } from './shrink.js';
 import { Coverage, type CoverageData, type FoundBy } from './stats.js';
-import { directedCount, fromWireOutcome, type GenParams, type ImplSpec, type ProbeOutput, type SearchEvent, type SearchInput, type SearchOutput, type ShrinkOutput, type WireOutcome } from './tasks.js';
+import { directedCount, fromWireOutcome, type ExhaustiveOutput, type GenParams, type ImplSpec, type ProbeOutput, type SearchEvent, type SearchInput, type SearchOutput, type ShrinkOutput, type WireOutcome } from './tasks.js';
 
 export interface CheckOptions {
   /** Implementation: `nv2` (default), `nv`, a plug-in module path, or `exec:COMMAND`. */
@@ -114,7 +114,7 @@ export interface PropertyResult {
 }
 
 /** What the exhaustive phase covered: every trace of at most `completedDepth` ops over `alphabet`. */
-export type ExhaustiveSummary = Omit<ExhaustiveResult, 'counterexample' | 'ms'>;
+export type ExhaustiveSummary = Omit<ExhaustiveResult, 'counterexample' | 'ms' | 'progress' | 'foundAt'>;
 
 export interface CheckResult {
   readonly verdict: 'pass' | 'fail';
@@ -302,14 +302,35 @@ async function checkProperty(
   // The cells the exhaustive phase reaches; the random phase aims traces at the others.
   const reached = new Set<string>();
   if (depth > 0) {
-    const x = await ex.pool.run('exhaustive', {
+    // One task per family of the alphabet (they share no states), so that the workers share one property's phase too; merged in family order.
+    const alphabet = restrictAlphabet(o.alphabet ?? ALPHABET, { exclude, vocabulary });
+    const tasks = alphabet.families.map((_, family) => ex.pool.submit('exhaustive', {
       spec, property: name, depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
-      alphabet: restrictAlphabet(o.alphabet ?? ALPHABET, { exclude, vocabulary }), offer, stats: o.stats, ...deadline,
-    });
-    ex.tally.ops += x.result.transitions;
-    for (const k of x.reached) reached.add(k);
-    if (x.coverage) coverage.push(x.coverage);
-    const { counterexample: wce, ms: _ms, reproducible, sideFailure: sf, ...summary } = x.result;
+      alphabet, offer, stats: o.stats, family, ...deadline,
+    }));
+    // A counterexample found at depth d in family f: the searches of the families before f need go no
+    // deeper than d, those after it no deeper than d-1 (mergeByFamily counts the same either way).
+    // Not with --stats, whose coverage counts every op explored.
+    let best: { at: number; family: number } | undefined;
+    const parts: ExhaustiveOutput[] = [];
+    try {
+      await Promise.all(tasks.map((t, f) => t.result.then((out) => {
+        parts[f] = out;
+        const at = out.result.foundAt;
+        if (at === undefined || o.stats || (best && (best.at < at || (best.at === at && best.family < f)))) return;
+        best = { at, family: f };
+        tasks.forEach((u, g) => g !== f && u.signal(g < f ? at : at - 1));
+      })));
+    } finally {
+      for (const t of tasks) t.cancel();
+    }
+    const result = mergeByFamily(parts.map((p) => p.result));
+    ex.tally.ops += result.transitions;
+    for (const p of parts) {
+      for (const k of p.reached) reached.add(k);
+      if (p.coverage) coverage.push(p.coverage);
+    }
+    const { counterexample: wce, ms: _ms, reproducible, sideFailure: sf, progress: _p, foundAt: _f, ...summary } = result;
     exh = summary;
     if (!wce && summary.completedDepth < depth) stopped = true;
     if (wce) {
@@ -318,7 +339,7 @@ async function checkProperty(
       const token = encodeToken({ config: ce.config, ops: ce.ops }, replayInfo(o, layout, name));
       const explanation = (staticFault ? `${staticFault}; ` : '') + ce.violation!.explanation;
       return done({
-        property: name, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: x.result.transitions + ce.ops.length, ms: performance.now() - t0,
+        property: name, verdict: 'fail', runs: 0, shrinks: 0, opsExecuted: result.transitions + ce.ops.length, ms: performance.now() - t0,
         counterexample: ce, explanation, token, exhaustive: exh, phase: 'exhaustive', ...(reproducible === false ? { reproducible: false } : {}),
         ...(sf ? { sideFailure: reported(fromWireOutcome(sf)) } : {}),
       });

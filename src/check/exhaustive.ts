@@ -31,6 +31,17 @@ export interface ExhaustiveOptions {
   readonly observe?: (c: OpContext) => void;
   /** Checked before each letter: true stops the search as maxTransitions does (a time budget). Default never. */
   readonly stop?: () => boolean;
+  /**
+   * Checked before each letter: explore no deeper than this depth (a search of another family
+   * found a counterexample that one here could not beat). Default no limit.
+   */
+  readonly depthLimit?: () => number | undefined;
+  /**
+   * Explore only this family of the alphabet (its index). Families share no states, so the
+   * search of each is a separate task, and mergeByFamily gives the answer of one search of all.
+   * Default: every family.
+   */
+  readonly family?: number;
 }
 
 export interface ExhaustiveResult {
@@ -59,6 +70,10 @@ export interface ExhaustiveResult {
   readonly reproducible?: boolean;
   /** An implementation failure met while confirming a property violation (reported beside it). */
   readonly sideFailure?: Outcome;
+  /** With a counterexample: the depth being explored when it was found (0: at a root, before any letter). */
+  readonly foundAt?: number;
+  /** After each completed depth k (index k, from 0: the roots): the traces, states and transitions so far, for mergeByFamily. */
+  readonly progress: { readonly traces: readonly number[]; readonly states: readonly number[]; readonly transitions: readonly number[] };
 }
 
 interface Node {
@@ -169,7 +184,12 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
 
   // Depth 0: the roots of every family.
   let frontier: Node[] = [];
+  /** The depth being explored (0: the roots). */
+  let processing = 0;
+  /** Set once the roots are made. */
+  let progress: { traces: number[]; states: number[]; transitions: number[] } | undefined;
   for (let f = 0; f < alphabet.families.length; f++) {
+    if (o.family !== undefined && f !== o.family) continue;
     for (const config of rootConfigs) {
       runner.begin(config);
       try {
@@ -197,12 +217,14 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   }
 
   let completed = 0;
+  progress = { traces: [0], states: [nodes.length], transitions: [0] };
   for (let d = 1; d <= o.depth && frontier.length; d++) {
+    processing = d;
     const next: Node[] = [];
     for (const n of frontier) {
       const letters = alphabet.families[n.family]!.letters;
       for (const letter of letters) {
-        if (transitions >= limit || o.stop?.()) return finish(completed);
+        if (transitions >= limit || o.stop?.() || d > (o.depthLimit?.() ?? d)) return finish(completed);
         try {
           const entered = enter(n);
           if (entered) await entered;
@@ -255,18 +277,57 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     }
     completed = d;
     frontier = next;
+    progress.traces.push(countTraces(nodes, d));
+    progress.states.push(nodes.length);
+    progress.transitions.push(transitions);
   }
   return finish(completed);
 
   function finish(completedDepth: number, found?: { outcome: Outcome; reproducible: boolean; sideFailure?: Outcome }): ExhaustiveResult {
     const counterexample = found?.outcome;
     return {
+      ...(found ? { foundAt: processing } : {}), progress: progress ?? { traces: [0], states: [nodes.length], transitions: [0] },
       alphabet: alphabet.name, unit: alphabet.families.every((f) => f.letters.every((l) => l.ops.length === 1)) ? 'op' : 'letter', depth: o.depth, completedDepth, families: alphabet.families.length, roots: rootConfigs.length,
       traces: countTraces(nodes, completedDepth), states: nodes.length, transitions, merged, mode: snapshots ? 'snapshots' : 'replay', ms: performance.now() - t0,
       ...(counterexample ? { counterexample } : {}), ...(found && !found.reproducible ? { reproducible: false } : {}),
       ...(found?.sideFailure ? { sideFailure: found.sideFailure } : {}),
     };
   }
+}
+
+/**
+ * The answer of one search over every family from the searches of each, in family order. The
+ * families share no states, and breadth-first order over all of them explores depth d of every
+ * family before depth d+1 of any, and within a depth the families in order. So the search of all
+ * finds the counterexample found at the least depth, the first family's among equals, and by then
+ * has explored: every family up to depth d-1, the families before the winner's at depth d too, and
+ * the winner's up to its counterexample. The counts are those, from each search's progress; so
+ * they depend only on the inputs, not on which searches ran where, in what order, or how far a
+ * search went past what the answer needs (see depthLimit). Without a counterexample: the sums.
+ */
+export function mergeByFamily<R extends Omit<ExhaustiveResult, 'counterexample' | 'sideFailure' | 'ms'> & { readonly counterexample?: unknown }>(parts: readonly R[]): R {
+  if (parts.length === 0) throw new Error('mergeByFamily: no searches');
+  let w = -1;
+  parts.forEach((r, f) => {
+    if (r.counterexample !== undefined && (w < 0 || r.foundAt! < parts[w]!.foundAt!)) w = f;
+  });
+  const sum = (k: 'traces' | 'states' | 'transitions'): number => parts.reduce((a, r) => a + r[k], 0);
+  if (w < 0) {
+    return { ...parts[0]!, completedDepth: Math.min(...parts.map((r) => r.completedDepth)), traces: sum('traces'), states: sum('states'), transitions: sum('transitions') };
+  }
+  const winner = parts[w]!, d = winner.foundAt!;
+  /** What family f had explored after depth k (nothing before its roots, at k = -1). */
+  const at = (f: number, k: 'traces' | 'states' | 'transitions', depth: number): number => {
+    const p = parts[f]!.progress[k];
+    return depth < 0 ? 0 : p[Math.min(depth, p.length - 1)]!;
+  };
+  const total = (k: 'states' | 'transitions'): number => parts.reduce((a, r, f) => a + (f === w ? r[k] : at(f, k, f < w ? d : d - 1)), 0);
+  return {
+    ...winner,
+    completedDepth: d - 1 < 0 ? 0 : d - 1,
+    traces: parts.reduce((a, _r, f) => a + at(f, 'traces', d - 1), 0),
+    states: total('states'), transitions: total('transitions'),
+  };
 }
 
 /**

@@ -196,6 +196,8 @@ export interface ExhaustiveInput {
   readonly stats: boolean;
   /** Stop at this time (Date.now()), as a budget. Default none. */
   readonly deadline?: number;
+  /** Explore only this family of the alphabet (ExhaustiveOptions.family). Default every family. */
+  readonly family?: number;
 }
 
 export interface ExhaustiveOutput {
@@ -206,7 +208,7 @@ export interface ExhaustiveOutput {
   readonly coverage?: CoverageData;
 }
 
-/** The exhaustive phase of one property, whole: one task (its families share nothing with other properties'). */
+/** The exhaustive phase of one property, or of one family of its alphabet: one task (it shares nothing with other properties' or families'). */
 async function exhaustiveRun(i: ExhaustiveInput, ctx: Ctx): Promise<ExhaustiveOutput> {
   const impl = await ctx.impls.get(i.spec);
   await ctx.impls.snapshots(impl);
@@ -218,7 +220,7 @@ async function exhaustiveRun(i: ExhaustiveInput, ctx: Ctx): Promise<ExhaustiveOu
   const stop = (): boolean => ctx.cancelled() || (i.deadline !== undefined && (++polls & 63) === 0 && Date.now() > i.deadline);
   const r = await exhaustive(impl, propertyByName(i.property), {
     depth: i.depth, ...(i.guest ? { guest: i.guest } : {}), ...(i.ecv !== undefined ? { ecv: i.ecv } : {}),
-    alphabet: i.alphabet, offer: i.offer, stop,
+    alphabet: i.alphabet, offer: i.offer, stop, ...(i.family !== undefined ? { family: i.family } : {}), depthLimit: () => ctx.signal(),
     observe: (c) => {
       const k = cellOf(c);
       if (k !== undefined) reached.add(k);

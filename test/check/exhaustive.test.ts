@@ -13,7 +13,7 @@ import { loadLayout } from '../../models/layouts/load.js';
 import { Nv2Model } from '../../models/nv2/model.js';
 import { PROPERTIES } from '../../properties/index.js';
 import { ALPHABET, VALUE_CLASSES, roots, type Alphabet, type Letter } from '../../src/check/alphabet.js';
-import { exhaustive } from '../../src/check/exhaustive.js';
+import { exhaustive, mergeByFamily, type ExhaustiveOptions } from '../../src/check/exhaustive.js';
 import { asGenOps, resolveOp } from '../../src/engine/abstract-ops.js';
 import { Runner, runTraceSync } from '../../src/engine/runner.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
@@ -122,6 +122,42 @@ describe('the exhaustive phase', () => {
     const strip = ({ ms: _m, counterexample, ...x }: typeof a) => ({ ...x, ce: counterexample?.ops });
     expect(strip(a)).toEqual(strip(b));
   });
+});
+
+describe('one search per family, merged (what --workers runs)', () => {
+  const strip = ({ ms: _m, counterexample, sideFailure: _s, progress: _p, foundAt: _f, ...x }: Awaited<ReturnType<typeof exhaustive>>) =>
+    ({ ...x, ce: counterexample?.ops, ceConfig: counterexample?.config });
+  /** The searches of every family, each told (as check does) how deep it need go once another has a counterexample, in the order given. */
+  async function byFamily(impl: () => Implementation, p: keyof typeof PROPERTIES, o: ExhaustiveOptions, order: readonly number[]) {
+    const parts: Awaited<ReturnType<typeof exhaustive>>[] = [];
+    const limits: (number | undefined)[] = ALPHABET.families.map(() => undefined);
+    let best: { at: number; f: number } | undefined;
+    for (const f of order) {
+      const r = await exhaustive(impl(), PROPERTIES[p], { ...o, family: f, depthLimit: () => limits[f] });
+      parts[f] = r;
+      if (r.foundAt === undefined || (best && (best.at < r.foundAt || (best.at === r.foundAt && best.f < f)))) continue;
+      best = { at: r.foundAt, f };
+      for (let g = 0; g < limits.length; g++) if (g !== f) limits[g] = Math.min(limits[g] ?? Infinity, g < f ? r.foundAt : r.foundAt - 1);
+    }
+    return mergeByFamily(parts);
+  }
+  const cases: [string, () => Implementation, keyof typeof PROPERTIES, ExhaustiveOptions][] = [
+    ['a pass', nv2, 'deferred', { depth: 2, guest: 'vhe' }],
+    ['a counterexample at depth 2', nv2, 'deferred', { depth: 2, guest: 'nvhe' }],
+    ['a counterexample at depth 1', nv2, 'architectural', { depth: 2, guest: 'vhe' }],
+    ['a mutant', () => makeMutant(MUTANTS.find((m) => m.name === 'never-merge')!, { layout: loadLayout('architected'), hostCpu: ['vhe', 'wfxt', 'nv2p1'] }), 'deferred', { depth: 2, guest: 'vhe' }],
+  ];
+  for (const [what, impl, p, o] of cases) {
+    it(`gives the answer and the counts of one search of all: ${what}`, async () => {
+      const whole = strip(await exhaustive(impl(), PROPERTIES[p], o));
+      const n = ALPHABET.families.length;
+      const forward = [...Array(n).keys()];
+      expect(strip(await byFamily(impl, p, o, forward))).toEqual(whole);
+      // Whatever order the searches finish in (one worker, or two racing).
+      expect(strip(await byFamily(impl, p, o, [...forward].reverse()))).toEqual(whole);
+      expect(strip(await byFamily(impl, p, o, [2, 5, 0, 3, 1, 4].filter((f) => f < n)))).toEqual(whole);
+    }, 60_000);
+  }
 });
 
 describe('docs/exhaustive.md', () => {
