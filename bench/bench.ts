@@ -138,6 +138,14 @@ function cliRun(args: readonly string[]): { s: number; rssMb: number; status: nu
   return { s, rssMb: rss ? Number(rss) / 1024 : NaN, status: c.status };
 }
 
+/** Run two copies of the CLI at once: wall time (s) until both have finished. */
+function cliPair(args: readonly string[]): number {
+  const t = performance.now();
+  const c = spawnSync('/bin/sh', ['-c', `"$0" dist/src/cli/main.js "$@" >/dev/null & "$0" dist/src/cli/main.js "$@" >/dev/null; wait`, process.execPath, ...args], { stdio: 'ignore' });
+  if (c.status !== 0) throw new Error(`bench: two nvconform ${args.join(' ')} at once: exit ${c.status}`);
+  return (performance.now() - t) / 1000;
+}
+
 say(`\nthe CLI (a child process each; load average ${loadavg()}):`);
 const w1 = cliRun(['check', '--workers', '1']);
 const w2 = cliRun(['check', '--workers', '2']);
@@ -145,6 +153,19 @@ const speedup = w1.s / w2.s;
 say(`  nvconform check --workers 1                  ${w1.s.toFixed(1).padStart(6)} s, peak RSS ${w1.rssMb.toFixed(0)} MB, exit ${w1.status}`);
 say(`  nvconform check --workers 2                  ${w2.s.toFixed(1).padStart(6)} s, peak RSS ${w2.rssMb.toFixed(0)} MB, exit ${w2.status}: ${speedup.toFixed(2)}x`);
 figures.push({ name: 'default check, 2 workers: speed-up over 1', value: w2.s, unit: 's', target: '>= 1.7x', ratio: speedup, met: speedup >= 1.7 });
+// Throughput on a run long enough that starting the workers does not count: the same check, ten times the runs.
+const long = ['check', '--runs', '3000'];
+const l1 = cliRun([...long, '--workers', '1']);
+const l2 = cliRun([...long, '--workers', '2']);
+const longUp = l1.s / l2.s;
+say(`  nvconform check --runs 3000 --workers 1      ${l1.s.toFixed(1).padStart(6)} s, exit ${l1.status}`);
+say(`  nvconform check --runs 3000 --workers 2      ${l2.s.toFixed(1).padStart(6)} s, exit ${l2.status}: ${longUp.toFixed(2)}x`);
+figures.push({ name: 'check --runs 3000, 2 workers: throughput over 1', value: l2.s, unit: 's', target: '>= 1.7x', ratio: longUp, met: longUp >= 1.7 });
+// What this machine gives two busy threads at all: two separate single-worker processes at once, against one alone.
+const pair = cliPair([...long, '--workers', '1']);
+const ceiling = (2 * l1.s) / pair;
+say(`  two of those single-worker runs at once      ${pair.toFixed(1).padStart(6)} s for both: ${ceiling.toFixed(2)}x the throughput of one (the machine's own ceiling for 2 workers)`);
+figures.push({ name: 'two single-worker processes at once: throughput over one (the ceiling)', value: pair, unit: 's', ratio: ceiling });
 const dflt = availableParallelism() === 2 ? w2 : cliRun(['check']);
 figures.push({ name: 'default check (default workers): peak memory', value: dflt.rssMb, unit: 'MB' });
 const ex = cliRun(['layouts', '--explore', '--workers', '2']);
