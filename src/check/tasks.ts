@@ -249,7 +249,25 @@ export interface GenParams {
   readonly unreached?: readonly string[];
 }
 
-function arbitrary(g: GenParams): { arb: fc.Arbitrary<[TraceConfig, GenOp[]]>; examples: [[TraceConfig, GenOp[]]][] } {
+type Generator = { arb: fc.Arbitrary<[TraceConfig, GenOp[]]>; examples: [[TraceConfig, GenOp[]]][] };
+
+/** Generators made so far in this thread, by their parameters (a search of 3000 runs is 60 tasks with the same ones). */
+const GENERATORS = new Map<string, Generator>();
+const CACHED_GENERATORS = 64;
+
+/** The generator of a sequence: made once per parameters and thread (it is a pure function of them, and arbitraries keep no state). */
+function arbitrary(g: GenParams): Generator {
+  const key = JSON.stringify(g);
+  let hit = GENERATORS.get(key);
+  if (!hit) {
+    hit = makeArbitrary(g);
+    GENERATORS.set(key, hit);
+    if (GENERATORS.size > CACHED_GENERATORS) GENERATORS.delete(GENERATORS.keys().next().value!);
+  }
+  return hit;
+}
+
+function makeArbitrary(g: GenParams): Generator {
   const focused = traceArb({ maxOps: g.maxOps, ...g.pins });
   if (!g.unreached) return { arb: focused, examples: [] };
   const directed = directedArb(g.unreached, { ...g.pins, maxOps: g.maxOps });
