@@ -41,22 +41,31 @@ const hasRules = (row: RegisterRow, guest: GuestMode): boolean =>
 export const cellKey = (reg: string, el: El, guest: GuestMode, trap: string, off: string, wrap: string): string =>
   `${reg} vEL${el} ${guest} ${trap} ${off} ${wrap}`;
 
+const TRAP_STATES = ['-', 'trap', 'open'] as const;
+const OFFSETS = ['-', 'off=0', 'off≠0'] as const;
+const WRAPS = ['-', 'near-wrap'] as const;
+/** Per row, its cells' keys by (el, guest, trap state, offset, wrap) index, made when first met: coverage asks for one per op. */
+const KEYS = new WeakMap<RegisterRow, (string | undefined)[]>();
+
 /** The cell of an access the reference has just executed (`el`: the EL before it), or undefined for other ops. */
 export function cellOf(c: Pick<OpContext, 'op' | 'el' | 'row'> & { readonly ref: ReferenceModel }): string | undefined {
   if ((c.op.op !== 'msr' && c.op.op !== 'mrs') || !c.row) return undefined;
   const ref = c.ref, guest = ref.config.guest, row = c.row;
   const m = meaningOf(row, c.el, guest);
-  let trap = '-';
+  let trap = 0;
   if (c.el === 1 && m.kind !== 'undefined' && hasRules(row, guest)) {
     const cnthctl = ref.effective(ref.table.core.cnthctl);
-    trap = row.el1Traps.some((r) => trapFires(r, cnthctl, guest === 'vhe', ref.has, false)) ? 'trap' : 'open';
+    trap = row.el1Traps.some((r) => trapFires(r, cnthctl, guest === 'vhe', ref.has, false)) ? 1 : 2;
   }
   const rule = m.kind === 'undefined' ? undefined : ruleOf(m);
   const offValue = rule === undefined || rule === 'none' ? undefined : ref.offsetFor(rule);
-  const off = offValue === undefined ? '-' : offValue === 0n ? 'off=0' : 'off≠0';
+  const off = offValue === undefined ? 0 : offValue === 0n ? 1 : 2;
   const timeLike = m.kind === 'timer' || m.kind === 'counter';
-  const wrap = timeLike && u64(ref.count - (offValue ?? 0n)) > MASK64 - NEAR_WRAP ? 'near-wrap' : '-';
-  return cellKey(row.name, c.el, guest, trap, off, wrap);
+  const wrap = timeLike && u64(ref.count - (offValue ?? 0n)) > MASK64 - NEAR_WRAP ? 1 : 0;
+  let keys = KEYS.get(row);
+  if (!keys) KEYS.set(row, (keys = []));
+  const i = ((((c.el - 1) * 2 + (guest === 'vhe' ? 0 : 1)) * 3 + trap) * 3 + off) * 2 + wrap;
+  return (keys[i] ??= cellKey(row.name, c.el, guest, TRAP_STATES[trap]!, OFFSETS[off]!, WRAPS[wrap]!));
 }
 
 /** Every cell a check with these pins can reach, on an implementation that offers the features `offer` (default all). */
