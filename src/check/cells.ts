@@ -65,7 +65,7 @@ export function cellOf(c: Pick<OpContext, 'op' | 'el' | 'row'> & { readonly ref:
   let keys = KEYS.get(row);
   if (!keys) KEYS.set(row, (keys = []));
   const i = ((((c.el - 1) * 2 + (guest === 'vhe' ? 0 : 1)) * 3 + trap) * 3 + off) * 2 + wrap;
-  return (keys[i] ??= cellKey(row.name, c.el, guest, TRAP_STATES[trap]!, OFFSETS[off]!, WRAPS[wrap]!));
+  return (keys[i] ??= cellKey(row.name, c.el, guest, TRAP_STATES[trap]!, OFFSETS[off], WRAPS[wrap]));
 }
 
 /** Every cell a check with these pins can reach, on an implementation that offers the features `offer` (default all). */

@@ -186,8 +186,8 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   let frontier: Node[] = [];
   /** The depth being explored (0: the roots). */
   let processing = 0;
-  /** Set once the roots are made. */
-  let progress: { traces: number[]; states: number[]; transitions: number[] } | undefined;
+  /** After each completed depth: traces, states, transitions (depth 0, the roots: states set once they are all made). */
+  const progress = { traces: [0], states: [0], transitions: [0] };
   for (let f = 0; f < alphabet.families.length; f++) {
     if (o.family !== undefined && f !== o.family) continue;
     for (const config of rootConfigs) {
@@ -217,7 +217,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   }
 
   let completed = 0;
-  progress = { traces: [0], states: [nodes.length], transitions: [0] };
+  progress.states[0] = nodes.length;
   for (let d = 1; d <= o.depth && frontier.length; d++) {
     processing = d;
     const next: Node[] = [];
@@ -286,7 +286,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
   function finish(completedDepth: number, found?: { outcome: Outcome; reproducible: boolean; sideFailure?: Outcome }): ExhaustiveResult {
     const counterexample = found?.outcome;
     return {
-      ...(found ? { foundAt: processing } : {}), progress: progress ?? { traces: [0], states: [nodes.length], transitions: [0] },
+      ...(found ? { foundAt: processing } : {}), progress,
       alphabet: alphabet.name, unit: alphabet.families.every((f) => f.letters.every((l) => l.ops.length === 1)) ? 'op' : 'letter', depth: o.depth, completedDepth, families: alphabet.families.length, roots: rootConfigs.length,
       traces: countTraces(nodes, completedDepth), states: nodes.length, transitions, merged, mode: snapshots ? 'snapshots' : 'replay', ms: performance.now() - t0,
       ...(counterexample ? { counterexample } : {}), ...(found && !found.reproducible ? { reproducible: false } : {}),
