@@ -46,13 +46,15 @@ const given = (cmd: CommandUnknownOpts, key: string): boolean => cmd.getOptionVa
  */
 function strictOptions(cmd: CommandUnknownOpts, repeatable: readonly string[] = []): void {
   const seen = new Map<string, string>();
+  // The command as the user typed it: `xcheck qemu`, not `qemu`.
+  const where = [cmd.parent?.parent ? cmd.parent.name() : undefined, cmd.name()].filter((x) => x !== undefined).join(' ');
   for (const opt of cmd.options) {
     const name = opt.name();
     const flag = opt.long ?? `--${name}`;
     if ((opt.required || opt.optional) && !repeatable.includes(name)) {
       cmd.on(`option:${name}`, (v: string) => {
         const before = seen.get(name);
-        if (before !== undefined) throw new InputError(`${cmd.name()}: ${flag} given twice (${before}, then ${v}); give it once`);
+        if (before !== undefined) throw new InputError(`${where}: ${flag} given twice (${before}, then ${v}); give it once`);
         seen.set(name, v);
       });
     } else if (!opt.required && !opt.optional) {
@@ -61,7 +63,7 @@ function strictOptions(cmd: CommandUnknownOpts, repeatable: readonly string[] = 
       cmd.on(`option:${name}`, () => {
         seen.set(name, '');
         if (seen.has(other) && cmd.options.some((x) => x.name() === other)) {
-          throw new InputError(`${cmd.name()}: --${base} and --no-${base} contradict each other; give one`);
+          throw new InputError(`${where}: --${base} and --no-${base} contradict each other; give one`);
         }
       });
     }

@@ -38,6 +38,7 @@ describe.concurrent('usage errors: exit 2, one line, nothing run', () => {
     [['replay', EX, '--timeout', '100'], 'replay: --timeout does not apply to a built-in implementation (replay runs the built-ins unless you name one with --impl); it applies to external implementations (a module or exec:COMMAND)'],
     [['replay', EX, '--host-ecv-traps', '--no-host-ecv-traps'], 'replay: --host-ecv-traps and --no-host-ecv-traps contradict each other; give one'],
     [['layouts', '--seed', '1', '--seed', '2'], 'layouts: --seed given twice (1, then 2); give it once'],
+    [['xcheck', 'qemu', '--runs', '2', '--runs', '3'], 'xcheck qemu: --runs given twice (2, then 3); give it once'],
   ])('%j', async (args, message) => {
     const r = await cli(args);
     expect(r.status).toBe(2);
