@@ -61,7 +61,28 @@ interface Nv2Snapshot {
   readonly config: TraceConfig;
 }
 
-const copyTimers = (ts: readonly TimerRegs[]): TimerRegs[] => ts.map((t) => ({ ctl: t.ctl, cval: t.cval }));
+/** The one constructor of a timer's registers (one hidden class for every TimerRegs of the model). */
+const timerRegsOf = (ctl: bigint, cval: bigint): TimerRegs => ({ ctl, cval });
+
+/** NTIMERS cleared timers (a packed array, as every copy is). */
+function newTimers(): TimerRegs[] {
+  const ts: TimerRegs[] = [];
+  for (let i = 0; i < NTIMERS; i++) ts.push(timerRegsOf(0n, 0n));
+  return ts;
+}
+
+/** `n` copies of `v` (a packed array, as slice() gives). */
+function filled<T>(n: number, v: T): T[] {
+  const a: T[] = [];
+  for (let i = 0; i < n; i++) a.push(v);
+  return a;
+}
+
+function copyTimers(ts: readonly TimerRegs[]): TimerRegs[] {
+  const out: TimerRegs[] = [];
+  for (let i = 0; i < ts.length; i++) out.push(timerRegsOf(ts[i]!.ctl, ts[i]!.cval));
+  return out;
+}
 
 /** Copy `s` into `t` (a state of the same setup) without allocating. */
 function copyInto(t: Nv2State, s: Nv2State): void {
@@ -153,17 +174,20 @@ export class Nv2Model implements Implementation, Nv2Machine {
     this.config = config;
     this.setup = this.setupFor(config);
     const s = this.setup;
+    const nslots = s.slots.length;
     const host = {
       el: 2 as const,
-      timers: Array.from({ length: NTIMERS }, () => ({ ctl: 0n, cval: 0n })),
+      timers: newTimers(),
       sys: s.res1.slice(),
-      level: new Array<boolean>(NTIMERS).fill(false),
-      soft: new Array<bigint | undefined>(NTIMERS).fill(undefined),
-      published: s.slots.map((): bigint | undefined => undefined),
+      level: filled(NTIMERS, false),
+      soft: filled<bigint | undefined>(NTIMERS, undefined),
+      published: filled<bigint | undefined>(nslots, undefined),
       map: undefined,
     };
-    for (const [name, value] of Object.entries(config.init)) {
-      const mn = this.table.byName.get(name)!.vel2[config.guest];
+    const init = config.init, byName = this.table.byName;
+    for (const name in init) {
+      const value = init[name]!;
+      const mn = byName.get(name)!.vel2[config.guest];
       if (mn.kind === 'timer' && mn.view !== 'tval') {
         const t = host.timers[mn.ti]!;
         if (mn.view === 'ctl') t.ctl = value & MASK32 & ~CTL_ISTATUS;
@@ -172,7 +196,7 @@ export class Nv2Model implements Implementation, Nv2Machine {
     }
     this.state = {
       count: config.count,
-      hw: { timers: Array.from({ length: NTIMERS }, () => ({ ctl: 0n, cval: 0n })), cntvoff: 0n, cntpoff: 0n, cnthctl: 0n, cntkctl: 0n, page: s.slots.map(() => 0n) },
+      hw: { timers: newTimers(), cntvoff: 0n, cntpoff: 0n, cnthctl: 0n, cntkctl: 0n, page: filled(nslots, 0n) },
       host,
     };
     this.counters.accesses = this.counters.traps = this.counters.vncr = this.counters.hw = 0;
