@@ -7,8 +7,8 @@ import { CTL_WRITABLE } from '../../arch/registers.js';
 import { NTIMERS } from '../../arch/timers.js';
 import type { Nv2Machine } from '../machine.js';
 import { u64 } from '../../arch/bits.js';
-import { guestFacts, guestOffset } from './guest.js';
-import { timerMap } from './timer-map.js';
+import { guestEffective, guestOffset } from './guest.js';
+import { timerMapOf } from './timer-map.js';
 
 /** Hook default — the guest register the hardware CNTKCTL_EL1 holds in this context is read back from it. */
 export function syncHwResident(m: Nv2Machine): void {
@@ -48,7 +48,9 @@ export function loadHwConfig(m: Nv2Machine): void {
 /** Derive the timer map of the current context from the guest's state, and load what it puts on the hardware. */
 export function loadContext(m: Nv2Machine): void {
   const host = m.state.host;
-  const map = timerMap(m.setup, host.el, guestFacts(m));
+  // What the map depends on (GuestFacts), passed as values.
+  const c = m.setup.table.core;
+  const map = timerMapOf(m.setup, host.el, host.sys[c.cntvoff]!, guestOffset(m, 'cntpoff'), guestEffective(m, c.cnthctl));
   host.map = map;
   for (let i = 0; i < NTIMERS; i++) {
     const h = map.on[i]!;

@@ -4,7 +4,6 @@ import { resolveOffset, type OffsetRule } from '../../arch/offsets.js';
 import { HCR_TGE } from '../../arch/registers.js';
 import { TIMER_CONDITION } from '../../arch/timers.js';
 import type { Nv2Machine, TimerRegs } from '../machine.js';
-import type { GuestFacts } from './timer-map.js';
 
 const ECV = e2h1Bit('ECV');
 
@@ -25,15 +24,6 @@ export function guestOffset(m: Nv2Machine, rule: OffsetRule): bigint {
 
 /** The offset in guest timer `i`'s condition. */
 export const guestTimerOffset = (m: Nv2Machine, i: number): bigint => guestOffset(m, TIMER_CONDITION[i]!);
-
-/** What the timer map depends on. */
-export function guestFacts(m: Nv2Machine): GuestFacts {
-  return {
-    cntvoff: m.state.host.sys[m.setup.table.core.cntvoff]!,
-    poff: guestOffset(m, 'cntpoff'),
-    cnthctl: guestEffective(m, m.setup.table.core.cnthctl),
-  };
-}
 
 /** The hardware timer guest timer `i` is on in the current context, or -1. */
 export const hwTimerOf = (m: Nv2Machine, i: number): number => m.state.host.map?.on[i] ?? -1;
