@@ -41,7 +41,7 @@ export function hwCntkctlBits(cpu: readonly HostFeature[]): bigint {
 export function hwOffset(m: Nv2Machine, rule: OffsetRule): bigint {
   const hw = m.state.hw;
   // Relative to the guest's count: the hardware count is the VM's counter offset ahead of it.
-  return u64(resolveOffset(rule, hw.cntvoff, hw.cntpoff, m.setup.physPoff && (hw.cnthctl & ECV) !== 0n) - m.setup.counterOffset);
+  return u64(resolveOffset(rule, hw.cntvoff, hw.cntpoff, rule === 'cntpoff' && m.setup.physPoff && (hw.cnthctl & ECV) !== 0n) - m.setup.counterOffset);
 }
 
 /** The offset in hardware timer `h`'s condition. */

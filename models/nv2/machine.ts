@@ -75,6 +75,8 @@ export interface Nv2Setup extends HostSetup {
   readonly physPoff: boolean;
   /** The bits the hardware CNTKCTL_EL1 implements (the rest are RES0: written, lost). */
   readonly hwCntkctl: bigint;
+  /** ~hwCntkctl (the bits of the guest register the hardware one does not hold). */
+  readonly notHwCntkctl: bigint;
   /** Per storage register: the bits that hold state for this guest mode and feature set. */
   readonly writable: readonly bigint[];
   /** Per storage register: the bits an emulated write keeps (the state bits and the RES1 ones as written). */

@@ -413,7 +413,7 @@ export class Nv2Model implements Implementation, Nv2Machine {
     const setup: Nv2Setup = {
       table: this.table, guest: config.guest, guestHas, phys: this.hostCpu, nv2: this.nv2, layout: this.layout, policy: this.policy,
       counterOffset: this.counterOffset, name: this.name, nv1: config.guest === 'nvhe' ? 1 : 0,
-      physPoff: this.hostCpu.includes('ecv-poff'), hwCntkctl: hwCntkctlBits(this.hostCpu),
+      physPoff: this.hostCpu.includes('ecv-poff'), hwCntkctl: hwCntkctlBits(this.hostCpu), notHwCntkctl: ~hwCntkctlBits(this.hostCpu),
       writable: this.table.storage.map((st) => writableBits(st, config.guest, guestHas)),
       kept: this.table.storage.map((st) => writableBits(st, config.guest, guestHas) | res1Bits(st, config.guest, guestHas)),
       res1: this.table.storage.map((st) => res1Bits(st, config.guest, guestHas)),

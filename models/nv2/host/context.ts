@@ -16,7 +16,7 @@ export function syncHwResident(m: Nv2Machine): void {
   if (!map) return;
   // Only the bits the hardware register holds: the rest are the host's (written through a trap) or lost.
   const keep = m.setup.hwCntkctl, sys = m.state.host.sys;
-  sys[map.cntkctl] = (sys[map.cntkctl]! & ~keep) | (m.state.hw.cntkctl & keep);
+  sys[map.cntkctl] = (sys[map.cntkctl]! & m.setup.notHwCntkctl) | (m.state.hw.cntkctl & keep);
 }
 
 /** Hook default — one hardware timer back into the host's copy of guest timer `i`. */
