@@ -58,7 +58,8 @@ export function hwLine(m: Nv2Machine, h: number): boolean {
 /** Hook default — CTL as read: stored bits with ISTATUS = ENABLE && condition met. */
 export function ctlRead(m: Nv2Machine, t: TimerRegs, condOffset: bigint): bigint {
   const met = (t.ctl & CTL_ENABLE) !== 0n && conditionMet(m.state.count, condOffset, t.cval);
-  return (t.ctl & NOT_ISTATUS) | (met ? CTL_ISTATUS : 0n);
+  const stored = t.ctl & NOT_ISTATUS;
+  return met ? stored | CTL_ISTATUS : stored;
 }
 
 /**

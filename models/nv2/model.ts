@@ -23,7 +23,7 @@ import { hwAccess, hwCntkctlBits, hwLine } from './hardware.js';
 import { DEFAULT_HOOKS, type Nv2Hooks } from './hooks.js';
 import { loadContext, saveContext } from './host/context.js';
 import { trapFromVel1, trapFromVel2 } from './host/emulate.js';
-import { note } from './host/guest.js';
+import { note, poffEcvBit } from './host/guest.js';
 import { afterHostWork, hostEntry, switchTo } from './host/entry.js';
 import { hostPolicy, type HostPolicy, type HostProfile } from './host/policy.js';
 import { wfitCounts } from './host/soft-timers.js';
@@ -410,11 +410,12 @@ export class Nv2Model implements Implementation, Nv2Machine {
         `(physical CPU ${this.hostCpu.join(',')}${this.policy.hides.length ? `; the ${this.policy.profile} host hides ${this.policy.hides.join(', ')}` : ''})`);
     }
     const guestHas = featureTest(features);
+    const writable = this.table.storage.map((st) => writableBits(st, config.guest, guestHas));
     const setup: Nv2Setup = {
       table: this.table, guest: config.guest, guestHas, phys: this.hostCpu, nv2: this.nv2, layout: this.layout, policy: this.policy,
       counterOffset: this.counterOffset, name: this.name, nv1: config.guest === 'nvhe' ? 1 : 0,
       physPoff: this.hostCpu.includes('ecv-poff'), hwCntkctl: hwCntkctlBits(this.hostCpu), notHwCntkctl: ~hwCntkctlBits(this.hostCpu),
-      writable: this.table.storage.map((st) => writableBits(st, config.guest, guestHas)),
+      writable, poffEcv: poffEcvBit(guestHas, writable[this.table.core.cnthctl]!),
       kept: this.table.storage.map((st) => writableBits(st, config.guest, guestHas) | res1Bits(st, config.guest, guestHas)),
       res1: this.table.storage.map((st) => res1Bits(st, config.guest, guestHas)),
       slots: this.nv2 ? deriveSlots(this.table, this.layout, config.guest, guestHas) : [],
