@@ -7,9 +7,9 @@ import { low32, sext32, u64 } from '../arch/bits.js';
 import { e2h1Bit } from '../arch/cnthctl.js';
 import { unreachable } from '../arch/errors.js';
 import { resolveOffset, type OffsetRule } from '../arch/offsets.js';
-import { CTL_ENABLE, CTL_ISTATUS, CTL_WRITABLE, type DefinedMeaning, type View } from '../arch/registers.js';
+import { CTL_ENABLE, CTL_IMASK, CTL_ISTATUS, CTL_WRITABLE, type DefinedMeaning, type View } from '../arch/registers.js';
 import { MASK32 } from '../arch/bits.js';
-import { conditionMet, lineAsserted } from '../arch/timer-math.js';
+import { conditionMet } from '../arch/timer-math.js';
 import { TIMER_CONDITION } from '../arch/timers.js';
 import type { HostFeature } from '../arch/implementation.js';
 import type { Nv2Machine, TimerRegs } from './machine.js';
@@ -18,6 +18,7 @@ const ECV = e2h1Bit('ECV');
 /** CTL bits the host keeps from a write: 32 bits less ISTATUS (as KVM does). */
 export const HOST_CTL_BITS = MASK32 & ~CTL_ISTATUS;
 const NOT_ISTATUS = ~CTL_ISTATUS;
+const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
 
 /**
  * The bits the physical CNTKCTL_EL1 implements: [9:0] always, [17] (EVNTIS) with FEAT_ECV, and
@@ -41,7 +42,7 @@ export function hwCntkctlBits(cpu: readonly HostFeature[]): bigint {
 export function hwOffset(m: Nv2Machine, rule: OffsetRule): bigint {
   const hw = m.state.hw;
   // Relative to the guest's count: the hardware count is the VM's counter offset ahead of it.
-  return u64(resolveOffset(rule, hw.cntvoff, hw.cntpoff, m.setup.physPoff && (hw.cnthctl & ECV) !== 0n) - m.setup.counterOffset);
+  return u64(resolveOffset(rule, hw.cntvoff, hw.cntpoff, rule === 'cntpoff' && m.setup.physPoff && (hw.cnthctl & ECV) !== 0n) - m.setup.counterOffset);
 }
 
 /** The offset in hardware timer `h`'s condition. */
@@ -50,13 +51,15 @@ export const hwTimerOffset = (m: Nv2Machine, h: number): bigint => hwOffset(m, T
 /** The line of hardware timer `h`. */
 export function hwLine(m: Nv2Machine, h: number): boolean {
   const t = m.state.hw.timers[h]!;
-  return lineAsserted(t.ctl, m.state.count, hwTimerOffset(m, h), t.cval);
+  // lineAsserted, with the offset looked up only for a timer that can fire (most are disabled or masked).
+  return (t.ctl & ENABLE_IMASK) === CTL_ENABLE && conditionMet(m.state.count, hwTimerOffset(m, h), t.cval);
 }
 
 /** Hook default — CTL as read: stored bits with ISTATUS = ENABLE && condition met. */
 export function ctlRead(m: Nv2Machine, t: TimerRegs, condOffset: bigint): bigint {
   const met = (t.ctl & CTL_ENABLE) !== 0n && conditionMet(m.state.count, condOffset, t.cval);
-  return (t.ctl & NOT_ISTATUS) | (met ? CTL_ISTATUS : 0n);
+  const stored = t.ctl & NOT_ISTATUS;
+  return met ? stored | CTL_ISTATUS : stored;
 }
 
 /**

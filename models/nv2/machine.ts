@@ -75,6 +75,10 @@ export interface Nv2Setup extends HostSetup {
   readonly physPoff: boolean;
   /** The bits the hardware CNTKCTL_EL1 implements (the rest are RES0: written, lost). */
   readonly hwCntkctl: bigint;
+  /** ~hwCntkctl (the bits of the guest register the hardware one does not hold). */
+  readonly notHwCntkctl: bigint;
+  /** CNTHCTL_EL2.ECV where it is one of the guest's effective bits and its virtual CPU has FEAT_ECV_POFF, else 0 (see guestPoffInForce). */
+  readonly poffEcv: bigint;
   /** Per storage register: the bits that hold state for this guest mode and feature set. */
   readonly writable: readonly bigint[];
   /** Per storage register: the bits an emulated write keeps (the state bits and the RES1 ones as written). */

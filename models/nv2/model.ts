@@ -23,7 +23,7 @@ import { hwAccess, hwCntkctlBits, hwLine } from './hardware.js';
 import { DEFAULT_HOOKS, type Nv2Hooks } from './hooks.js';
 import { loadContext, saveContext } from './host/context.js';
 import { trapFromVel1, trapFromVel2 } from './host/emulate.js';
-import { note } from './host/guest.js';
+import { note, poffEcvBit } from './host/guest.js';
 import { afterHostWork, hostEntry, switchTo } from './host/entry.js';
 import { hostPolicy, type HostPolicy, type HostProfile } from './host/policy.js';
 import { wfitCounts } from './host/soft-timers.js';
@@ -61,7 +61,28 @@ interface Nv2Snapshot {
   readonly config: TraceConfig;
 }
 
-const copyTimers = (ts: readonly TimerRegs[]): TimerRegs[] => ts.map((t) => ({ ctl: t.ctl, cval: t.cval }));
+/** The one constructor of a timer's registers (one hidden class for every TimerRegs of the model). */
+const timerRegsOf = (ctl: bigint, cval: bigint): TimerRegs => ({ ctl, cval });
+
+/** NTIMERS cleared timers (a packed array, as every copy is). */
+function newTimers(): TimerRegs[] {
+  const ts: TimerRegs[] = [];
+  for (let i = 0; i < NTIMERS; i++) ts.push(timerRegsOf(0n, 0n));
+  return ts;
+}
+
+/** `n` copies of `v` (a packed array, as slice() gives). */
+function filled<T>(n: number, v: T): T[] {
+  const a: T[] = [];
+  for (let i = 0; i < n; i++) a.push(v);
+  return a;
+}
+
+function copyTimers(ts: readonly TimerRegs[]): TimerRegs[] {
+  const out: TimerRegs[] = [];
+  for (let i = 0; i < ts.length; i++) out.push(timerRegsOf(ts[i]!.ctl, ts[i]!.cval));
+  return out;
+}
 
 /** Copy `s` into `t` (a state of the same setup) without allocating. */
 function copyInto(t: Nv2State, s: Nv2State): void {
@@ -153,17 +174,20 @@ export class Nv2Model implements Implementation, Nv2Machine {
     this.config = config;
     this.setup = this.setupFor(config);
     const s = this.setup;
+    const nslots = s.slots.length;
     const host = {
       el: 2 as const,
-      timers: Array.from({ length: NTIMERS }, () => ({ ctl: 0n, cval: 0n })),
+      timers: newTimers(),
       sys: s.res1.slice(),
-      level: new Array<boolean>(NTIMERS).fill(false),
-      soft: new Array<bigint | undefined>(NTIMERS).fill(undefined),
-      published: s.slots.map((): bigint | undefined => undefined),
+      level: filled(NTIMERS, false),
+      soft: filled<bigint | undefined>(NTIMERS, undefined),
+      published: filled<bigint | undefined>(nslots, undefined),
       map: undefined,
     };
-    for (const [name, value] of Object.entries(config.init)) {
-      const mn = this.table.byName.get(name)!.vel2[config.guest];
+    const init = config.init, byName = this.table.byName;
+    for (const name in init) {
+      const value = init[name]!;
+      const mn = byName.get(name)!.vel2[config.guest];
       if (mn.kind === 'timer' && mn.view !== 'tval') {
         const t = host.timers[mn.ti]!;
         if (mn.view === 'ctl') t.ctl = value & MASK32 & ~CTL_ISTATUS;
@@ -172,7 +196,7 @@ export class Nv2Model implements Implementation, Nv2Machine {
     }
     this.state = {
       count: config.count,
-      hw: { timers: Array.from({ length: NTIMERS }, () => ({ ctl: 0n, cval: 0n })), cntvoff: 0n, cntpoff: 0n, cnthctl: 0n, cntkctl: 0n, page: s.slots.map(() => 0n) },
+      hw: { timers: newTimers(), cntvoff: 0n, cntpoff: 0n, cnthctl: 0n, cntkctl: 0n, page: filled(nslots, 0n) },
       host,
     };
     this.counters.accesses = this.counters.traps = this.counters.vncr = this.counters.hw = 0;
@@ -394,11 +418,12 @@ export class Nv2Model implements Implementation, Nv2Machine {
         `(physical CPU ${this.hostCpu.join(',')}${this.policy.hides.length ? `; the ${this.policy.profile} host hides ${this.policy.hides.join(', ')}` : ''})`);
     }
     const guestHas = featureTest(features);
+    const writable = this.table.storage.map((st) => writableBits(st, config.guest, guestHas));
     const setup: Nv2Setup = {
       table: this.table, guest: config.guest, guestHas, phys: this.hostCpu, nv2: this.nv2, layout: this.layout, policy: this.policy,
       counterOffset: this.counterOffset, name: this.name, nv1: config.guest === 'nvhe' ? 1 : 0,
-      physPoff: this.hostCpu.includes('ecv-poff'), hwCntkctl: hwCntkctlBits(this.hostCpu),
-      writable: this.table.storage.map((st) => writableBits(st, config.guest, guestHas)),
+      physPoff: this.hostCpu.includes('ecv-poff'), hwCntkctl: hwCntkctlBits(this.hostCpu), notHwCntkctl: ~hwCntkctlBits(this.hostCpu),
+      writable, poffEcv: poffEcvBit(guestHas, writable[this.table.core.cnthctl]!),
       kept: this.table.storage.map((st) => writableBits(st, config.guest, guestHas) | res1Bits(st, config.guest, guestHas)),
       res1: this.table.storage.map((st) => res1Bits(st, config.guest, guestHas)),
       slots: this.nv2 ? deriveSlots(this.table, this.layout, config.guest, guestHas) : [],

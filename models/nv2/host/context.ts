@@ -7,8 +7,8 @@ import { CTL_WRITABLE } from '../../arch/registers.js';
 import { NTIMERS } from '../../arch/timers.js';
 import type { Nv2Machine } from '../machine.js';
 import { u64 } from '../../arch/bits.js';
-import { guestFacts, guestOffset } from './guest.js';
-import { timerMap } from './timer-map.js';
+import { guestEffective, guestOffset } from './guest.js';
+import { timerMapOf } from './timer-map.js';
 
 /** Hook default — the guest register the hardware CNTKCTL_EL1 holds in this context is read back from it. */
 export function syncHwResident(m: Nv2Machine): void {
@@ -16,7 +16,7 @@ export function syncHwResident(m: Nv2Machine): void {
   if (!map) return;
   // Only the bits the hardware register holds: the rest are the host's (written through a trap) or lost.
   const keep = m.setup.hwCntkctl, sys = m.state.host.sys;
-  sys[map.cntkctl] = (sys[map.cntkctl]! & ~keep) | (m.state.hw.cntkctl & keep);
+  sys[map.cntkctl] = (sys[map.cntkctl]! & m.setup.notHwCntkctl) | (m.state.hw.cntkctl & keep);
 }
 
 /** Hook default — one hardware timer back into the host's copy of guest timer `i`. */
@@ -48,7 +48,9 @@ export function loadHwConfig(m: Nv2Machine): void {
 /** Derive the timer map of the current context from the guest's state, and load what it puts on the hardware. */
 export function loadContext(m: Nv2Machine): void {
   const host = m.state.host;
-  const map = timerMap(m.setup, host.el, guestFacts(m));
+  // What the map depends on (GuestFacts), passed as values.
+  const c = m.setup.table.core;
+  const map = timerMapOf(m.setup, host.el, host.sys[c.cntvoff]!, guestOffset(m, 'cntpoff'), guestEffective(m, c.cnthctl));
   host.map = map;
   for (let i = 0; i < NTIMERS; i++) {
     const h = map.on[i]!;

@@ -4,7 +4,6 @@ import { resolveOffset, type OffsetRule } from '../../arch/offsets.js';
 import { HCR_TGE } from '../../arch/registers.js';
 import { TIMER_CONDITION } from '../../arch/timers.js';
 import type { Nv2Machine, TimerRegs } from '../machine.js';
-import type { GuestFacts } from './timer-map.js';
 
 const ECV = e2h1Bit('ECV');
 
@@ -13,9 +12,14 @@ export const guestEffective = (m: Nv2Machine, si: number): bigint => m.state.hos
 
 /** CNTPOFF_EL2 is in force for the guest: its virtual CPU has FEAT_ECV_POFF, its CNTHCTL_EL2.ECV is 1 and its HCR_EL2.TGE is 0. */
 export const guestPoffInForce = (m: Nv2Machine): boolean => {
-  const c = m.setup.table.core;
-  return m.setup.guestHas('ecv-poff') && (guestEffective(m, c.cnthctl) & ECV) !== 0n && (m.state.host.sys[c.hcr]! & HCR_TGE) === 0n;
+  // setup.poffEcv: ECV among CNTHCTL_EL2's effective bits, and 0 without FEAT_ECV_POFF.
+  const c = m.setup.table.core, ecv = m.setup.poffEcv, sys = m.state.host.sys;
+  return ecv !== 0n && (sys[c.cnthctl]! & ecv) !== 0n && (sys[c.hcr]! & HCR_TGE) === 0n;
 };
+
+/** Nv2Setup.poffEcv for a setup: CNTHCTL_EL2.ECV if it is effective for a guest with FEAT_ECV_POFF, else 0. */
+export const poffEcvBit = (guestHas: (f: 'ecv-poff') => boolean, cnthctlWritable: bigint): bigint =>
+  guestHas('ecv-poff') ? cnthctlWritable & ECV : 0n;
 
 /** The offset `rule` selects in the guest's view (the architecture's, on the host's copy of the guest state). */
 export function guestOffset(m: Nv2Machine, rule: OffsetRule): bigint {
@@ -25,15 +29,6 @@ export function guestOffset(m: Nv2Machine, rule: OffsetRule): bigint {
 
 /** The offset in guest timer `i`'s condition. */
 export const guestTimerOffset = (m: Nv2Machine, i: number): bigint => guestOffset(m, TIMER_CONDITION[i]!);
-
-/** What the timer map depends on. */
-export function guestFacts(m: Nv2Machine): GuestFacts {
-  return {
-    cntvoff: m.state.host.sys[m.setup.table.core.cntvoff]!,
-    poff: guestOffset(m, 'cntpoff'),
-    cnthctl: guestEffective(m, m.setup.table.core.cnthctl),
-  };
-}
 
 /** The hardware timer guest timer `i` is on in the current context, or -1. */
 export const hwTimerOf = (m: Nv2Machine, i: number): number => m.state.host.map?.on[i] ?? -1;

@@ -9,6 +9,8 @@ import { CTL_ISTATUS, CTL_WRITABLE } from '../../arch/registers.js';
 import { HOST_CTL_BITS } from '../hardware.js';
 import type { Nv2Machine, Slot, TimerRegs } from '../machine.js';
 import { guestOffset, guestTimerOffset, hwTimerOf, timerRegs } from './guest.js';
+
+const NOT_ISTATUS = ~CTL_ISTATUS;
 import { hwTimerOffset } from '../hardware.js';
 
 /** Hook default — every slot whose value differs from what the host last published was stored by the guest. */
@@ -65,17 +67,16 @@ function slotValue(m: Nv2Machine, s: Slot, slot: number, which: 'all' | number):
     case 'storage': return m.state.host.sys[item.si];
     case 'timer': {
       const i = item.ti;
-      const t = timerRegs(m, i);
       const h = hwTimerOf(m, i);
-      const cond = h >= 0 ? hwTimerOffset(m, h) : guestTimerOffset(m, i);
+      const t = h >= 0 ? m.state.hw.timers[h]! : m.state.host.timers[i]!;
       switch (item.view) {
         case 'ctl':
           if (m.setup.policy.istatus === 'level' && h < 0) {
             // kvm_timer_update_status: ISTATUS := the level, written only when the host evaluates the timer.
             const ist = which === 'all' || which === i ? (m.state.host.level[i] ? CTL_ISTATUS : 0n) : m.state.hw.page[slot]! & CTL_ISTATUS;
-            return (t.ctl & ~CTL_ISTATUS) | ist;
+            return (t.ctl & NOT_ISTATUS) | ist;
           }
-          return m.hooks.publishedCtl(m, t, cond);
+          return m.hooks.publishedCtl(m, t, h >= 0 ? hwTimerOffset(m, h) : guestTimerOffset(m, i));
         case 'cval': return t.cval;
         case 'tval': return low32(t.cval - (m.state.count - guestOffset(m, item.offset)));
         default:

@@ -14,6 +14,8 @@ import { guestOffset, guestTimerOffset, hwTimerOf, note } from './guest.js';
 /** Software timer firings one tick may cause before the host is judged to be spinning. */
 export const RUN_FIRING_LIMIT = 64;
 
+const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
+
 /** Emulated timers: interrupt level and software timer from the guest's current registers — all of them, or only timer `which` (-1: none). */
 export function evaluate(m: Nv2Machine, which: 'all' | number = 'all'): void {
   const host = m.state.host;
@@ -131,6 +133,8 @@ export function blockUntil(m: Nv2Machine, limit: bigint): bigint {
   let best = limit;
   for (let i = 0; i < NTIMERS; i++) {
     const t = host.timers[i]!;
+    // A timer that cannot fire (disabled or masked) never asserts: its offset is not looked up.
+    if ((t.ctl & ENABLE_IMASK) !== CTL_ENABLE) continue;
     const d = countsUntilAsserted(t.ctl, m.state.count, guestTimerOffset(m, i), t.cval);
     if (d !== undefined && d < best) best = d;
   }

@@ -115,17 +115,34 @@ interface MapCache {
 }
 const MAPS = new WeakMap<HostSetup, MapCache>();
 
-/** The timer map of context `el` for the guest state `g`. */
-export function timerMap(s: HostSetup, el: El, g: GuestFacts): TimerMap {
+/** The last setup asked for and its cache: a trace asks for the maps of one setup many times in a row. */
+let lastSetup: HostSetup | undefined;
+let lastCache: MapCache | undefined;
+
+function cacheOf(s: HostSetup): MapCache {
+  if (s === lastSetup) return lastCache!;
   let c = MAPS.get(s);
   if (!c) MAPS.set(s, (c = { vel2: [], vel1: new Map<bigint, TimerMap>() }));
+  lastSetup = s;
+  lastCache = c;
+  return c;
+}
+
+/** The timer map of context `el` for the guest state `g`. */
+export function timerMap(s: HostSetup, el: El, g: GuestFacts): TimerMap {
+  return timerMapOf(s, el, g.cntvoff, g.poff, g.cnthctl);
+}
+
+/** timerMap with the guest facts as arguments (the host's context load asks without building a GuestFacts). */
+export function timerMapOf(s: HostSetup, el: El, cntvoff: bigint, poff: bigint, cnthctl: bigint): TimerMap {
+  const c = cacheOf(s);
   // The facts the derivation looks at: which guest offsets are zero or equal (vEL2), the trap bits (vEL1).
   if (el === 2) {
-    const k = (g.cntvoff === 0n ? 1 : 0) | (g.poff === 0n ? 2 : 0) | (g.cntvoff === g.poff ? 4 : 0);
-    return c.vel2[k] ??= deriveTimerMap(s, el, g);
+    const k = (cntvoff === 0n ? 1 : 0) | (poff === 0n ? 2 : 0) | (cntvoff === poff ? 4 : 0);
+    return c.vel2[k] ??= deriveTimerMap(s, el, { cntvoff, poff, cnthctl });
   }
-  let m = c.vel1.get(g.cnthctl);
-  if (!m) c.vel1.set(g.cnthctl, (m = deriveTimerMap(s, el, g)));
+  let m = c.vel1.get(cnthctl);
+  if (!m) c.vel1.set(cnthctl, (m = deriveTimerMap(s, el, { cntvoff, poff, cnthctl })));
   return m;
 }
 
