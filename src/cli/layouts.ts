@@ -4,7 +4,7 @@ import type { Layout } from '../../models/arch/layout.js';
 import type { GuestMode } from '../../models/arch/vocabulary.js';
 import { loadCatalogue, loadLayout } from '../../models/layouts/load.js';
 import { DEFAULT_CHECK_OPTIONS } from '../check/check.js';
-import { counterexampleJson, hostText, judgedEcv, renderProperty, scopeText } from '../report/check.js';
+import { counterexampleJson, hostText, judgedEcv, propertyJson, renderProperty, scopeText } from '../report/check.js';
 import { headline, judgeLayout, trapCost, type LayoutOptions, type LayoutVerdict } from '../layouts/evaluate.js';
 import { explore, type Exploration } from '../layouts/explore.js';
 import { WORKLOADS } from '../layouts/workloads.js';
@@ -25,6 +25,7 @@ const slotsText = (l: Layout): string =>
 
 export async function layoutsCommand(files: readonly string[], o: LayoutsCliOptions): Promise<{ text: string; code: number }> {
   const layouts = [...loadCatalogue(), ...files.map((f) => loadLayout(f))];
+  const shard = o.executor?.shard;
   const verdicts: LayoutVerdict[] = [];
   // Every judgement at once (their tasks share the executor's workers), in the catalogue's order.
   verdicts.push(...await Promise.all(layouts.flatMap((l) => o.guests.map((g) => judgeLayout(l, g, o)))));
@@ -42,15 +43,19 @@ export async function layoutsCommand(files: readonly string[], o: LayoutsCliOpti
           counterexample: h?.counterexample ? counterexampleJson(h.counterexample) : null,
           token: h?.token ?? null,
           trapsPer1000: v.cost,
+          // Each contract's result as check --json gives it (what nvconform merge puts shards together by).
+          properties: [propertyJson(v.architectural), propertyJson(v.deferred)],
         };
       }),
       baseline,
       options: { hostEcvTraps: o.hostEcvTraps, runs: o.runs, seed: o.seed, maxOps: o.maxOps },
+      ...(shard ? { shard } : {}),
     };
     return { text: JSON.stringify(doc, null, 2) + '\n' + emitReports(o.reports ?? NO_REPORTS, page, true), code: 0 };
   }
   const ecv = judgedEcv(o);
   let s = `nvconform layouts: the built-in NV2 host${o.hostEcvTraps ? ' with ECV traps' : ''}${hostText(o.host)}; ${o.runs} traces per contract, seed ${o.seed}\n`;
+  if (shard) s += `shard: ${shard.index}/${shard.count} of each contract's random traces; nvconform merge puts the shards' --json outputs together\n`;
   s += `cost: traps per 1000 guest-hypervisor timer register accesses on the workloads ${WORKLOADS.join(', ')}\n`;
   s += `vCPU: the virtual CPU's features judged (FEAT_VHE always; FEAT_ECV ${ecv === undefined ? 'with and without' : ecv ? 'only with' : 'only without'})\n\n`;
   const vcpu = ecvText(ecv);

@@ -266,10 +266,11 @@ export function buildProgram(out: (s: string) => void | Promise<void>, deps: Pro
     .option('--no-ecv', 'judge a virtual CPU without FEAT_ECV only')
     .option('--depth <k>', `exhaustive phase depth per layout (default ${DEFAULT_DEPTH})`, natInt('--depth'))
     .option('--json', 'print one JSON document')
-    .addOption(workersOption()).addOption(timeOption())))
+    .addOption(workersOption()).addOption(shardOption()).addOption(timeOption())))
     .exitOverride()
     .action(async (files, o) => {
       noteInputs({ command: 'layouts', files, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed, options: o });
+      if (o.explore && o.shard) notHere('layouts', '--shard', 'with --explore: the explorer picks each subset from the verdicts before it, so its shards could not be put together; use --workers');
       const opts = { reports: reportFlags('layouts', o),
         hostEcvTraps: !!o.hostEcvTraps, runs: o.runs ?? DEFAULT_CHECK_OPTIONS.runs, seed: o.seed ?? DEFAULT_CHECK_OPTIONS.seed,
         maxOps: o.maxOps ?? DEFAULT_CHECK_OPTIONS.maxOps, guests: o.guest ? [o.guest] : (['vhe', 'nvhe'] as const), json: !!o.json,

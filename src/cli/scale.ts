@@ -127,48 +127,63 @@ export function budgetLine(b: BudgetReport): string {
 // ---------------------------------------------------------------------------------------------
 // merge
 
-type Doc = Record<string, unknown> & { results: Record<string, unknown>[]; shard?: { index: number; count: number } };
+type Json = Record<string, unknown>;
+type Doc = Json & { results?: Json[]; layouts?: (Json & { properties?: Json[] })[]; shard?: { index: number; count: number } };
 
 /**
- * The --json outputs of every shard of one run (check or suite), as the unsharded run's verdicts:
- * per property, the counterexample of the earliest failing run in the seed's sequence (every shard
- * shrinks its own the same way), else a pass with the shards' runs summed. `ops` and `directed`
- * are what the shards executed together.
+ * The --json outputs of every shard of one run, as the unsharded run's: for `check` (one
+ * configuration or a suite) its results, for `layouts` each layout's two contracts. Per property,
+ * the counterexample of the earliest failing run in the seed's sequence (every shard shrinks its
+ * own the same way), else a pass with the shards' runs summed. `ops` and `directed` are what the
+ * shards executed together.
  */
-export function mergeShards(files: readonly string[]): { doc: Record<string, unknown>; code: number } {
+export function mergeShards(files: readonly string[]): { doc: Json; code: number } {
   if (files.length === 0) throw new InputError('merge: give the --json output files of every shard');
   const docs = files.map((f): Doc => {
     const d = parseJsonText(readText(f), f) as Doc;
-    if (typeof d !== 'object' || d === null || !Array.isArray(d.results)) throw new InputError(`${f}: not the --json output of nvconform check`);
+    const layouts = typeof d === 'object' && d !== null && Array.isArray(d.layouts);
+    if (typeof d !== 'object' || d === null || (!Array.isArray(d.results) && !layouts)) throw new InputError(`${f}: not the --json output of nvconform check or nvconform layouts`);
+    if (layouts && !d.layouts!.every((l) => typeof l === 'object' && l !== null && Array.isArray(l.properties))) {
+      throw new InputError(`${f}: its layouts carry no per-contract results (made by an older nvconform?): run nvconform layouts --shard I/N --json again`);
+    }
     const s = d.shard;
-    if (!s || typeof s.index !== 'number' || typeof s.count !== 'number') throw new InputError(`${f}: not a shard's output (run nvconform check --shard I/N --json)`);
+    if (!s || typeof s.index !== 'number' || typeof s.count !== 'number') throw new InputError(`${f}: not a shard's output (run nvconform ${layouts ? 'layouts' : 'check'} --shard I/N --json)`);
     return d;
   });
   const count = docs[0]!.shard!.count;
+  const kind = (d: Doc): string => (d.layouts ? 'layouts' : 'check');
+  const size = (d: Doc): number => (d.layouts ?? d.results!).length;
   const seen = new Map<number, string>();
   docs.forEach((d, i) => {
     const f = files[i]!;
     if (d.shard!.count !== count) throw new InputError(`${f}: shard ${d.shard!.index}/${d.shard!.count}, but ${files[0]} is of ${count} shards`);
     if (seen.has(d.shard!.index)) throw new InputError(`${f}: shard ${d.shard!.index}/${count} given twice (also ${seen.get(d.shard!.index)})`);
     seen.set(d.shard!.index, f);
-    if (d.seed !== docs[0]!.seed || d.suite !== docs[0]!.suite || d.results.length !== docs[0]!.results.length) {
-      throw new InputError(`${f}: not a shard of the same run as ${files[0]} (seed, suite or configuration differ)`);
+    if (kind(d) !== kind(docs[0]!) || d.seed !== docs[0]!.seed || d.suite !== docs[0]!.suite || size(d) !== size(docs[0]!) ||
+      JSON.stringify(d.options ?? null) !== JSON.stringify(docs[0]!.options ?? null)) {
+      throw new InputError(`${f}: not a shard of the same run as ${files[0]} (command, seed, suite, options or configuration differ)`);
     }
   });
   const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !seen.has(i));
   if (missing.length) throw new InputError(`merge: shard${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${count}`).join(', ')} missing`);
-  const results = docs[0]!.results.map((_, j) => {
-    const rs = docs.map((d) => d.results[j]!);
-    const failing = rs.filter((r) => typeof r.run === 'number').sort((a, b) => (a.run as number) - (b.run as number));
-    const sum = (k: string): number => rs.reduce((a, r) => a + (typeof r[k] === 'number' ? (r[k]) : 0), 0);
-    let r: Record<string, unknown>;
-    if (failing.length) r = { ...failing[0]!, runs: (failing[0]!.run as number) + 1 };
-    // A verdict every shard reached alike (the exhaustive phase, a static fault, n/a) or a pass: the first shard's, its runs summed.
-    else r = { ...rs.find((x) => x.verdict === 'fail') ?? rs[0]!, runs: sum('runs'), directed: sum('directed') };
-    if (rs.some((x) => x.stopped === true)) r.stopped = true;
-    if ('expect' in r) r.asExpected = (r.verdict === 'fail' ? 'fail' : 'pass') === r.expect;
-    return r;
-  });
+  return docs[0]!.layouts ? mergeLayouts(docs, files) : mergeChecks(docs);
+}
+
+/** One property's result from each shard, as the unsharded run's. */
+function mergeResult(rs: readonly Json[]): Json {
+  const failing = rs.filter((r) => typeof r.run === 'number').sort((a, b) => (a.run as number) - (b.run as number));
+  const sum = (k: string): number => rs.reduce((a, r) => a + (typeof r[k] === 'number' ? (r[k]) : 0), 0);
+  let r: Json;
+  if (failing.length) r = { ...failing[0]!, runs: (failing[0]!.run as number) + 1 };
+  // A verdict every shard reached alike (the exhaustive phase, a static fault, n/a) or a pass: the first shard's, its runs summed.
+  else r = { ...rs.find((x) => x.verdict === 'fail') ?? rs[0]!, runs: sum('runs'), directed: sum('directed') };
+  if (rs.some((x) => x.stopped === true)) r.stopped = true;
+  if ('expect' in r) r.asExpected = (r.verdict === 'fail' ? 'fail' : 'pass') === r.expect;
+  return r;
+}
+
+function mergeChecks(docs: readonly Doc[]): { doc: Json; code: number } {
+  const results = docs[0]!.results!.map((_, j) => mergeResult(docs.map((d) => d.results![j]!)));
   const suite = 'suite' in docs[0]!;
   const verdict = suite ? (results.every((r) => r.asExpected === true) ? 'pass' : 'fail') : results.some((r) => r.verdict === 'fail') ? 'fail' : 'pass';
   const perf = docs.map((d) => (d.performance ?? {}) as { traces?: number; ops?: number });
@@ -176,8 +191,31 @@ export function mergeShards(files: readonly string[]): { doc: Record<string, unk
   const { shard: _s, ...first } = docs[0]!;
   const ops = perf.reduce((a, p) => a + (p.ops ?? 0), 0);
   const doc = {
-    ...first, verdict, results, ms, merged: count,
+    ...first, verdict, results, ms, merged: docs.length,
     performance: { traces: perf.reduce((a, p) => a + (p.traces ?? 0), 0), ops, opsPerSecond: Math.round(ops / (Math.max(ms, 1) / 1000)) },
   };
   return { doc, code: verdict === 'pass' ? 0 : 1 };
+}
+
+/** Each layout's contracts merged, and its verdicts and shown counterexample (deferred's if it fails, else architectural's) taken from them. */
+function mergeLayouts(docs: readonly Doc[], files: readonly string[]): { doc: Json; code: number } {
+  const layouts = docs[0]!.layouts!.map((l, j) => {
+    const entries = docs.map((d) => d.layouts![j]!);
+    entries.forEach((e, i) => {
+      if (e.name !== l.name || e.guest !== l.guest || e.properties!.length !== l.properties!.length) {
+        throw new InputError(`${files[i]}: layout #${j} is ${String(e.name)} (${String(e.guest)}), but ${files[0]} has ${String(l.name)} (${String(l.guest)}): not a shard of the same run`);
+      }
+    });
+    const properties = l.properties!.map((_, k) => mergeResult(entries.map((e) => e.properties![k]!)));
+    const verdictOf = (name: string): unknown => properties.find((p) => p.property === name)?.verdict ?? null;
+    const head = properties.find((p) => p.property === 'deferred' && p.verdict === 'fail') ?? properties.find((p) => p.property === 'architectural' && p.verdict === 'fail');
+    const ce = head?.counterexample as { ops?: unknown[] } | null | undefined;
+    return {
+      ...l, verdicts: { architectural: verdictOf('architectural'), deferred: verdictOf('deferred') },
+      counterexampleOps: ce?.ops?.length ?? null, explanation: head?.explanation ?? null, counterexample: ce ?? null, token: head?.token ?? null,
+      properties,
+    };
+  });
+  const { shard: _s, ...first } = docs[0]!;
+  return { doc: { ...first, layouts, merged: docs.length }, code: 0 };
 }

@@ -4,7 +4,7 @@
  * compared by their output, budgets by the shape of their report.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -117,6 +117,38 @@ describe('--shard I/N and merge', () => {
 
   it('a failing configuration in 3 shards: the earliest failing run wins, as unsharded', async () => {
     await shardsMerge(['check', '--layout', 'architected', '--guest', 'vhe', '--depth', '0'], 3);
+  }, 300_000);
+
+  it('layouts in 2 shards merge to the unsharded judgement of every layout, each contract\'s counterexample included', async () => {
+    const args = ['layouts', '--guest', 'vhe', '--runs', '200'];
+    const whole = JSON.parse((await cli(...args, '--json')).stdout) as { layouts: Record<string, unknown>[] };
+    const files: string[] = [];
+    for (const i of [1, 2]) {
+      const r = await cli(...args, '--shard', `${i}/2`, '--json');
+      expect(r.stderr).toBe('');
+      files.push(join(dir, `layouts-${i}.json`));
+      writeFileSync(files[files.length - 1]!, r.stdout);
+    }
+    // A shard alone is not the whole run: some layout's contract runs fewer traces.
+    const one = JSON.parse(readFileSync(files[0]!, 'utf8')) as { layouts: { properties: { runs: number }[] }[] };
+    expect(one.layouts.some((l, j) => l.properties.some((p, k) => p.runs !== (whole.layouts[j]!.properties as { runs: number }[])[k]!.runs))).toBe(true);
+    const m = await cli('merge', ...files);
+    expect(m.stderr).toBe('');
+    expect(m.status).toBe(0);
+    const merged = JSON.parse(m.stdout) as { layouts: Record<string, unknown>[]; merged: number };
+    expect(merged.merged).toBe(2);
+    expect(untimed(JSON.stringify(merged.layouts))).toEqual(untimed(JSON.stringify(whole.layouts)));
+    const text = await cli(...args, '--shard', '1/2');
+    expect(text.stdout).toMatch(/^shard: 1\/2 of each contract's random traces/m);
+    const explore = await cli('layouts', '--explore', '--shard', '1/2');
+    expect(explore.status).toBe(2);
+    expect(explore.stderr.trim()).toBe('nvconform: layouts: --shard does not apply with --explore: the explorer picks each subset from the verdicts before it, so its shards could not be put together; use --workers');
+    // A check's shard is not a shard of a layouts run.
+    const check2 = await cli('check', '--property', 'deferred', '--runs', '20', '--depth', '0', '--shard', '2/2', '--json');
+    writeFileSync(join(dir, 'check-2.json'), check2.stdout);
+    const mixed = await cli('merge', files[0]!, join(dir, 'check-2.json'));
+    expect(mixed.status).toBe(2);
+    expect(mixed.stderr).toMatch(/check-2\.json: not a shard of the same run as .*layouts-1\.json/);
   }, 300_000);
 
   it('bad shards and incomplete merges are refused with one line, exit 2', async () => {
