@@ -3,6 +3,7 @@
  * fails, shrink it (fast-check, then a greedy pass over the concrete ops) and report the
  * minimal trace with its replay token.
  */
+import { InputError } from '../../models/arch/errors.js';
 import type { Layout } from '../../models/arch/layout.js';
 import type { GuestMode, Vocabulary } from '../../models/arch/vocabulary.js';
 import { REGISTERS } from '../../models/arch/registers.js';
@@ -51,7 +52,7 @@ export interface CheckOptions {
   readonly timeoutMs?: number;
   /** After shrinking, rounds of search for a strictly shorter counterexample. Default 3. */
   readonly shorterRounds?: number;
-  /** The built-in implementations `impl` may name. Default: BUILTINS (`nv2`, `nv`). */
+  /** The built-in implementations `impl` may name. Default: BUILTINS (`nv2`, `nv`); with `executor`, the executor's (another one is refused). */
   readonly registry?: Registry;
   /**
    * The exhaustive phase explores every trace of at most this many ops over the alphabet before the
@@ -165,6 +166,9 @@ export const SHORTER_CHUNK_RUNS = 250;
 export async function check(options: CheckOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const layout = typeof options.layout === 'string' ? loadLayout(options.layout) : options.layout;
+  if (options.executor && options.registry && options.registry !== options.executor.registry) {
+    throw new InputError('check: options.registry differs from options.executor\'s registry: give the registry to the Executor (its tasks make the implementations)');
+  }
   const own = options.executor ? undefined : new Executor({ ...(options.workers !== undefined ? { workers: options.workers } : {}), ...(options.registry ? { registry: options.registry } : {}) });
   const ex = options.executor ?? own!;
   try {

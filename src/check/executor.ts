@@ -67,10 +67,12 @@ export class Executor {
   readonly shard: Shard | undefined;
   readonly deadline: number | undefined;
   readonly tally: Tally = { runs: 0, planned: 0, ops: 0, failures: 0 };
+  /** The built-in implementations its tasks may make. */
+  readonly registry: Registry;
   private readonly impls: ImplCache;
 
   constructor(o: ExecutorOptions = {}) {
-    const registry = o.registry ?? BUILTINS;
+    const registry = (this.registry = o.registry ?? BUILTINS);
     const entry = workerEntry();
     const threads = registry === BUILTINS && entry ? Math.max(1, Math.floor(o.workers ?? 1)) : 1;
     this.impls = new ImplCache(registry);

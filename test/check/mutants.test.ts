@@ -166,3 +166,25 @@ describe('equivalent mutants (they differ only where the architecture says UNKNO
     expect(r.results[0]!.verdict, r.results[0]!.explanation).toBe('pass');
   });
 });
+
+describe('a registry and an executor', () => {
+  it('a check given an executor uses its registry, and refuses a different one', async () => {
+    const { Executor } = await import('../../src/check/executor.js');
+    const name = `mutant-${MUTANTS[0]!.name}`;
+    const base = { ...DEFAULT_CHECK_OPTIONS, impl: name, properties: ['deferred' as const], layout: 'architected', runs: 5, depth: 0 };
+    const ex = new Executor({ registry: MUTANT_REGISTRY });
+    try {
+      // The same registry: fine (what a suite does).
+      await expect(check({ ...base, registry: MUTANT_REGISTRY, executor: ex })).resolves.toMatchObject({ results: [{ property: 'deferred' }] });
+      const other = new Executor();
+      try {
+        // The executor's tasks make the implementations: a registry it does not have would be silently ignored.
+        await expect(check({ ...base, registry: MUTANT_REGISTRY, executor: other })).rejects.toThrow(/options.registry differs from options.executor's registry/);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await ex.close();
+    }
+  });
+});
