@@ -83,7 +83,8 @@ interface Node {
   readonly depth: number;
   readonly family: number;
   readonly config: TraceConfig;
-  readonly runner: RunnerSnapshot;
+  /** The runner's snapshot, for a node that will be entered again (none at the last depth). */
+  readonly runner: RunnerSnapshot | undefined;
   /** The implementation's snapshot, or undefined when it is explored by replaying the path. */
   readonly impl: unknown;
   /** Distinct states reached from here by one valid letter (ids), for counting traces. */
@@ -144,7 +145,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     if (at === n) return undefined;
     at = n;
     if (snapshots) {
-      runner.restore(n.runner);
+      runner.restore(n.runner!);
       const r = impl.restore!(n.impl);
       return isPromise(r) ? r : undefined;
     }
@@ -159,7 +160,7 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
       const x = impl.step(op);
       runner.accept(op, isPromise(x) ? await x : x);
     }
-    runner.restore(n.runner);
+    runner.restore(n.runner!);
   };
 
   /**
@@ -177,7 +178,8 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     return r;
   };
   const addNode = (parent: Node | undefined, ops: readonly Op[], family: number, config: TraceConfig, depth: number, snap: unknown): Node => {
-    const n: Node = { parent, ops, depth, family, config, runner: runner.snapshot(), impl: snap, children: [], id: nodes.length };
+    // A node at the last depth is never entered again: no snapshot of the runner either (save() takes none of the implementation).
+    const n: Node = { parent, ops, depth, family, config, runner: depth < o.depth ? runner.snapshot() : undefined, impl: snap, children: [], id: nodes.length };
     nodes.push(n);
     return n;
   };
