@@ -308,9 +308,11 @@ async function checkProperty(
   if (depth > 0) {
     // One task per family of the alphabet (they share no states), so that the workers share one property's phase too; merged in family order.
     const alphabet = restrictAlphabet(o.alphabet ?? ALPHABET, { exclude, vocabulary });
-    const tasks = alphabet.families.map((_, family) => ex.pool.submit('exhaustive', {
+    // (An alphabet without families, which a caller's could be, is one search of nothing, as before.)
+    const families: (number | undefined)[] = alphabet.families.length ? alphabet.families.map((_, f) => f) : [undefined];
+    const tasks = families.map((family) => ex.pool.submit('exhaustive', {
       spec, property: name, depth, ...(o.guest ? { guest: o.guest } : {}), ...(o.ecv !== undefined ? { ecv: o.ecv } : {}),
-      alphabet, offer, stats: o.stats, family, ...deadline,
+      alphabet, offer, stats: o.stats, ...(family !== undefined ? { family } : {}), ...deadline,
     }));
     // A counterexample found at depth d in family f: the searches of the families before f need go no
     // deeper than d, those after it no deeper than d-1 (mergeByFamily counts the same either way).

@@ -160,6 +160,14 @@ describe('one search per family, merged (what --workers runs)', () => {
   }
 });
 
+describe('an alphabet without families', () => {
+  it('is one search of nothing in check, as before the search was split by family', async () => {
+    const { check, DEFAULT_CHECK_OPTIONS } = await import('../../src/check/check.js');
+    const r = await check({ ...DEFAULT_CHECK_OPTIONS, impl: 'nv2', layout: 'trap-all', properties: ['architectural'], runs: 5, alphabet: { name: 'empty', families: [] } });
+    expect(r.results[0]!.exhaustive).toMatchObject({ alphabet: 'empty', families: 0, states: 0, transitions: 0 });
+  });
+});
+
 describe('docs/exhaustive.md', () => {
   const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'exhaustive.md'), 'utf8');
   const rows = (header: string): string[][] => {
