@@ -13,6 +13,7 @@
  */
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { ImplementationError, InputError, NvcError } from '../../models/arch/errors.js';
+import { stopOnSignal } from '../plugins/exec.js';
 
 /** What a running task can ask of the pool. */
 export interface TaskContext {
@@ -243,7 +244,13 @@ export class Pool<H extends Handlers<X>, X = object> {
     const w = new Worker(this.o.entry, { workerData: { flags: this.flags, slot, data: this.o.workerData } });
     w.on('message', (m: Reply) => this.onReply(slot, m));
     w.on('error', (e: Error) => this.fail(new Error(`worker ${slot} failed: ${e.stack ?? e.message}`)));
+    // On a signal, nvconform stops its workers before it kills their implementations' processes (src/plugins/exec.ts).
+    const unregister = stopOnSignal(() => {
+      this.closed = true;
+      return w.terminate();
+    });
     w.on('exit', (code) => {
+      unregister();
       if (!this.closed) this.fail(new Error(`worker ${slot} exited (code ${code}) while the pool was open`));
     });
     this.workers[slot] = w;

@@ -9,6 +9,7 @@
  * (`reset` or `ops[i]`) and quoting the last lines it printed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { ImplementationError, InputError } from '../../models/arch/errors.js';
@@ -64,7 +65,52 @@ if (isMainThread) {
 function killAll(): void {
   for (const c of live) killGroup(c, 'SIGKILL');
   for (const pid of remote) killPid(pid, 'SIGKILL');
+  // A worker may have started a child a moment ago whose pid has not reached this thread yet.
+  if (isMainThread) for (const pid of childGroupLeaders()) killPid(pid, 'SIGKILL');
 }
+
+/**
+ * This process's children that lead a process group of their own, as every child started here
+ * does (Linux: read from /proc; elsewhere none, and the announced pids are all there is).
+ */
+function childGroupLeaders(): number[] {
+  if (process.platform !== 'linux') return [];
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const d of entries) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'.
+      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && Number(pgrp) === Number(d)) out.push(Number(d));
+    } catch {
+      /* it exited meanwhile */
+    }
+  }
+  return out;
+}
+
+/**
+ * What must stop before the children are killed on a signal: the worker threads, which could
+ * otherwise start another child after the kill (a Pool registers its own). Each returns when its
+ * threads have stopped.
+ */
+const stoppers = new Set<() => Promise<unknown>>();
+
+/** Register `stop` to run on SIGINT, SIGTERM or SIGHUP before every child is killed; returns its removal. */
+export function stopOnSignal(stop: () => Promise<unknown>): () => void {
+  stoppers.add(stop);
+  return () => stoppers.delete(stop);
+}
+
+/** How long a signal waits for the worker threads to stop before it kills the children anyway. */
+const STOP_MS = 1000;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -75,7 +121,12 @@ function installExitHook(): void {
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.once(sig, () => {
       killAll();
-      process.exit(code);
+      // Then stop the workers (none can start a child after that), and kill what they started meanwhile.
+      const stopped = Promise.allSettled([...stoppers].map((f) => f()));
+      void Promise.race([stopped, new Promise((r) => setTimeout(r, STOP_MS).unref())]).then(() => {
+        killAll();
+        process.exit(code);
+      });
     });
   }
 }
