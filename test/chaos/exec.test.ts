@@ -141,7 +141,9 @@ describe.concurrent('lines out of turn are reported the same way every time', ()
 
   it('one op answered twice (two separate writes): the extra line is read as the next answer and reported, the same in every run', async () => {
     const m = marker('doubleat');
-    const runs = await Promise.all([1, 2].map(() => check(execSpec(m, 'double-at 7'), '--max-ops', '8', '--json')));
+    // Its fault comes at its process's 7th message: with several workers, each has a process of its own, and which
+    // worker runs which task (a shrink, a search for a shorter counterexample) is a matter of timing. One worker.
+    const runs = await Promise.all([1, 2].map(() => check(execSpec(m, 'double-at 7'), '--max-ops', '8', '--json', '--workers', '1')));
     const results = runs.map((r) => {
       expect(r.status, r.stderr).toBe(1);
       return (JSON.parse(r.stdout) as { results: JsonResult[] }).results[0]!;
