@@ -17,7 +17,7 @@ import { encodeToken } from '../trace/token.js';
 import { fromWireError } from '../engine/pool.js';
 import { ALPHABET, restrictAlphabet, type Alphabet } from './alphabet.js';
 import { reachableCells } from './cells.js';
-import { mergeByFamily, type ExhaustiveResult } from './exhaustive.js';
+import { depthNeeded, firstFound, mergeByFamily, type ExhaustiveResult, type Found } from './exhaustive.js';
 import { Executor } from './executor.js';
 import { completed, type Minimized } from './shrink.js';
 import { Coverage, type CoverageData, type FoundBy } from './stats.js';
@@ -317,15 +317,16 @@ async function checkProperty(
     // A counterexample found at depth d in family f: the searches of the families before f need go no
     // deeper than d, those after it no deeper than d-1 (mergeByFamily counts the same either way).
     // Not with --stats, whose coverage counts every op explored.
-    let best: { at: number; family: number } | undefined;
+    let best: Found | undefined;
     const parts: ExhaustiveOutput[] = [];
     try {
-      await Promise.all(tasks.map((t, f) => t.result.then((out) => {
-        parts[f] = out;
-        const at = out.result.foundAt;
-        if (at === undefined || o.stats || (best && (best.at < at || (best.at === at && best.family < f)))) return;
-        best = { at, family: f };
-        tasks.forEach((u, g) => g !== f && u.signal(g < f ? at : at - 1));
+      await Promise.all(tasks.map((t, family) => t.result.then((out) => {
+        parts[family] = out;
+        if (out.result.foundAt === undefined || o.stats) return;
+        const f = { at: out.result.foundAt, family };
+        if (!firstFound(f, best)) return;
+        best = f;
+        tasks.forEach((u, g) => g !== family && u.signal(depthNeeded(f, g)));
       })));
     } finally {
       for (const t of tasks) t.cancel();

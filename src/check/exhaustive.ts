@@ -290,12 +290,24 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
     return {
       ...(found ? { foundAt: processing } : {}), progress,
       alphabet: alphabet.name, unit: alphabet.families.every((f) => f.letters.every((l) => l.ops.length === 1)) ? 'op' : 'letter', depth: o.depth, completedDepth, families: alphabet.families.length, roots: rootConfigs.length,
-      traces: countTraces(nodes, completedDepth), states: nodes.length, transitions, merged, mode: snapshots ? 'snapshots' : 'replay', ms: performance.now() - t0,
+      traces: progress.traces[completedDepth]!, states: nodes.length, transitions, merged, mode: snapshots ? 'snapshots' : 'replay', ms: performance.now() - t0,
       ...(counterexample ? { counterexample } : {}), ...(found && !found.reproducible ? { reproducible: false } : {}),
       ...(found?.sideFailure ? { sideFailure: found.sideFailure } : {}),
     };
   }
 }
+
+/** A counterexample found by the search of one family: at which depth, in which family. */
+export interface Found {
+  readonly at: number;
+  readonly family: number;
+}
+
+/** Whether one search of every family meets `a` before `b` (or there is no `b`): the shallower first, the first family's among equals. */
+export const firstFound = (a: Found, b: Found | undefined): boolean => !b || a.at < b.at || (a.at === b.at && a.family < b.family);
+
+/** Once `best` is the first counterexample: how deep the search of family `g` must go for the answer and its counts (mergeByFamily). */
+export const depthNeeded = (best: Found, g: number): number => (g < best.family ? best.at : best.at - 1);
 
 /**
  * The answer of one search over every family from the searches of each, in family order. The
@@ -309,24 +321,26 @@ export async function exhaustive(impl: Implementation, property: Property, o: Ex
  */
 export function mergeByFamily<R extends Omit<ExhaustiveResult, 'counterexample' | 'sideFailure' | 'ms'> & { readonly counterexample?: unknown }>(parts: readonly R[]): R {
   if (parts.length === 0) throw new Error('mergeByFamily: no searches');
-  let w = -1;
-  parts.forEach((r, f) => {
-    if (r.counterexample !== undefined && (w < 0 || r.foundAt! < parts[w]!.foundAt!)) w = f;
+  let best: Found | undefined;
+  parts.forEach((r, family) => {
+    if (r.foundAt === undefined) return;
+    const f = { at: r.foundAt, family };
+    if (firstFound(f, best)) best = f;
   });
   const sum = (k: 'traces' | 'states' | 'transitions'): number => parts.reduce((a, r) => a + r[k], 0);
-  if (w < 0) {
+  if (!best) {
     return { ...parts[0]!, completedDepth: Math.min(...parts.map((r) => r.completedDepth)), traces: sum('traces'), states: sum('states'), transitions: sum('transitions') };
   }
-  const winner = parts[w]!, d = winner.foundAt!;
+  const w = best.family, winner = parts[w]!, d = best.at;
   /** What family f had explored after depth k (nothing before its roots, at k = -1). */
   const at = (f: number, k: 'traces' | 'states' | 'transitions', depth: number): number => {
     const p = parts[f]!.progress[k];
     return depth < 0 ? 0 : p[Math.min(depth, p.length - 1)]!;
   };
-  const total = (k: 'states' | 'transitions'): number => parts.reduce((a, r, f) => a + (f === w ? r[k] : at(f, k, f < w ? d : d - 1)), 0);
+  const total = (k: 'states' | 'transitions'): number => parts.reduce((a, r, f) => a + (f === w ? r[k] : at(f, k, depthNeeded(best!, f))), 0);
   return {
     ...winner,
-    completedDepth: d - 1 < 0 ? 0 : d - 1,
+    completedDepth: Math.max(0, d - 1),
     traces: parts.reduce((a, _r, f) => a + at(f, 'traces', d - 1), 0),
     states: total('states'), transitions: total('transitions'),
   };

@@ -13,7 +13,7 @@ import { loadLayout } from '../../models/layouts/load.js';
 import { Nv2Model } from '../../models/nv2/model.js';
 import { PROPERTIES } from '../../properties/index.js';
 import { ALPHABET, VALUE_CLASSES, roots, type Alphabet, type Letter } from '../../src/check/alphabet.js';
-import { exhaustive, mergeByFamily, type ExhaustiveOptions } from '../../src/check/exhaustive.js';
+import { depthNeeded, exhaustive, firstFound, mergeByFamily, type ExhaustiveOptions, type Found } from '../../src/check/exhaustive.js';
 import { asGenOps, resolveOp } from '../../src/engine/abstract-ops.js';
 import { Runner, runTraceSync } from '../../src/engine/runner.js';
 import { ReferenceModel } from '../../models/reference/reference.js';
@@ -131,13 +131,15 @@ describe('one search per family, merged (what --workers runs)', () => {
   async function byFamily(impl: () => Implementation, p: keyof typeof PROPERTIES, o: ExhaustiveOptions, order: readonly number[]) {
     const parts: Awaited<ReturnType<typeof exhaustive>>[] = [];
     const limits: (number | undefined)[] = ALPHABET.families.map(() => undefined);
-    let best: { at: number; f: number } | undefined;
-    for (const f of order) {
-      const r = await exhaustive(impl(), PROPERTIES[p], { ...o, family: f, depthLimit: () => limits[f] });
-      parts[f] = r;
-      if (r.foundAt === undefined || (best && (best.at < r.foundAt || (best.at === r.foundAt && best.f < f)))) continue;
-      best = { at: r.foundAt, f };
-      for (let g = 0; g < limits.length; g++) if (g !== f) limits[g] = Math.min(limits[g] ?? Infinity, g < f ? r.foundAt : r.foundAt - 1);
+    let best: Found | undefined;
+    for (const family of order) {
+      const r = await exhaustive(impl(), PROPERTIES[p], { ...o, family, depthLimit: () => limits[family] });
+      parts[family] = r;
+      if (r.foundAt === undefined) continue;
+      const f = { at: r.foundAt, family };
+      if (!firstFound(f, best)) continue;
+      best = f;
+      for (let g = 0; g < limits.length; g++) if (g !== family) limits[g] = depthNeeded(f, g);
     }
     return mergeByFamily(parts);
   }
