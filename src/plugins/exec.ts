@@ -65,8 +65,6 @@ if (isMainThread) {
 function killAll(): void {
   for (const c of live) killGroup(c, 'SIGKILL');
   for (const pid of remote) killPid(pid, 'SIGKILL');
-  // A worker may have started a child a moment ago whose pid has not reached this thread yet.
-  if (isMainThread) for (const pid of childGroupLeaders()) killPid(pid, 'SIGKILL');
 }
 
 /**
@@ -125,6 +123,8 @@ function installExitHook(): void {
       const stopped = Promise.allSettled([...stoppers].map((f) => f()));
       void Promise.race([stopped, new Promise((r) => setTimeout(r, STOP_MS).unref())]).then(() => {
         killAll();
+        // A worker may have started a child whose pid had not reached this thread yet.
+        for (const pid of childGroupLeaders()) killPid(pid, 'SIGKILL');
         process.exit(code);
       });
     });
