@@ -10,6 +10,7 @@ import { MAX_WORKERS } from '../engine/pool.js';
 import type { Registry } from '../engine/registry.js';
 import type { Coverage } from '../check/stats.js';
 import type { PropertyResult } from '../check/check.js';
+import { headline } from '../layouts/evaluate.js';
 import { parseJsonText } from '../trace/parse.js';
 import { readText } from './io.js';
 
@@ -207,11 +208,12 @@ function mergeLayouts(docs: readonly Doc[], files: readonly string[]): { doc: Js
       }
     });
     const properties = l.properties!.map((_, k) => mergeResult(entries.map((e) => e.properties![k]!)));
-    const verdictOf = (name: string): unknown => properties.find((p) => p.property === name)?.verdict ?? null;
-    const head = properties.find((p) => p.property === 'deferred' && p.verdict === 'fail') ?? properties.find((p) => p.property === 'architectural' && p.verdict === 'fail');
+    const contract = (name: string): Json => properties.find((p) => p.property === name) ?? { verdict: null };
+    const [architectural, deferred] = [contract('architectural'), contract('deferred')];
+    const head = headline({ architectural, deferred });
     const ce = head?.counterexample as { ops?: unknown[] } | null | undefined;
     return {
-      ...l, verdicts: { architectural: verdictOf('architectural'), deferred: verdictOf('deferred') },
+      ...l, verdicts: { architectural: architectural.verdict, deferred: deferred.verdict },
       counterexampleOps: ce?.ops?.length ?? null, explanation: head?.explanation ?? null, counterexample: ce ?? null, token: head?.token ?? null,
       properties,
     };

@@ -87,6 +87,6 @@ export async function judgeLayout(layout: Layout, guest: GuestMode, o: LayoutOpt
 }
 
 /** The counterexample worth showing for a layout: the deferred one if it fails, else the architectural one. */
-export function headline(v: Pick<LayoutVerdict, 'architectural' | 'deferred'>): PropertyResult | undefined {
+export function headline<P extends { readonly verdict?: unknown } = PropertyResult>(v: { readonly architectural: P; readonly deferred: P }): P | undefined {
   return v.deferred.verdict === 'fail' ? v.deferred : v.architectural.verdict === 'fail' ? v.architectural : undefined;
 }
