@@ -12,9 +12,12 @@ const TWO64 = 1n << 64n;
 /** TimerConditionMet: the unsigned 64-bit compare (count - offset) mod 2^64 >= CVAL. */
 export const conditionMet = (count: bigint, offset: bigint, cval: bigint): boolean => u64(count - offset) >= cval;
 
+/** The timer can assert its line at all: ENABLE && !IMASK (then its condition decides). */
+export const canFire = (ctl: bigint): boolean => (ctl & ENABLE_IMASK) === CTL_ENABLE;
+
 /** The interrupt output: ENABLE && ISTATUS && !IMASK. */
 export const lineAsserted = (ctl: bigint, count: bigint, offset: bigint, cval: bigint): boolean =>
-  (ctl & ENABLE_IMASK) === CTL_ENABLE && conditionMet(count, offset, cval);
+  canFire(ctl) && conditionMet(count, offset, cval);
 
 /** TVAL read: ZeroExtend((CVAL - (count - offset))<31:0>). */
 export const tvalRead = (count: bigint, offset: bigint, cval: bigint): bigint => low32(cval - (count - offset));
@@ -27,7 +30,7 @@ export const tvalWrite = (count: bigint, offset: bigint, value: bigint): bigint 
  * will while only time passes (disabled or masked). 0 when it is asserted now.
  */
 export function countsUntilAsserted(ctl: bigint, count: bigint, offset: bigint, cval: bigint): bigint | undefined {
-  if ((ctl & ENABLE_IMASK) !== CTL_ENABLE) return undefined;
+  if (!canFire(ctl)) return undefined;
   const now = u64(count - offset);
   return now >= cval ? 0n : cval - now;
 }

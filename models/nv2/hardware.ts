@@ -7,9 +7,9 @@ import { low32, sext32, u64 } from '../arch/bits.js';
 import { e2h1Bit } from '../arch/cnthctl.js';
 import { unreachable } from '../arch/errors.js';
 import { resolveOffset, type OffsetRule } from '../arch/offsets.js';
-import { CTL_ENABLE, CTL_IMASK, CTL_ISTATUS, CTL_WRITABLE, type DefinedMeaning, type View } from '../arch/registers.js';
+import { CTL_ENABLE, CTL_ISTATUS, CTL_WRITABLE, type DefinedMeaning, type View } from '../arch/registers.js';
 import { MASK32 } from '../arch/bits.js';
-import { conditionMet } from '../arch/timer-math.js';
+import { canFire, conditionMet } from '../arch/timer-math.js';
 import { TIMER_CONDITION } from '../arch/timers.js';
 import type { HostFeature } from '../arch/implementation.js';
 import type { Nv2Machine, TimerRegs } from './machine.js';
@@ -17,8 +17,8 @@ import type { Nv2Machine, TimerRegs } from './machine.js';
 const ECV = e2h1Bit('ECV');
 /** CTL bits the host keeps from a write: 32 bits less ISTATUS (as KVM does). */
 export const HOST_CTL_BITS = MASK32 & ~CTL_ISTATUS;
-const NOT_ISTATUS = ~CTL_ISTATUS;
-const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
+/** Every CTL bit but ISTATUS (hoisted: every bigint operation allocates). */
+export const NOT_ISTATUS = ~CTL_ISTATUS;
 
 /**
  * The bits the physical CNTKCTL_EL1 implements: [9:0] always, [17] (EVNTIS) with FEAT_ECV, and
@@ -52,7 +52,7 @@ export const hwTimerOffset = (m: Nv2Machine, h: number): bigint => hwOffset(m, T
 export function hwLine(m: Nv2Machine, h: number): boolean {
   const t = m.state.hw.timers[h]!;
   // lineAsserted, with the offset looked up only for a timer that can fire (most are disabled or masked).
-  return (t.ctl & ENABLE_IMASK) === CTL_ENABLE && conditionMet(m.state.count, hwTimerOffset(m, h), t.cval);
+  return canFire(t.ctl) && conditionMet(m.state.count, hwTimerOffset(m, h), t.cval);
 }
 
 /** Hook default — CTL as read: stored bits with ISTATUS = ENABLE && condition met. */

@@ -6,12 +6,9 @@
 import { sext32, u64, low32 } from '../../arch/bits.js';
 import { unreachable } from '../../arch/errors.js';
 import { CTL_ISTATUS, CTL_WRITABLE } from '../../arch/registers.js';
-import { HOST_CTL_BITS } from '../hardware.js';
+import { HOST_CTL_BITS, NOT_ISTATUS, hwTimerOffset } from '../hardware.js';
 import type { Nv2Machine, Slot, TimerRegs } from '../machine.js';
 import { guestOffset, guestTimerOffset, hwTimerOf, timerRegs } from './guest.js';
-
-const NOT_ISTATUS = ~CTL_ISTATUS;
-import { hwTimerOffset } from '../hardware.js';
 
 /** Hook default — every slot whose value differs from what the host last published was stored by the guest. */
 export function mergePage(m: Nv2Machine): void {

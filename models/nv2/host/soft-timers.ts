@@ -5,16 +5,14 @@
  */
 import { MASK64, u64 } from '../../arch/bits.js';
 import { ImplementationError, unreachable } from '../../arch/errors.js';
-import { CTL_ENABLE, CTL_IMASK } from '../../arch/registers.js';
-import { conditionMet, countsUntilAsserted, countsUntilConditionChanges, lineAsserted } from '../../arch/timer-math.js';
+import { CTL_ENABLE } from '../../arch/registers.js';
+import { canFire, conditionMet, countsUntilAsserted, countsUntilConditionChanges, lineAsserted } from '../../arch/timer-math.js';
 import { NTIMERS, TIMERS } from '../../arch/timers.js';
 import type { Nv2Machine, TimerRegs } from '../machine.js';
 import { guestOffset, guestTimerOffset, hwTimerOf, note } from './guest.js';
 
 /** Software timer firings one tick may cause before the host is judged to be spinning. */
 export const RUN_FIRING_LIMIT = 64;
-
-const ENABLE_IMASK = CTL_ENABLE | CTL_IMASK;
 
 /** Emulated timers: interrupt level and software timer from the guest's current registers — all of them, or only timer `which` (-1: none). */
 export function evaluate(m: Nv2Machine, which: 'all' | number = 'all'): void {
@@ -43,7 +41,7 @@ export function emulateTimer(m: Nv2Machine, i: number): void {
  * does not yet, at its CVAL; a masked or firing timer has none.
  */
 function kvmSoftDeadline(m: Nv2Machine, t: TimerRegs, off: bigint, firing: boolean): bigint | undefined {
-  if (firing || (t.ctl & (CTL_ENABLE | CTL_IMASK)) !== CTL_ENABLE) return undefined;
+  if (firing || !canFire(t.ctl)) return undefined;
   const delta = countsUntilConditionChanges(m.state.count, off, t.cval);
   return delta > MASK64 ? undefined : u64(m.state.count + delta);
 }
@@ -134,7 +132,7 @@ export function blockUntil(m: Nv2Machine, limit: bigint): bigint {
   for (let i = 0; i < NTIMERS; i++) {
     const t = host.timers[i]!;
     // A timer that cannot fire (disabled or masked) never asserts: its offset is not looked up.
-    if ((t.ctl & ENABLE_IMASK) !== CTL_ENABLE) continue;
+    if (!canFire(t.ctl)) continue;
     const d = countsUntilAsserted(t.ctl, m.state.count, guestTimerOffset(m, i), t.cval);
     if (d !== undefined && d < best) best = d;
   }
