@@ -33,6 +33,15 @@ function untimed(text: string): unknown {
   return strip(JSON.parse(text));
 }
 
+/** `check FLAG V` for each bad value V: exit 2, and the message names the flag. */
+async function refusesEach(flag: string, values: readonly string[]): Promise<void> {
+  for (const v of values) {
+    const r = await cli('check', flag, v);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(flag));
+  }
+}
+
 /** The same run with 1 and with 2 workers: the same document. */
 async function sameWithWorkers(args: string[]): Promise<unknown> {
   const [one, two] = [await cli(...args, '--workers', '1', '--json'), await cli(...args, '--workers', '2', '--json')];
@@ -89,22 +98,33 @@ describe('--workers: the output does not depend on the number of workers', () =>
 
 describe('--shard I/N and merge', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nvconform-shard-'));
+  /** A check that takes a second. */
+  const SMALL_CHECK = ['check', '--property', 'deferred', '--runs', '20', '--depth', '0'];
   /** The verdicts a merge must reproduce, per result. */
   const verdicts = (d: { verdict: string; results: Record<string, unknown>[] }) => ({
     verdict: d.verdict,
     results: d.results.map((r) => ({ name: r.name, property: r.property, verdict: r.verdict, asExpected: r.asExpected, runs: r.runs, token: r.token, counterexample: r.counterexample, explanation: r.explanation, phase: r.phase })),
   });
 
+  /** Run shard i of n of `args` with --json, its output to the file `name`-i.json; the file. */
+  async function shard(args: string[], i: number, n: number, name: string): Promise<string> {
+    const r = await cli(...args, '--shard', `${i}/${n}`, '--json');
+    expect(r.stderr).toBe('');
+    const f = join(dir, `${name}-${i}.json`);
+    writeFileSync(f, r.stdout);
+    return f;
+  }
+
+  /** Every shard of n, in order: their files. */
+  async function shards(args: string[], n: number, name: string): Promise<string[]> {
+    const files: string[] = [];
+    for (let i = 1; i <= n; i++) files.push(await shard(args, i, n, name));
+    return files;
+  }
+
   async function shardsMerge(args: string[], n: number): Promise<void> {
     const whole = await cli(...args, '--json');
-    const files: string[] = [];
-    for (let i = 1; i <= n; i++) {
-      const r = await cli(...args, '--shard', `${i}/${n}`, '--json');
-      expect(r.stderr).toBe('');
-      const f = join(dir, `${args.join('_').replace(/[^a-z0-9]/gi, '')}-${i}.json`);
-      writeFileSync(f, r.stdout);
-      files.push(f);
-    }
+    const files = await shards(args, n, args.join('_').replace(/[^a-z0-9]/gi, ''));
     const m = await cli('merge', ...files.reverse());
     expect(m.stderr).toBe('');
     expect(m.status).toBe(whole.status);
@@ -122,13 +142,7 @@ describe('--shard I/N and merge', () => {
   it('layouts in 2 shards merge to the unsharded judgement of every layout, each contract\'s counterexample included', async () => {
     const args = ['layouts', '--guest', 'vhe', '--runs', '200'];
     const whole = JSON.parse((await cli(...args, '--json')).stdout) as { layouts: Record<string, unknown>[] };
-    const files: string[] = [];
-    for (const i of [1, 2]) {
-      const r = await cli(...args, '--shard', `${i}/2`, '--json');
-      expect(r.stderr).toBe('');
-      files.push(join(dir, `layouts-${i}.json`));
-      writeFileSync(files[files.length - 1]!, r.stdout);
-    }
+    const files = await shards(args, 2, 'layouts');
     // A shard alone is not the whole run: some layout's contract runs fewer traces.
     const one = JSON.parse(readFileSync(files[0]!, 'utf8')) as { layouts: { properties: { runs: number }[] }[] };
     expect(one.layouts.some((l, j) => l.properties.some((p, k) => p.runs !== (whole.layouts[j]!.properties as { runs: number }[])[k]!.runs))).toBe(true);
@@ -144,22 +158,14 @@ describe('--shard I/N and merge', () => {
     expect(explore.status).toBe(2);
     expect(explore.stderr.trim()).toBe('nvconform: layouts: --shard does not apply with --explore: the explorer picks each subset from the verdicts before it, so its shards could not be put together; use --workers');
     // A check's shard is not a shard of a layouts run.
-    const check2 = await cli('check', '--property', 'deferred', '--runs', '20', '--depth', '0', '--shard', '2/2', '--json');
-    writeFileSync(join(dir, 'check-2.json'), check2.stdout);
-    const mixed = await cli('merge', files[0]!, join(dir, 'check-2.json'));
+    const mixed = await cli('merge', files[0]!, await shard(SMALL_CHECK, 2, 2, 'check'));
     expect(mixed.status).toBe(2);
     expect(mixed.stderr).toMatch(/check-2\.json: not a shard of the same run as .*layouts-1\.json/);
   }, 300_000);
 
   it('bad shards and incomplete merges are refused with one line, exit 2', async () => {
-    for (const v of ['0/2', '3/2', '1', 'a/b']) {
-      const r = await cli('check', '--shard', v);
-      expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/--shard/);
-    }
-    const r = await cli('check', '--property', 'deferred', '--runs', '20', '--depth', '0', '--shard', '1/2', '--json');
-    const f = join(dir, 'lonely.json');
-    writeFileSync(f, r.stdout);
+    await refusesEach('--shard', ['0/2', '3/2', '1', 'a/b']);
+    const f = await shard(SMALL_CHECK, 1, 2, 'lonely');
     const m = await cli('merge', f);
     expect(m.status).toBe(2);
     expect(m.stderr).toMatch(/shard 2\/2 missing/);
@@ -196,11 +202,7 @@ describe('--time: a budget that stops cleanly and says what it covered', () => {
   }, 120_000);
 
   it('bad durations: one line, exit 2', async () => {
-    for (const v of ['0', '10x', '-1s', '']) {
-      const r = await cli('check', '--time', v);
-      expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(/--time/);
-    }
+    await refusesEach('--time', ['0', '10x', '-1s', '']);
   });
 });
 
